@@ -1,0 +1,37 @@
+"""partnership-optimiser: which shared-service partnerships should councils form?
+
+The public API::
+
+    from optimiser import load_instance, load_model, solve, evaluate, verify, RunOptions
+
+    plan = solve("instances/suffolk-2023")             # uses the instance's default model
+    report = verify("instances/suffolk-2023", plan)     # independent recomputation
+    assert report.ok
+"""
+
+from .api import evaluate, solve
+from .errors import InputError, SolveError
+from .instance import Instance, load_instance
+from .model import SavingsModel, load_model
+from .plan import Plan
+from .problem import RunOptions
+try:
+    from .verify import VerifyReport, verify
+except ImportError:  # TEMP while verify.py is written
+    pass
+
+__all__ = [
+    "Instance",
+    "InputError",
+    "Plan",
+    "RunOptions",
+    "SavingsModel",
+    "SolveError",
+    "VerifyReport",
+    "evaluate",
+    "load_instance",
+    "load_model",
+    "solve",
+    "verify",
+]
+__version__ = "0.1.0"

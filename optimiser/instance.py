@@ -1,0 +1,338 @@
+"""Instances: reading and validating an instance folder (the format is in instances/README.md).
+
+An instance is the councils, which of them touch, what they spend on each function, the
+systems they run and the partnerships they already have. Everything is checked on load;
+a problem raises :class:`~optimiser.errors.InputError` naming the file, line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+import pandas as pd
+
+from .errors import InputError
+from .model import SavingsModel, _Table, read_toml
+
+log = logging.getLogger(__name__)
+
+NATIONS = ("england", "wales", "scotland", "northern-ireland")
+TRUE_WORDS = {"true", "yes", "1", "y", "t"}
+FALSE_WORDS = {"false", "no", "0", "n", "f", ""}
+
+
+@dataclass(frozen=True)
+class ExistingPartnership:
+    """One existing arrangement for one function (partnerships.csv rows sharing id and function)."""
+
+    id: str
+    function: str
+    members: tuple[str, ...]
+    host: str | None
+    locked: bool
+    line: int  # first line of the group in partnerships.csv, for messages
+
+
+@dataclass
+class Instance:
+    """A validated instance folder. ``councils`` is indexed 0..n-1 in file order."""
+
+    name: str
+    title: str
+    folder: Path
+    model_ref: str | None
+    attribution: tuple[str, ...]
+    councils: pd.DataFrame
+    graph: nx.Graph
+    spend: dict[tuple[str, str], float]
+    platforms: dict[tuple[str, str], str]
+    partnerships: tuple[ExistingPartnership, ...]
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def codes(self) -> list[str]:
+        return self.councils["code"].tolist()
+
+    def index_of(self, code: str) -> int:
+        return self._index[code]
+
+    def __post_init__(self) -> None:
+        self._index = {c: i for i, c in enumerate(self.councils["code"])}
+
+
+class CsvTable:
+    """A CSV file read as text rows, with line numbers kept for error messages."""
+
+    def __init__(self, path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()):
+        self.path = path
+        if not path.is_file():
+            raise InputError(path, "file not found")
+        try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+        if not text.strip():
+            raise InputError(path, "file is empty (it needs at least a header row)")
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        except csv.Error as exc:
+            raise InputError(path, f"malformed CSV: {exc}") from None
+        header = [h.strip() for h in rows[0]]
+        if len(set(header)) != len(header):
+            dup = next(h for h in header if header.count(h) > 1)
+            raise InputError(path, f"column '{dup}' appears twice", "header")
+        for column in required:
+            if column not in header:
+                raise InputError(path, f"missing column '{column}' (columns: {', '.join(header)})", "header")
+        unknown = [h for h in header if h not in required and h not in optional]
+        if unknown:
+            known = ", ".join(required + optional)
+            raise InputError(path, f"unknown column '{unknown[0]}' (known: {known})", "header")
+        self.columns = header
+        self.rows: list[tuple[int, dict[str, str]]] = []
+        for line, raw in enumerate(rows[1:], start=2):
+            if not raw or all(not v.strip() for v in raw):
+                continue
+            if len(raw) != len(header):
+                raise InputError(path, f"expected {len(header)} fields, found {len(raw)}", f"line {line}")
+            self.rows.append((line, {h: v.strip() for h, v in zip(header, raw)}))
+
+    def where(self, line: int, column: str) -> str:
+        return f"line {line}, column '{column}'"
+
+    def text(self, line: int, row: dict, column: str, required: bool = True) -> str:
+        value = row.get(column, "")
+        if required and not value:
+            raise InputError(self.path, "is empty", self.where(line, column))
+        return value
+
+    def number(self, line, row, column, *, integer=False, low=None, high=None, low_open=False, default=None):
+        value = row.get(column, "")
+        if value == "":
+            if default is None:
+                raise InputError(self.path, "is empty", self.where(line, column))
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            kind = "a whole number" if integer else "a number"
+            raise InputError(self.path, f"'{value}' is not {kind}", self.where(line, column)) from None
+        if not math.isfinite(number):
+            raise InputError(self.path, f"'{value}' is not a finite number", self.where(line, column))
+        if integer:
+            if number != int(number):
+                raise InputError(self.path, f"'{value}' is not a whole number", self.where(line, column))
+            number = int(number)
+        if low is not None and (number < low or (low_open and number == low)):
+            bound = f"> {low}" if low_open else f">= {low}"
+            raise InputError(self.path, f"{value} is out of range (must be {bound})", self.where(line, column))
+        if high is not None and number > high:
+            raise InputError(self.path, f"{value} is out of range (must be <= {high})", self.where(line, column))
+        return number
+
+    def flag(self, line, row, column) -> bool:
+        value = row.get(column, "").lower()
+        if value in TRUE_WORDS:
+            return True
+        if value in FALSE_WORDS:
+            return False
+        raise InputError(self.path, f"'{row[column]}' is not true or false", self.where(line, column))
+
+
+def _read_councils(path: Path) -> pd.DataFrame:
+    table = CsvTable(
+        path,
+        ("code", "name", "tier", "nation", "region", "population", "lat", "lon"),
+        ("county", "commitment", "max_partnerships", "max_hosted", "control"),
+    )
+    records, seen = [], {}
+    for line, row in table.rows:
+        code = table.text(line, row, "code")
+        if code in seen:
+            raise InputError(path, f"code '{code}' repeats line {seen[code]}", table.where(line, "code"))
+        seen[code] = line
+        nation = table.text(line, row, "nation").lower()
+        if nation not in NATIONS:
+            raise InputError(path, f"unknown nation '{row['nation']}' (known: {', '.join(NATIONS)})", table.where(line, "nation"))
+        max_p = table.number(line, row, "max_partnerships", integer=True, low=0, default=-1)
+        max_h = table.number(line, row, "max_hosted", integer=True, low=0, default=-1)
+        records.append(
+            {
+                "code": code,
+                "name": table.text(line, row, "name"),
+                "tier": table.text(line, row, "tier"),
+                "nation": nation,
+                "region": table.text(line, row, "region"),
+                "county": row.get("county", ""),
+                "population": table.number(line, row, "population", integer=True, low=0, low_open=True),
+                "lat": table.number(line, row, "lat", low=-90, high=90),
+                "lon": table.number(line, row, "lon", low=-180, high=180),
+                "commitment": table.number(line, row, "commitment", low=0, high=1, default=1.0),
+                "max_partnerships": None if max_p == -1 else max_p,
+                "max_hosted": None if max_h == -1 else max_h,
+                "control": row.get("control", ""),
+                "line": line,
+            }
+        )
+    if not records:
+        raise InputError(path, "has no councils")
+    frame = pd.DataFrame.from_records(records)
+    for column in ("max_partnerships", "max_hosted"):
+        frame[column] = pd.array(frame[column].tolist(), dtype="Int64")
+    return frame
+
+
+def _read_adjacency(path: Path, councils: pd.DataFrame) -> nx.Graph:
+    table = CsvTable(path, ("a", "b"), ("border_km",))
+    graph = nx.Graph()
+    for row in councils.itertuples(index=False):
+        graph.add_node(row.code)
+    known = set(councils["code"])
+    for line, row in table.rows:
+        a, b = table.text(line, row, "a"), table.text(line, row, "b")
+        for column, code in (("a", a), ("b", b)):
+            if code not in known:
+                raise InputError(path, f"code '{code}' is not in councils.csv", table.where(line, column))
+        if a == b:
+            raise InputError(path, f"a council cannot border itself ('{a}')", f"line {line}")
+        border = table.number(line, row, "border_km", low=0, default=float("nan"))
+        graph.add_edge(a, b, border_km=None if math.isnan(border) else border)
+    return graph
+
+
+def _read_spend(path: Path, known: set[str]) -> dict[tuple[str, str], float]:
+    table = CsvTable(path, ("code", "function", "baseline"))
+    spend: dict[tuple[str, str], float] = {}
+    lines: dict[tuple[str, str], int] = {}
+    for line, row in table.rows:
+        code = table.text(line, row, "code")
+        if code not in known:
+            raise InputError(path, f"code '{code}' is not in councils.csv", table.where(line, "code"))
+        key = (code, table.text(line, row, "function"))
+        if key in spend:
+            raise InputError(path, f"'{key[0]}, {key[1]}' repeats line {lines[key]}", f"line {line}")
+        spend[key] = table.number(line, row, "baseline", low=0)
+        lines[key] = line
+    return spend
+
+
+def _read_platforms(path: Path, known: set[str]) -> dict[tuple[str, str], str]:
+    table = CsvTable(path, ("code", "function", "platform"))
+    platforms: dict[tuple[str, str], str] = {}
+    lines: dict[tuple[str, str], int] = {}
+    for line, row in table.rows:
+        code = table.text(line, row, "code")
+        if code not in known:
+            raise InputError(path, f"code '{code}' is not in councils.csv", table.where(line, "code"))
+        key = (code, table.text(line, row, "function"))
+        if key in platforms:
+            raise InputError(path, f"'{key[0]}, {key[1]}' repeats line {lines[key]}", f"line {line}")
+        platform = table.text(line, row, "platform")
+        if platform.startswith("own:"):
+            raise InputError(path, "platform names starting 'own:' are reserved for councils with no row", table.where(line, "platform"))
+        platforms[key] = platform
+        lines[key] = line
+    return platforms
+
+
+def _read_partnerships(path: Path, known: set[str]) -> tuple[ExistingPartnership, ...]:
+    table = CsvTable(path, ("id", "function", "code"), ("host", "locked"))
+    groups: dict[tuple[str, str], dict] = {}
+    for line, row in table.rows:
+        key = (table.text(line, row, "id"), table.text(line, row, "function"))
+        code = table.text(line, row, "code")
+        if code not in known:
+            raise InputError(path, f"code '{code}' is not in councils.csv", table.where(line, "code"))
+        group = groups.setdefault(key, {"members": [], "host": None, "locked": False, "line": line})
+        if code in group["members"]:
+            raise InputError(path, f"'{code}' is listed twice in partnership '{key[0]}' for '{key[1]}'", f"line {line}")
+        group["members"].append(code)
+        if "host" in table.columns and table.flag(line, row, "host"):
+            if group["host"] is not None:
+                raise InputError(path, f"partnership '{key[0]}' for '{key[1]}' has two hosts", table.where(line, "host"))
+            group["host"] = code
+        if "locked" in table.columns and table.flag(line, row, "locked"):
+            group["locked"] = True
+    result = []
+    for (pid, function), group in groups.items():
+        if len(group["members"]) < 2:
+            raise InputError(path, f"partnership '{pid}' for '{function}' has one member; it needs at least two", f"line {group['line']}")
+        result.append(ExistingPartnership(pid, function, tuple(group["members"]), group["host"], group["locked"], group["line"]))
+    return tuple(result)
+
+
+TABLES = ("councils", "adjacency", "spend", "platforms", "partnerships", "boundaries")
+
+
+def load_instance(folder: str | Path) -> Instance:
+    """Reads and validates an instance folder (its instance.toml and the tables it names).
+
+    Examples
+    --------
+    >>> inst = load_instance("instances/suffolk-2023")  # doctest: +SKIP
+    >>> len(inst.councils)  # doctest: +SKIP
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(folder, "instance folder not found")
+    toml_path = folder / "instance.toml"
+    data = read_toml(toml_path)
+    source = str(toml_path)
+    top = _Table(data, source, "")
+    name = top.get("name", "str")
+    title = top.get("title", "str", default=name)
+    model_ref = top.get("model", "str", default=None)
+    attribution = tuple(top.get("attribution", "strlist", default=[]))
+    top.used.add("tables")
+    tables = _Table(data.get("tables", {}), source, "tables")
+    files: dict[str, Path] = {}
+    for key in TABLES:
+        required = key in ("councils", "adjacency")
+        relative = tables.get(key, "str", default=None if not required else ...)
+        if relative is not None:
+            files[key] = folder / relative
+    tables.finish()
+    top.finish()
+
+    councils = _read_councils(files["councils"])
+    known = set(councils["code"])
+    graph = _read_adjacency(files["adjacency"], councils)
+    spend = _read_spend(files["spend"], known) if "spend" in files else {}
+    platforms = _read_platforms(files["platforms"], known) if "platforms" in files else {}
+    partnerships = _read_partnerships(files["partnerships"], known) if "partnerships" in files else ()
+    if "boundaries" in files and not files["boundaries"].is_file():
+        raise InputError(files["boundaries"], "file not found (named in instance.toml [tables].boundaries)")
+    return Instance(name, title, folder, model_ref, attribution, councils, graph, spend, platforms, partnerships, files)
+
+
+def check_against_model(instance: Instance, model: SavingsModel) -> None:
+    """Checks what depends on the model: tiers declared, functions known."""
+    declared = set(model.tiers)
+    path = instance.files["councils"]
+    for row in instance.councils.itertuples(index=False):
+        if row.tier not in declared:
+            raise InputError(
+                path,
+                f"tier '{row.tier}' is not declared by model '{model.name}' (tiers: {', '.join(model.tiers)})",
+                f"line {row.line}, column 'tier'",
+            )
+    functions = set(model.function_ids)
+    for key, table in (("spend", instance.spend), ("platforms", instance.platforms)):
+        unknown = sorted({f for (_, f) in table} - functions)
+        if unknown:
+            log.warning("%s: ignoring rows for functions model '%s' does not define: %s", instance.files[key], model.name, ", ".join(unknown))
+    for group in instance.partnerships:
+        if group.function not in functions:
+            if group.locked:
+                raise InputError(
+                    instance.files["partnerships"],
+                    f"locked partnership '{group.id}' is for function '{group.function}', which model '{model.name}' does not define",
+                    f"line {group.line}",
+                )
+            log.warning("%s: ignoring partnership '%s' for unknown function '%s'", instance.files["partnerships"], group.id, group.function)

@@ -1,0 +1,309 @@
+"""Savings models: reading and validating a model TOML file (the format is in models/README.md).
+
+A model says which functions councils can share, which tiers may deliver each, how deep a
+partnership may integrate (its *depths*), and the figures of the savings arithmetic.
+Loading checks every key, so a typo is reported instead of silently ignored.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+
+GEOGRAPHY_KINDS = ("contiguous", "within_km", "same_region", "same_county", "same_nation", "none")
+
+
+@dataclass(frozen=True)
+class GeographyRule:
+    """One geography rule: ``kind`` is one of GEOGRAPHY_KINDS, ``km`` only for within_km."""
+
+    kind: str
+    km: float | None = None
+
+    def __str__(self) -> str:
+        return f"within_km:{self.km:g}" if self.kind == "within_km" else self.kind
+
+
+@dataclass(frozen=True)
+class Depth:
+    id: str
+    capture: float
+    one_off: float
+    min_commitment: float
+    common_platform: bool
+
+
+@dataclass(frozen=True)
+class Function:
+    id: str
+    title: str
+    tiers: tuple[str, ...]
+    per_capita: float
+    scale_exponent: float
+    coordination: float
+    migration: float
+    max_size: int
+    geography: tuple[GeographyRule, ...]
+    host_min_commitment: float
+    sources: tuple[str, ...] = ()
+
+    def rule(self, kind: str) -> GeographyRule | None:
+        return next((r for r in self.geography if r.kind == kind), None)
+
+
+@dataclass(frozen=True)
+class SavingsModel:
+    name: str
+    title: str
+    tiers: tuple[str, ...]
+    horizon_years: int
+    discount_rate: float
+    depths: tuple[Depth, ...]
+    functions: tuple[Function, ...]
+    path: Path | None = None
+
+    @property
+    def annuity(self) -> float:
+        """Present value of 1 pound a year for horizon_years at discount_rate."""
+        return sum((1.0 + self.discount_rate) ** -t for t in range(1, self.horizon_years + 1))
+
+    def function(self, function_id: str) -> Function:
+        for f in self.functions:
+            if f.id == function_id:
+                return f
+        raise KeyError(function_id)
+
+    @property
+    def function_ids(self) -> tuple[str, ...]:
+        return tuple(f.id for f in self.functions)
+
+
+def parse_geography_rule(text: object, source: str, where: str) -> GeographyRule:
+    if not isinstance(text, str):
+        raise InputError(source, f"a geography rule must be text, got {text!r}", where)
+    kind, _, arg = text.strip().partition(":")
+    if kind == "within_km":
+        try:
+            km = float(arg)
+        except ValueError:
+            raise InputError(source, f"'{text}' needs a distance in km, e.g. within_km:80", where) from None
+        if not math.isfinite(km) or km <= 0:
+            raise InputError(source, f"'{text}': the distance must be a positive number of km", where)
+        return GeographyRule("within_km", km)
+    if kind in GEOGRAPHY_KINDS and not arg:
+        return GeographyRule(kind)
+    raise InputError(
+        source,
+        f"unknown geography rule '{text}' (known: contiguous, within_km:N, same_region, "
+        "same_county, same_nation, none)",
+        where,
+    )
+
+
+class _Table:
+    """Typed access to one TOML table that reports the file and key path on any problem."""
+
+    def __init__(self, data: dict, source: str, path: str):
+        if not isinstance(data, dict):
+            raise InputError(source, "must be a table", path or None)
+        self.data, self.source, self.path = data, source, path
+        self.used: set[str] = set()
+
+    def _where(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def get(self, key: str, kind: str, default=..., low=None, high=None, low_open=False):
+        self.used.add(key)
+        if key not in self.data:
+            if default is ...:
+                raise InputError(self.source, "missing required key", self._where(key))
+            return default
+        value = self.data[key]
+        where = self._where(key)
+        if kind == "str":
+            if not isinstance(value, str) or not value.strip():
+                raise InputError(self.source, f"must be non-empty text, got {value!r}", where)
+            return value.strip()
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise InputError(self.source, f"must be true or false, got {value!r}", where)
+            return value
+        if kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InputError(self.source, f"must be a whole number, got {value!r}", where)
+        elif kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise InputError(self.source, f"must be a number, got {value!r}", where)
+            value = float(value)
+        elif kind == "strlist":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                raise InputError(self.source, f"must be a list of text, got {value!r}", where)
+            return [v.strip() for v in value]
+        else:  # pragma: no cover - programming error
+            raise ValueError(kind)
+        if low is not None and (value < low or (low_open and value == low)):
+            bound = f"> {low}" if low_open else f">= {low}"
+            raise InputError(self.source, f"must be {bound}, got {value!r}", where)
+        if high is not None and value > high:
+            raise InputError(self.source, f"must be <= {high}, got {value!r}", where)
+        return value
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            raise InputError(self.source, f"unknown key (known: {', '.join(sorted(self.used))})", self._where(unknown[0]))
+
+
+def _geography(table: _Table, key: str) -> tuple[GeographyRule, ...]:
+    texts = table.get(key, "strlist")
+    where = table._where(key)
+    rules = tuple(parse_geography_rule(t, table.source, where) for t in texts)
+    kinds = [r.kind for r in rules]
+    if "none" in kinds and len(rules) > 1:
+        raise InputError(table.source, "'none' (a virtual centre) must be the only rule", where)
+    if len(set(kinds)) != len(kinds):
+        raise InputError(table.source, "a geography rule is listed twice", where)
+    if not rules:
+        raise InputError(table.source, "needs at least one rule ('none' for no geography rule)", where)
+    return rules
+
+
+def parse_model(data: dict, source: str, path: Path | None = None) -> SavingsModel:
+    """Validates a parsed model TOML document; ``source`` names it in error messages."""
+    top = _Table(data, source, "")
+    name = top.get("name", "str")
+    title = top.get("title", "str", default=name)
+    tiers = top.get("tiers", "strlist")
+    if not tiers:
+        raise InputError(source, "must list at least one tier", "tiers")
+    if len(set(tiers)) != len(tiers):
+        raise InputError(source, "a tier is listed twice", "tiers")
+
+    top.used.add("finance")
+    finance = _Table(data.get("finance", {}), source, "finance")
+    horizon = finance.get("horizon_years", "int", low=1, high=200)
+    rate = finance.get("discount_rate", "float", low=0.0, high=1.0)
+    finance.finish()
+
+    top.used.add("rules")
+    rules = _Table(data.get("rules", {}), source, "rules")
+    default_max_size = rules.get("max_size", "int", low=2)
+    default_geography = _geography(rules, "geography")
+    default_host_min = rules.get("host_min_commitment", "float", low=0.0, high=1.0)
+    rules.finish()
+
+    top.used.add("depths")
+    raw_depths = data.get("depths")
+    if not isinstance(raw_depths, list) or not raw_depths:
+        raise InputError(source, "needs at least one [[depths]] table", "depths")
+    depths = []
+    for k, raw in enumerate(raw_depths):
+        t = _Table(raw, source, f"depths[{k}]")
+        depth = Depth(
+            id=t.get("id", "str"),
+            capture=t.get("capture", "float", low=0.0, high=1.0),
+            one_off=t.get("one_off", "float", low=0.0),
+            min_commitment=t.get("min_commitment", "float", default=0.0, low=0.0, high=1.0),
+            common_platform=t.get("common_platform", "bool", default=False),
+        )
+        t.finish()
+        if any(d.id == depth.id for d in depths):
+            raise InputError(source, f"depth id '{depth.id}' is used twice", f"depths[{k}].id")
+        depths.append(depth)
+
+    top.used.add("functions")
+    raw_functions = data.get("functions")
+    if not isinstance(raw_functions, list) or not raw_functions:
+        raise InputError(source, "needs at least one [[functions]] table", "functions")
+    functions = []
+    for k, raw in enumerate(raw_functions):
+        t = _Table(raw, source, f"functions[{k}]")
+        fid = t.get("id", "str")
+        f_tiers = t.get("tiers", "strlist")
+        for tier in f_tiers:
+            if tier not in tiers:
+                raise InputError(source, f"tier '{tier}' is not declared in the model's tiers", f"functions[{k}].tiers")
+        if not f_tiers:
+            raise InputError(source, "must list at least one tier", f"functions[{k}].tiers")
+        function = Function(
+            id=fid,
+            title=t.get("title", "str", default=fid),
+            tiers=tuple(f_tiers),
+            per_capita=t.get("per_capita", "float", low=0.0),
+            scale_exponent=t.get("scale_exponent", "float", low=0.0, high=1.0, low_open=True),
+            coordination=t.get("coordination", "float", low=0.0),
+            migration=t.get("migration", "float", low=0.0),
+            max_size=t.get("max_size", "int", default=default_max_size, low=2),
+            geography=_geography(t, "geography") if t.has("geography") else default_geography,
+            host_min_commitment=t.get("host_min_commitment", "float", default=default_host_min, low=0.0, high=1.0),
+            sources=tuple(t.get("sources", "strlist", default=[])),
+        )
+        t.finish()
+        if any(f.id == fid for f in functions):
+            raise InputError(source, f"function id '{fid}' is used twice", f"functions[{k}].id")
+        functions.append(function)
+    top.finish()
+    return SavingsModel(name, title, tuple(tiers), horizon, rate, tuple(depths), tuple(functions), path)
+
+
+def read_toml(path: Path) -> dict:
+    """Reads a TOML file, turning every way it can be unreadable into an InputError."""
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror}") from None
+    if not text.strip():
+        raise InputError(path, "file is empty")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"malformed TOML: {exc}") from None
+
+
+def model_search_dirs(near: Path | None = None) -> list[Path]:
+    """Folders searched for a model given by name: ./models, the instance's project, the package's project."""
+    dirs = [Path.cwd() / "models"]
+    if near is not None:
+        dirs.append(near.resolve().parent.parent / "models")
+    dirs.append(Path(__file__).resolve().parent.parent / "models")
+    return dirs
+
+
+def resolve_model_path(ref: str | Path, near: Path | None = None) -> Path:
+    """A model given as a path, or as a file stem looked up in the models folders."""
+    candidate = Path(ref)
+    if candidate.suffix == ".toml" or len(candidate.parts) > 1:
+        if near is not None and not candidate.is_absolute() and not candidate.exists():
+            beside = near / candidate
+            if beside.exists():
+                return beside
+        return candidate
+    for folder in model_search_dirs(near):
+        path = folder / f"{ref}.toml"
+        if path.is_file():
+            return path
+    searched = ", ".join(str(d) for d in model_search_dirs(near))
+    raise InputError(f"model '{ref}'", f"no such model (looked for {ref}.toml in {searched})")
+
+
+def load_model(ref: str | Path, near: Path | None = None) -> SavingsModel:
+    """Loads a savings model from a path or a name in models/.
+
+    Examples
+    --------
+    >>> model = load_model("uk-central")  # doctest: +SKIP
+    >>> model.function("ict").scale_exponent  # doctest: +SKIP
+    """
+    path = resolve_model_path(ref, near)
+    return parse_model(read_toml(path), str(path), path)

@@ -1,0 +1,223 @@
+"""Property tests: on hundreds of random tiny instances the engine's plan is optimal.
+
+Each seed draws a case (tests/randomized.py): 3-8 councils, 2-3 functions, random rules,
+depths, limits, locked groups and run options. Its optimum is found by an independent
+exhaustive search, and every method x solver of the engine must reach it:
+
+* ``status`` is "optimal" and the objective equals the brute-force optimum (1e-6
+  relative + 1e-6 absolute), or "infeasible" when no plan satisfies the rules;
+* the plan passes ``optimiser.verify`` and this module's own check of every rule.
+
+A failure names the seed; ``python tests/randomized.py SEED [FOLDER] [--coupled]``
+writes that case and prints its optimum and the ``optimiser solve`` command to run it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import random
+
+import pytest
+
+from randomized import (
+    Existing,
+    brute_force,
+    check_plan,
+    cli_command,
+    feasible_groups,
+    make_case,
+    random_case,
+    Rules,
+    write_case,
+)
+
+from optimiser.api import evaluate, solve
+from optimiser.errors import InputError
+
+try:
+    from optimiser.verify import verify
+except ImportError:  # pragma: no cover - verify.py is written alongside
+    verify = None
+
+METHODS = [("exact", "highs"), ("naive", "highs"), ("exact", "cbc"), ("naive", "cbc")]
+SEEDS = range(150)  # the default profile, every method x solver
+COUPLED_SEEDS = range(10_000, 10_060)  # functions competing for councils, budgets, host limits
+REL, ABS = 1e-6, 1e-6
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    # the engine warns about ignored rows; keep the test output readable
+    logging.disable(logging.WARNING)
+    yield
+    logging.disable(logging.NOTSET)
+
+
+@pytest.fixture(scope="session")
+def cases(tmp_path_factory):
+    """``cases(seed, coupled=False)``: the written case and its brute-force optimum, once per session."""
+    cache = {}
+
+    def get(seed: int, coupled: bool = False):
+        key = (seed, coupled)
+        if key not in cache:
+            folder = tmp_path_factory.mktemp(f"seed{seed}")
+            case = make_case(seed, folder, coupled=coupled)
+            cache[key] = (case, brute_force(case))
+        return cache[key]
+
+    return get
+
+
+def _hint(case, method, solver, coupled=False) -> str:
+    flag = " --coupled" if coupled else ""
+    return (f"seed {case.seed} ({method}/{solver}; {case.options.describe()}). Reproduce: "
+            f"python tests/randomized.py {case.seed} /tmp/case-{case.seed}{flag}  then  "
+            f"{cli_command(case, method, solver).replace(str(case.instance_dir.parent), f'/tmp/case-{case.seed}')}")
+
+
+def check_against_brute_force(case, optimum, method: str, solver: str, coupled: bool = False):
+    hint = _hint(case, method, solver, coupled)
+    plan = solve(case.instance_dir, case.model_path, case.options.run_options(method, solver))
+    if optimum.objective is None:
+        assert plan.status == "infeasible", f"expected infeasible, got {plan.status} {plan.objective}: {hint}"
+        return plan
+    assert plan.status == "optimal", f"status {plan.status}: {hint}"
+    assert plan.objective == plan.data["solver"]["objective"]
+    expected = optimum.objective
+    assert abs(plan.objective - expected) <= REL * abs(expected) + ABS, (
+        f"objective {plan.objective!r}, brute force {expected!r} (difference {plan.objective - expected:.6g}): {hint}\n"
+        f"brute-force plan:\n{optimum.describe()}\nengine plan: "
+        + "; ".join(f"{p['function']} {'+'.join(p['members'])} host={p['host']} depth={p['depth']} npv={p['npv']:.4f}"
+                    for p in plan.partnerships))
+    problems = check_plan(case, plan.data)
+    assert not problems, f"{problems}: {hint}"
+    if verify is not None:
+        report = verify(case.instance_dir, plan.data, case.model_path)
+        assert report.ok, f"verify: {report.problems}: {hint}"
+    return plan
+
+
+# ---------------------------------------------------------------- the main property
+
+
+@pytest.mark.parametrize("method,solver", METHODS)
+@pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"seed{s}")
+def test_optimal_on_random_instances(cases, seed, method, solver):
+    case, optimum = cases(seed)
+    check_against_brute_force(case, optimum, method, solver)
+
+
+@pytest.mark.parametrize("method,solver", METHODS)
+@pytest.mark.parametrize("seed", COUPLED_SEEDS, ids=lambda s: f"coupled{s}")
+def test_optimal_on_coupled_instances(cases, seed, method, solver):
+    case, optimum = cases(seed, coupled=True)
+    check_against_brute_force(case, optimum, method, solver, coupled=True)
+
+
+# ---------------------------------------------------------------- infeasible runs
+
+
+def _case_with_lock(seed: int):
+    """The case of a seed drawn with a locked group, and that group, or (None, None)."""
+    case = random_case(random.Random(seed), seed, lock=True, budget=False)
+    groups, locked = feasible_groups(case, prune=False)  # every option: the cheapest one-off counts
+    if not locked or min(o.one_off for o in locked[0].options) <= 1.0:
+        return None, None
+    return case, locked[0]
+
+
+# the first seeds from 20 000 whose case keeps a locked group with a one-off cost (cheap to find)
+LOCK_SEEDS = list(itertools.islice((s for s in itertools.count(20_000) if _case_with_lock(s)[0] is not None), 30))
+
+
+@pytest.mark.parametrize("seed", LOCK_SEEDS, ids=lambda s: f"lock{s}")
+def test_locked_group_over_budget_is_infeasible(tmp_path, seed):
+    case, lock = _case_with_lock(seed)
+    write_case(case, tmp_path)
+    cheapest = min(o.one_off for o in lock.options)
+    # just below the locked group's cheapest option: no plan can keep it
+    case.options.budget = cheapest * (1 - 1e-3)
+    assert brute_force(case).objective is None
+    method, solver = METHODS[seed % len(METHODS)]
+    plan = solve(case.instance_dir, case.model_path, case.options.run_options(method, solver))
+    assert plan.status == "infeasible", f"{plan.status} {plan.objective}: {_hint(case, method, solver)}"
+    assert plan.partnerships == []
+    # with the budget just above it, the lock fits (unless a council limit forbids it)
+    case.options.budget = cheapest * (1 + 1e-3)
+    optimum = brute_force(case)
+    check_against_brute_force(case, optimum, method, solver)
+
+
+def test_infeasible_on_every_method_and_solver(tmp_path):
+    """A locked group that is over budget, on all four method x solver combinations."""
+    case, lock = _case_with_lock(LOCK_SEEDS[0])
+    write_case(case, tmp_path)
+    case.options.budget = min(o.one_off for o in lock.options) / 2
+    for method, solver in METHODS:
+        plan = solve(case.instance_dir, case.model_path, case.options.run_options(method, solver))
+        assert plan.status == "infeasible", _hint(case, method, solver)
+
+
+# ---------------------------------------------------------------- locked groups that break a rule
+
+
+@pytest.mark.parametrize("seed", range(30_000, 30_020), ids=lambda s: f"badlock{s}")
+def test_locked_group_breaking_a_rule_is_refused(tmp_path, seed):
+    """A locked group the rules forbid ends the run with an InputError naming it, not a plan."""
+    rng = random.Random(seed)
+    case = random_case(rng, seed, lock=False, budget=False)
+    rules = Rules(case)
+    pool = [c.code for c in case.councils if rules.in_area(c)]  # wholly outside --area it would be ignored
+    bad = [(f, members) for f in rules.functions
+           for size in range(2, min(len(pool), rules.max_size(f) + 1) + 1)
+           for members in itertools.combinations(pool, size)
+           if rules.set_breaks(f, members) or not rules.options(f, members)]
+    if not bad:
+        pytest.skip("every group of this seed obeys the rules")
+    f, members = rng.choice(bad)
+    case.partnerships.append(Existing("bad-lock", f.id, members, None, True))
+    write_case(case, tmp_path)
+    with pytest.raises(ValueError):
+        feasible_groups(case)
+    method, solver = METHODS[seed % len(METHODS)]
+    with pytest.raises(InputError, match="bad-lock"):
+        solve(case.instance_dir, case.model_path, case.options.run_options(method, solver))
+
+
+# ---------------------------------------------------------------- evaluate agrees with the brute force
+
+
+@pytest.mark.parametrize("seed", range(40), ids=lambda s: f"seed{s}")
+def test_evaluate_prices_groups_like_the_brute_force(cases, seed):
+    """evaluate() gives each group of the optimum its best NPV, and finds no broken rule."""
+    case, optimum = cases(seed)
+    if not optimum.plan:
+        pytest.skip("the optimum has no partnership")
+    rules = Rules(case)
+    groups = [(f"G{i}", fid, list(members)) for i, (fid, members, _) in enumerate(optimum.plan)]
+    result = evaluate(case.instance_dir, groups, case.model_path, case.options.run_options())
+    for (gid, fid, members), row in zip(groups, result.groups):
+        f = next(x for x in rules.functions if x.id == fid)
+        best = max(o.npv for o in rules.options(f, tuple(members)))
+        assert math.isclose(row["npv"], best, rel_tol=REL, abs_tol=ABS), f"seed {seed}: {gid} {members}: {row}"
+        # the cross-group limits judge evaluate's own (best-NPV) options, not the optimum's
+        rule_breaks = [b for b in row["breaks"] if not b.startswith(("budget", "max_hosted", "npv"))]
+        assert not rule_breaks, f"seed {seed}: {gid} {members}: {rule_breaks}"
+
+
+# ---------------------------------------------------------------- the brute force checks itself
+
+
+@pytest.mark.parametrize("seed", range(50_000, 50_040), ids=lambda s: f"seed{s}")
+def test_brute_force_pruning_is_exact(seed):
+    """Dominance pruning and the branch-and-bound cut-off change no optimum (small cases)."""
+    case = random_case(random.Random(seed), seed, n_range=(3, 5), coupled=seed % 2 == 0)
+    values = [brute_force(case).objective, brute_force(case, prune=False).objective,
+              brute_force(case, bound=False).objective]
+    if values[0] is None:
+        assert values == [None, None, None], f"seed {seed}: {values}"
+    else:
+        assert max(values) - min(values) <= 1e-9 * max(1.0, abs(values[0])), f"seed {seed}: {values}"
