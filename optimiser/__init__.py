@@ -15,10 +15,7 @@ from .instance import Instance, load_instance
 from .model import SavingsModel, load_model
 from .plan import Plan
 from .problem import RunOptions
-try:
-    from .verify import VerifyReport, verify
-except ImportError:  # TEMP while verify.py is written
-    pass
+from .verify import VerifyReport, verify
 
 __all__ = [
     "Instance",

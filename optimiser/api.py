@@ -62,12 +62,8 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     instance, model, options = _resolve(instance, model, options, overrides)
     problem = prepare(instance, model, options)
 
-    def report_candidates(function_id, groups, columns):
-        if progress:
-            progress("candidates", function_id, groups, columns)
-
-    cand = candidates_module.generate(problem, report_candidates)
-    solution = solve_master(problem, cand, progress)
+    generator = candidates_module.CandidateGenerator(problem, progress)
+    cand, solution = solve_master(problem, generator, progress)
     solution.seconds = time.perf_counter() - started
     plan = build_plan(problem, cand, solution)
     log.info("solved %s: %s, NPV %.0f, gap %s", instance.name, solution.status, plan.objective, plan.solver["gap"])

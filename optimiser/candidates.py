@@ -41,8 +41,7 @@ class CandidateSet:
     """Candidate partnerships as parallel arrays, one entry per (member set, option).
 
     ``members`` is padded with -1 to the widest set; ``locked`` is the index into
-    ``problem.locked`` for options of a locked group, else -1; ``group`` numbers the member
-    sets, shared by the options of one set.
+    ``problem.locked`` for options of a locked group, else -1.
     """
 
     function: np.ndarray
@@ -55,7 +54,6 @@ class CandidateSet:
     one_off: np.ndarray
     npv: np.ndarray
     locked: np.ndarray
-    group: np.ndarray
 
     def __len__(self) -> int:
         return len(self.npv)
@@ -84,16 +82,23 @@ class CandidateSet:
     def empty(width: int) -> "CandidateSet":
         ints = np.zeros(0, dtype=np.int32)
         floats = np.zeros(0)
-        return CandidateSet(ints, np.zeros((0, width), dtype=np.int32), ints, ints, ints, ints, floats, floats, floats, ints, np.zeros(0, dtype=np.int64))
+        return CandidateSet(ints, np.zeros((0, width), dtype=np.int32), ints, ints, ints, ints, floats, floats, floats, ints)
 
 
 # ---------------------------------------------------------------- enumeration of member sets
 
 
-def _unique_rows(rows: np.ndarray) -> np.ndarray:
+def _unique_rows(rows: np.ndarray, n: int) -> np.ndarray:
+    """Distinct sorted rows, in order of first appearance; rows hold council indices < n."""
     rows = np.ascontiguousarray(rows)
-    view = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
-    _, first = np.unique(view, return_index=True)
+    width = rows.shape[1]
+    if width * np.log2(max(n, 2)) < 62:
+        key = np.zeros(len(rows), dtype=np.int64)
+        for column in range(width):
+            key = key * n + rows[:, column]
+    else:
+        key = rows.view(np.dtype((np.void, rows.dtype.itemsize * width))).ravel()
+    _, first = np.unique(key, return_index=True)
     return rows[np.sort(first)]
 
 
@@ -143,12 +148,11 @@ def enumerate_sets(problem: Problem, k: int, nodes: np.ndarray | None = None) ->
         edges = np.array([(index[a], index[b]) for a, b in problem.instance.graph.edges()], dtype=np.int64).reshape(-1, 2)
         adjacent[edges[:, 0], edges[:, 1]] = True
         adjacent[edges[:, 1], edges[:, 0]] = True
+        # neighbour lists in CSR form: council i's are targets[starts[i]:starts[i + 1]]
         grow = adjacent & compatible
         degree = grow.sum(axis=1)
-        neighbours = np.full((n, max(1, int(degree.max()))), -1, dtype=np.int32)
-        for i in nodes:
-            nb = np.flatnonzero(grow[i])
-            neighbours[i, : len(nb)] = nb
+        starts = np.r_[0, np.cumsum(degree)]
+        targets = np.nonzero(grow)[1].astype(np.int32)
 
     levels = []
     current = nodes.astype(np.int32)[:, None]
@@ -158,10 +162,15 @@ def enumerate_sets(problem: Problem, k: int, nodes: np.ndarray | None = None) ->
         for start in range(0, len(current), CHUNK):
             block = current[start : start + CHUNK]
             if contiguous:
-                extra = neighbours[block].reshape(len(block), -1)
-                rows = np.repeat(np.arange(len(block)), extra.shape[1])
-                v = extra.ravel()
-                keep = v >= 0
+                # grow by neighbours above the set's smallest member (its root), so each set
+                # comes only from its root; a connected set can always be grown that way
+                member_degree = degree[block]
+                rows = np.repeat(np.arange(len(block)), member_degree.sum(axis=1))
+                flat = block.ravel()
+                counts = degree[flat]
+                first = np.repeat(starts[flat] - np.r_[0, np.cumsum(counts)[:-1]], counts)
+                v = targets[first + np.arange(counts.sum())]
+                keep = v > block[rows, 0]
                 rows, v = rows[keep], v[keep]
                 keep = ~(block[rows] == v[:, None]).any(axis=1)
             else:
@@ -180,7 +189,7 @@ def enumerate_sets(problem: Problem, k: int, nodes: np.ndarray | None = None) ->
             pieces.append(grown)
         grown = np.concatenate(pieces) if pieces else np.zeros((0, size), dtype=np.int32)
         if contiguous and len(grown):
-            grown = _unique_rows(grown)
+            grown = _unique_rows(grown, n)
         total += len(grown)
         if total > MAX_SETS_PER_FUNCTION:
             raise InputError(
@@ -307,7 +316,6 @@ def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positiv
         one_off=one_off[gi, di],
         npv=npv,
         locked=np.full(len(gi), -1, dtype=np.int32),
-        group=gi.astype(np.int64),
     )
 
 
@@ -358,17 +366,19 @@ def rule_breaks(problem: Problem, k: int, members: np.ndarray) -> list[str]:
     return breaks
 
 
-def locked_candidates(problem: Problem) -> list[CandidateSet]:
+def locked_candidates(problem: Problem, k: int | None = None) -> list[CandidateSet]:
+    """The options of every locked group (of function k only, if given)."""
     parts = []
     path = problem.instance.files.get("partnerships", "partnerships.csv")
     for index, group in enumerate(problem.locked):
+        if k is not None and group.function_index != k:
+            continue
         breaks = rule_breaks(problem, group.function_index, group.members)
         if breaks:
             label = f"locked partnership '{group.partnership.id}' for '{group.partnership.function}'"
             raise InputError(path, f"{label} breaks a rule: {'; '.join(breaks)}", f"line {group.partnership.line}")
         options = evaluate_sets(problem, group.function_index, group.members[None, :], require_positive=False)
         options.locked[:] = index
-        options.group[:] = index
         parts.append(options)
     return parts
 
@@ -376,37 +386,50 @@ def locked_candidates(problem: Problem) -> list[CandidateSet]:
 # ---------------------------------------------------------------- all candidates
 
 
-def generate(problem: Problem, progress=None) -> CandidateSet:
-    """Every candidate option of every function, with locked groups' options included.
+class CandidateGenerator:
+    """Candidates function by function, sharing enumerations between functions whose
+    eligible councils and rules are the same.
 
-    Sets that contain a member of a locked group of the same function are dropped: those
-    councils are committed for that function already.
+    Sets that contain a member of a locked group of the same function are left out: those
+    councils are committed for that function already; the locked group's own options are
+    included.
     """
-    width = int(problem.max_size.max()) if len(problem.max_size) else 2
-    width = max(width, max((len(g.members) for g in problem.locked), default=2))
-    parts = locked_candidates(problem)
-    committed = np.zeros_like(problem.eligible)
-    for group in problem.locked:
-        committed[group.function_index, group.members] = True
-    cache: dict[tuple, list[np.ndarray]] = {}
-    offset = len(problem.locked)  # locked groups are numbered 0..len-1
-    for k, function in enumerate(problem.functions):
-        # functions with the same eligible councils and rules share one enumeration
-        key = (problem.eligible[k].tobytes(), committed[k].tobytes(), function.geography, int(problem.max_size[k]))
-        if key not in cache:
-            free = np.flatnonzero(problem.eligible[k] & ~committed[k])
-            cache[key] = enumerate_sets(problem, k, free)
-        levels = cache[key]
-        count = 0
+
+    def __init__(self, problem: Problem, progress=None):
+        self.problem = problem
+        self.progress = progress
+        self.width = max(int(problem.max_size.max()), max((len(g.members) for g in problem.locked), default=2))
+        self.committed = np.zeros_like(problem.eligible)
+        for group in problem.locked:
+            self.committed[group.function_index, group.members] = True
+        self._sets: dict[tuple, list[np.ndarray]] = {}
+        for k in range(len(problem.functions)):  # fail on broken locked groups before any work
+            locked_candidates(problem, k)
+
+    def sets(self, k: int) -> list[np.ndarray]:
+        problem = self.problem
+        key = (problem.eligible[k].tobytes(), self.committed[k].tobytes(), problem.functions[k].geography, int(problem.max_size[k]))
+        if key not in self._sets:
+            free = np.flatnonzero(problem.eligible[k] & ~self.committed[k])
+            self._sets[key] = enumerate_sets(problem, k, free)
+        return self._sets[key]
+
+    def function(self, k: int) -> CandidateSet:
+        """Every candidate option of function k (locked groups' options first)."""
+        parts = locked_candidates(self.problem, k)
+        levels = self.sets(k)
         for sets in levels:
             for start in range(0, len(sets), CHUNK):
-                part = evaluate_sets(problem, k, sets[start : start + CHUNK])
-                part.group += offset
-                offset += len(sets[start : start + CHUNK])
-                count += len(part)
-                parts.append(part)
+                parts.append(evaluate_sets(self.problem, k, sets[start : start + CHUNK]))
+        result = CandidateSet.concat(parts, self.width)
         n_sets = sum(len(s) for s in levels)
-        log.info("candidates for %s: %d groups allowed, %d options with positive NPV", function.id, n_sets, count)
-        if progress is not None:
-            progress(function.id, n_sets, count)
-    return CandidateSet.concat(parts, width)
+        log.info("candidates for %s: %d groups allowed, %d options with positive NPV", self.problem.functions[k].id, n_sets, len(result))
+        if self.progress is not None:
+            self.progress("candidates", self.problem.functions[k].id, n_sets, len(result))
+        return result
+
+
+def generate(problem: Problem, progress=None) -> CandidateSet:
+    """Every candidate option of every function, with locked groups' options included."""
+    generator = CandidateGenerator(problem, progress)
+    return CandidateSet.concat([generator.function(k) for k in range(len(problem.functions))], generator.width)

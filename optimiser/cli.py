@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from . import __version__
@@ -41,11 +42,11 @@ class Progress:
             function_id, groups, columns = details
             text = f"candidates  {function_id:<28} {groups:>10,} groups  {columns:>10,} options"
         elif stage == "pricing":
-            rounds, columns, bound = details
-            text = f"LP bound    round {rounds:<3} {columns:>10,} columns  bound £{bound:,.0f}"
+            label, rounds, columns, bound = details
+            text = f"LP bound    {label:<28} round {rounds:<3} {columns:>8,} columns  bound £{bound:,.0f}"
         elif stage == "fixing":
-            kept, total, incumbent = details
-            text = f"MIP         {kept:,} of {total:,} options can be optimal; plan so far £{incumbent:,.0f}"
+            label, kept, total, incumbent = details
+            text = f"MIP         {label:<28} {kept:,} of {total:,} options can be optimal; plan so far £{incumbent:,.0f}"
         else:
             text = " ".join(str(d) for d in (stage, *details))
         line = f"[{elapsed:6.1f}s] {text}"
@@ -142,8 +143,15 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress or summary on the terminal")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (exit status 2), like any bad input."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="optimiser", description="Which shared-service partnerships should councils form? Exact optimisation of savings under commitment, geography and democratic-structure rules.")
+    parser = _Parser(prog="optimiser", description="Which shared-service partnerships should councils form? Exact optimisation of savings under commitment, geography and democratic-structure rules.")
     parser.add_argument("--version", action="version", version=f"optimiser {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each stage to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -187,6 +195,20 @@ def _options_from(args) -> dict:
 # ---------------------------------------------------------------- commands
 
 
+def _check_out(out: str | None) -> None:
+    """Fails early (before any solving) when --out cannot be a folder."""
+    if not out:
+        return
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise InputError("--out", f"'{out}' exists and is not a folder")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if parent.exists() and not parent.is_dir():
+        raise InputError("--out", f"'{out}' cannot be made: '{parent}' is not a folder")
+
+
 def _load(args):
     from .instance import load_instance
     from .model import load_model
@@ -204,6 +226,7 @@ def cmd_solve(args) -> int:
     from .problem import RunOptions
     from .verify import verify
 
+    _check_out(args.out)
     instance, model = _load(args)
     options = RunOptions(**_options_from(args))
     progress = Progress(enabled=not args.quiet and sys.stderr.isatty())
@@ -253,6 +276,7 @@ def cmd_evaluate(args) -> int:
     from .api import evaluate
     from .problem import RunOptions
 
+    _check_out(args.out)
     instance, model = _load(args)
     result = evaluate(instance, args.groups, model, RunOptions(**_options_from(args)))
     if args.out:
@@ -319,3 +343,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("optimiser: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not the input's fault: exit 3, traceback only with --verbose
+        if args.verbose:
+            traceback.print_exc()
+        detail = " ".join(str(exc).split())
+        print(f"optimiser: internal error: {type(exc).__name__}: {detail} (run with --verbose for details)", file=sys.stderr)
+        return 3

@@ -74,15 +74,27 @@ class CsvTable:
         if not path.is_file():
             raise InputError(path, "file not found")
         try:
-            text = path.read_bytes().decode("utf-8-sig")
+            data = path.read_bytes()
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+            line = data[: exc.start].count(b"\n") + 1
+            raise InputError(path, f"not UTF-8 text (byte {exc.start}: {data[exc.start]:#04x}); save it as UTF-8", f"line {line}") from None
+        except OSError as exc:
+            raise InputError(path, f"cannot read: {exc.strerror}") from None
         if not text.strip():
             raise InputError(path, "file is empty (it needs at least a header row)")
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        rows = []
         try:
-            rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+            for raw in reader:
+                rows.append(raw)
         except csv.Error as exc:
-            raise InputError(path, f"malformed CSV: {exc}") from None
+            # an unterminated quote runs to the end of the file: name the line where the field began
+            if "end of data" in str(exc):
+                where, problem = _unclosed_quote_line(text, len(rows)), "a quoted field opened on this line is never closed"
+            else:
+                where, problem = reader.line_num, str(exc)
+            raise InputError(path, f"malformed CSV: {problem}", f"line {where}") from None
         header = [h.strip() for h in rows[0]]
         if len(set(header)) != len(header):
             dup = next(h for h in header if header.count(h) > 1)
@@ -143,6 +155,16 @@ class CsvTable:
         if value in FALSE_WORDS:
             return False
         raise InputError(self.path, f"'{row[column]}' is not true or false", self.where(line, column))
+
+
+def _unclosed_quote_line(text: str, complete_rows: int) -> int:
+    """The line where the record after ``complete_rows`` well-formed records starts."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    for _ in range(complete_rows):
+        next(reader)
+        line = reader.line_num + 1
+    return line
 
 
 def _read_councils(path: Path) -> pd.DataFrame:

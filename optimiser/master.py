@@ -41,7 +41,8 @@ from .problem import Problem
 log = logging.getLogger(__name__)
 
 MIP_REL_GAP = 1e-9
-PRICING_TOLERANCE = 1e-6  # pounds of reduced cost treated as zero
+PRICING_TOLERANCE = 1e-6  # reduced cost treated as zero, relative to the LP bound
+INCUMBENT_SECONDS = 10.0  # time for the MIP over the LP's columns that finds a first plan
 
 
 @dataclass
@@ -103,7 +104,7 @@ def _rows(problem: Problem, cand: CandidateSet) -> _Rows:
         rhs.append(1.0)
 
     locked = np.flatnonzero(cand.locked >= 0)
-    for index in range(len(problem.locked)):
+    for index in np.unique(cand.locked[locked]).tolist():
         keys.append(("lock", index))
         columns.append(locked[cand.locked[locked] == index])
         coefs.append(None)
@@ -208,13 +209,14 @@ def _status(lp: pulp.LpProblem, solver: str, relax: bool, cbc_log: str) -> tuple
         status = h.getModelStatus()
         info = h.getInfo()
         S = highspy.HighsModelStatus
+        # PuLP hands HiGHS the maximisation as a minimisation of -NPV: flip the bound back
+        bound = -info.mip_dual_bound if not relax and math.isfinite(info.mip_dual_bound) else math.nan
         if status == S.kOptimal:
-            return "optimal", info.mip_dual_bound if not relax and math.isfinite(info.mip_dual_bound) else math.nan
+            return "optimal", bound
         if status in (S.kInfeasible, S.kUnboundedOrInfeasible):
             return "infeasible", math.nan
         if status in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt, S.kSolutionLimit):
             has_solution = info.primal_solution_status == 2
-            bound = info.mip_dual_bound if not relax else math.inf
             return ("time_limit" if has_solution else "no_solution"), (bound if math.isfinite(bound) else math.inf)
         raise SolveError(f"HiGHS stopped with status {h.modelStatusToString(status)}")
     if lp.status == pulp.LpStatusInfeasible:
@@ -254,37 +256,117 @@ def _solution(result: _Result, started: float, stats: dict) -> Solution:
     return Solution(chosen, status, result.objective, result.bound, seconds, stats)
 
 
-def reduced_costs(problem: Problem, cand: CandidateSet, duals: dict[tuple, float]) -> np.ndarray:
-    """NPV minus the priced rows of each candidate, for all candidates at once."""
-    n = len(problem.codes)
-    n_functions = len(problem.functions)
-    pack = np.zeros(n_functions * n + 1)  # last entry prices the -1 padding at 0
-    joins = np.zeros(n + 1)
-    hosts = np.zeros(n)
-    locked = np.zeros(len(problem.locked) + 1)
-    budget = 0.0
-    for key, value in duals.items():
-        kind = key[0]
-        if kind == "pack":
-            pack[key[1] * n + key[2]] = value
-        elif kind == "joins":
-            joins[key[1]] = value
-        elif kind == "hosts":
-            hosts[key[1]] = value
-        elif kind == "lock":
-            locked[key[1]] = value
-        elif kind == "budget":
-            budget = value
-    members = cand.members
-    flat = np.where(members >= 0, cand.function[:, None].astype(np.int64) * n + members, n_functions * n)
-    priced = pack[flat].sum(axis=1) + joins[np.where(members >= 0, members, n)].sum(axis=1)
-    priced += hosts[cand.host] + budget * cand.one_off + locked[cand.locked]
-    return cand.npv - priced
+# ---------------------------------------------------------------- the exact method
 
 
-def _initial_columns(problem: Problem, cand: CandidateSet, per_council: int = 3) -> np.ndarray:
+class Relaxation:
+    """The LP relaxation of the master over a growing subset of a block's candidates.
+
+    HiGHS holds the LP between rounds, so adding columns re-solves from the last basis.
+    Rows: packing (per function of the block and council), joins, hosts (per council;
+    free where unlimited), one per locked group of the block, and the budget.
+    """
+
+    def __init__(self, problem: Problem, cand: CandidateSet, functions: list[int]):
+        import highspy
+
+        self.problem, self.cand = problem, cand
+        n = self.n = len(problem.codes)
+        self.local = np.full(len(problem.functions), -1, dtype=np.int64)
+        self.local[functions] = np.arange(len(functions))
+        f = len(functions)
+        self.joins_row, self.hosts_row = f * n, f * n + n
+        self.locked_groups = [g for g, group in enumerate(problem.locked) if self.local[group.function_index] >= 0]
+        self.locked_row = np.full(len(problem.locked) + 1, -1, dtype=np.int64)
+        self.locked_row[self.locked_groups] = f * n + 2 * n + np.arange(len(self.locked_groups))
+        self.budget_row = f * n + 2 * n + len(self.locked_groups)
+        rows = self.budget_row + 1
+        inf = highspy.kHighsInf
+        upper = np.ones(rows)
+        upper[self.joins_row : self.joins_row + n] = np.where(problem.max_partnerships >= 0, problem.max_partnerships, inf)
+        upper[self.hosts_row : self.hosts_row + n] = np.where(problem.max_hosted >= 0, problem.max_hosted, inf)
+        lower = np.full(rows, -inf)
+        lower[self.locked_row[self.locked_groups]] = 1.0
+        budget = problem.options.budget
+        upper[self.budget_row] = inf if budget is None else budget
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("threads", 1)
+        self.highs.addRows(rows, lower, upper, 0, np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+        self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        self.columns = np.zeros(0, dtype=np.int64)
+
+    def _entries(self, idx: np.ndarray):
+        """The matrix entries of candidates ``idx`` as (column position, row, value)."""
+        cand, problem, n = self.cand, self.problem, self.n
+        position = np.arange(len(idx))
+        members = cand.members[idx]
+        base = self.local[cand.function[idx]] * n
+        col, row, val = [], [], []
+        valid = members >= 0
+        pos = np.broadcast_to(position[:, None], members.shape)
+        col.append(pos[valid])
+        row.append((base[:, None] + members)[valid])
+        limited = valid & (problem.max_partnerships[np.where(valid, members, 0)] >= 0)
+        col.append(pos[limited])
+        row.append(self.joins_row + members[limited])
+        hosts = cand.host[idx]
+        limited_host = problem.max_hosted[hosts] >= 0
+        col.append(position[limited_host])
+        row.append(self.hosts_row + hosts[limited_host])
+        locked = cand.locked[idx]
+        col.append(position[locked >= 0])
+        row.append(self.locked_row[locked[locked >= 0]])
+        col = np.concatenate(col)
+        row = np.concatenate(row)
+        val = np.ones(len(col))
+        if problem.options.budget is not None:
+            col = np.r_[col, position]
+            row = np.r_[row, np.full(len(idx), self.budget_row)]
+            val = np.r_[val, cand.one_off[idx]]
+        order = np.argsort(col, kind="stable")
+        return col[order], row[order], val[order]
+
+    def add(self, idx: np.ndarray) -> None:
+        col, row, val = self._entries(idx)
+        starts = np.searchsorted(col, np.arange(len(idx))).astype(np.int32)
+        self.highs.addCols(len(idx), self.cand.npv[idx], np.zeros(len(idx)), np.ones(len(idx)), len(col), starts, row.astype(np.int32), val)
+        self.columns = np.r_[self.columns, idx]
+
+    def solve(self, time_limit: float | None) -> tuple[str, float, np.ndarray, np.ndarray]:
+        """Status ('optimal', 'infeasible' or 'time_limit'), objective, column values, row duals."""
+        import highspy
+
+        self.highs.setOptionValue("time_limit", float(time_limit) if time_limit else highspy.kHighsInf)
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        S = highspy.HighsModelStatus
+        if status in (S.kInfeasible, S.kUnboundedOrInfeasible):
+            return "infeasible", -math.inf, np.zeros(0), np.zeros(0)
+        solution = self.highs.getSolution()
+        values = np.asarray(solution.col_value)
+        duals = np.asarray(solution.row_dual)
+        if status != S.kOptimal:
+            return "time_limit", math.nan, values, duals
+        return "optimal", self.highs.getInfo().objective_function_value, values, duals
+
+    def reduced_costs(self, duals: np.ndarray) -> np.ndarray:
+        """NPV minus the priced rows, for every candidate of the block at once."""
+        cand, problem, n = self.cand, self.problem, self.n
+        y = np.r_[duals, 0.0]  # the last entry prices padding
+        pad = len(duals)
+        members = cand.members
+        valid = members >= 0
+        pack = np.where(valid, self.local[cand.function][:, None] * n + members, pad)
+        joins = np.where(valid, self.joins_row + members, pad)
+        priced = y[pack].sum(axis=1) + y[joins].sum(axis=1) + y[self.hosts_row + cand.host]
+        priced += np.where(cand.locked >= 0, y[self.locked_row[cand.locked]], 0.0)
+        priced += y[self.budget_row] * cand.one_off
+        return cand.npv - priced
+
+
+def _initial_columns(cand: CandidateSet, n: int, per_council: int = 2) -> np.ndarray:
     """Locked options and, for each function and council, its best few candidates."""
-    n = len(problem.codes)
     width = cand.members.shape[1]
     j = np.repeat(np.arange(len(cand)), width)
     members = cand.members.ravel()
@@ -295,105 +377,178 @@ def _initial_columns(problem: Problem, cand: CandidateSet, per_council: int = 3)
     key, j = key[order], j[order]
     first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     rank = np.arange(len(key)) - np.repeat(first, np.diff(np.r_[first, len(key)]))
-    chosen = np.unique(np.r_[j[rank < per_council], np.flatnonzero(cand.locked >= 0)])
-    return chosen
+    return np.unique(np.r_[j[rank < per_council], np.flatnonzero(cand.locked >= 0)])
 
 
-def _best_per_row(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np.ndarray, limit: int) -> np.ndarray:
-    """Among ``columns`` (positive reduced cost), the best for each packing row, then the best overall."""
+def _greedy(problem: Problem, cand: CandidateSet, order: np.ndarray) -> np.ndarray | None:
+    """A feasible plan picking candidates in ``order`` when they fit; None if a locked group can't be placed."""
     n = len(problem.codes)
-    width = cand.members.shape[1]
-    order = columns[np.argsort(-rc[columns], kind="stable")]
-    members = cand.members[order]
-    key = np.where(members >= 0, cand.function[order, None].astype(np.int64) * n + members, -1).ravel()
-    owner = np.repeat(order, width)
-    valid = key >= 0
-    _, first = np.unique(key[valid], return_index=True)
-    picked = np.unique(owner[valid][first])
-    if len(picked) < limit:
-        extra = order[:limit]
-        picked = np.unique(np.r_[picked, extra])
-    return picked
+    used = np.zeros(len(problem.functions) * n, dtype=bool)
+    joins = problem.max_partnerships.copy()
+    hosts = problem.max_hosted.copy()
+    budget = problem.options.budget
+    spent = 0.0
+    placed = set()
+    chosen = []
+    locked_first = np.r_[order[cand.locked[order] >= 0], order[cand.locked[order] < 0]]
+    for j in locked_first.tolist():
+        if cand.locked[j] >= 0 and cand.locked[j] in placed:
+            continue
+        members = cand.members[j][cand.members[j] >= 0]
+        rows = cand.function[j] * n + members
+        if used[rows].any() or (joins[members] == 0).any() or hosts[cand.host[j]] == 0:
+            continue
+        if budget is not None and spent + cand.one_off[j] > budget:
+            continue
+        used[rows] = True
+        joins[members] -= joins[members] > 0
+        hosts[cand.host[j]] -= hosts[cand.host[j]] > 0
+        spent += cand.one_off[j]
+        if cand.locked[j] >= 0:
+            placed.add(int(cand.locked[j]))
+        chosen.append(j)
+    needed = {int(g) for g in np.unique(cand.locked[cand.locked >= 0])}
+    if needed - placed:
+        return None
+    return np.array(chosen, dtype=np.int64)
 
 
-def solve_exact(problem: Problem, cand: CandidateSet, solver: str, time_limit: float | None, progress=None) -> Solution:
-    started = time.perf_counter()
+@dataclass
+class _BlockResult:
+    chosen: np.ndarray  # indices into the block's candidates
+    status: str
+    objective: float
+    bound: float
+    stats: dict
+
+
+def _solve_block(problem: Problem, cand: CandidateSet, functions: list[int], solver: str, deadline: float | None, progress=None) -> _BlockResult:
+    """Column generation, reduced-cost fixing and the final MIP for one block of functions."""
+    label = ",".join(problem.functions[k].id for k in functions)
 
     def remaining() -> float | None:
-        if time_limit is None:
-            return None
-        return max(1.0, time_limit - (time.perf_counter() - started))
+        return None if deadline is None else max(0.5, deadline - time.perf_counter())
 
-    stats: dict = {"method": "exact", "columns": len(cand)}
+    stats = {"candidates": len(cand)}
     if len(cand) == 0:
-        return Solution(np.zeros(0, dtype=np.int64), "optimal", 0.0, 0.0, time.perf_counter() - started, stats)
-    active = _initial_columns(problem, cand)
-    iterations = 0
+        return _BlockResult(np.zeros(0, dtype=np.int64), "optimal", 0.0, 0.0, stats)
+    n = len(problem.codes)
+    relaxation = Relaxation(problem, cand, functions)
+    relaxation.add(_initial_columns(cand, n))
+    in_lp = np.zeros(len(cand), dtype=bool)
+    in_lp[relaxation.columns] = True
+    rounds = 0
     while True:
-        iterations += 1
-        lp = _solve(problem, cand.take(active), relax=True, solver=solver, time_limit=remaining())
-        if lp.status == "infeasible":
-            return _solution(lp, started, stats)
-        if lp.values is None:
-            # no LP optimum within the time limit: fall back to the MIP on what we have
+        rounds += 1
+        status, bound, values, duals = relaxation.solve(remaining())
+        if status == "infeasible":
+            return _BlockResult(np.zeros(0, dtype=np.int64), "infeasible", 0.0, 0.0, stats)
+        if status != "optimal":
             break
-        rc = reduced_costs(problem, cand, lp.duals)
-        scale = max(1.0, abs(lp.objective))
-        improving = np.flatnonzero(rc > PRICING_TOLERANCE * scale)
-        improving = np.setdiff1d(improving, active, assume_unique=True)
+        rc = relaxation.reduced_costs(duals)
+        tolerance = PRICING_TOLERANCE * max(1.0, abs(bound))
+        pricing_in = np.flatnonzero((rc > tolerance) & ~in_lp)
         if progress:
-            progress("pricing", iterations, len(active), lp.objective)
-        log.info("pricing round %d: LP %.2f over %d columns, %d columns price in", iterations, lp.objective, len(active), len(improving))
-        if len(improving) == 0:
+            progress("pricing", label, rounds, len(relaxation.columns), bound)
+        log.debug("%s pricing round %d: LP %.2f over %d columns, %d price in", label, rounds, bound, len(relaxation.columns), len(pricing_in))
+        if len(pricing_in) == 0:
             break
-        if time_limit is not None and time.perf_counter() - started > time_limit:
+        if deadline is not None and time.perf_counter() > deadline:
+            status = "time_limit"
             break
-        add = _best_per_row(problem, cand, improving, rc, limit=max(2000, len(active) // 2))
-        active = np.union1d(active, add)
-    lp_bound = lp.objective if lp.values is not None else math.inf
-    lp_optimal = lp.values is not None and len(improving) == 0
-    stats.update(pricing_rounds=iterations, lp_bound=lp_bound, lp_columns=len(active))
+        batch = max(1000, len(relaxation.columns) // 2)
+        if len(pricing_in) > batch:
+            pricing_in = pricing_in[np.argpartition(-rc[pricing_in], batch)[:batch]]
+        relaxation.add(pricing_in)
+        in_lp[pricing_in] = True
+    active = relaxation.columns
+    lp_optimal = status == "optimal"
+    stats.update(pricing_rounds=rounds, lp_columns=len(active))
+    if not lp_optimal:
+        # no proof of the LP bound in time: the best plan among the columns at hand
+        result = _solve(problem, cand.take(active), relax=False, solver=solver, time_limit=remaining())
+        if result.values is None:
+            return _BlockResult(np.zeros(0, dtype=np.int64), result.status, 0.0, math.inf, stats)
+        return _BlockResult(active[np.flatnonzero(result.values > 0.5)], "time_limit", result.objective, math.inf, stats)
 
-    incumbent = _solve(problem, cand.take(active), relax=False, solver=solver, time_limit=remaining())
-    if incumbent.status == "infeasible":
-        return _solution(incumbent, started, stats)
-    if not lp_optimal or incumbent.values is None:
-        result = _Result("time_limit", incumbent.values, incumbent.objective, lp_bound)
-        solution = _solution(result, started, stats)
-        solution.chosen = active[solution.chosen]
-        return solution
-
-    lower = incumbent.objective
-    slack = max(0.0, lp_bound - lower) + PRICING_TOLERANCE * max(1.0, abs(lp_bound)) + 1e-6
-    keep = np.flatnonzero(rc >= -slack)
-    keep = np.union1d(keep, np.flatnonzero(cand.locked >= 0))
-    stats.update(incumbent=lower, kept_columns=len(keep))
-    log.info("reduced-cost fixing: LP bound %.2f, plan %.2f, %d of %d columns can be in an optimal plan", lp_bound, lower, len(keep), len(cand))
-    if progress:
-        progress("fixing", len(keep), len(cand), lower)
-    if incumbent.status == "optimal" and (lp_bound - lower) <= 1e-9 * max(1.0, abs(lp_bound)):
-        solution = _solution(incumbent, started, stats)
-        solution.chosen = active[solution.chosen]
-        solution.bound = min(incumbent.bound, lp_bound) if math.isfinite(incumbent.bound) else lp_bound
-        solution.bound = max(solution.bound, solution.objective)
-        return solution
-    if np.array_equal(keep, active) or (np.isin(keep, active).all() and incumbent.status == "optimal"):
-        final, final_columns = incumbent, active
+    lp_values = np.zeros(len(cand))
+    lp_values[active] = values
+    order = active[np.lexsort((-cand.npv[active], -lp_values[active]))]
+    incumbent = _greedy(problem, cand, order)
+    lower = float(cand.npv[incumbent].sum()) if incumbent is not None else -math.inf
+    if bound - lower > 1e-6 * max(1.0, abs(bound)):
+        # the LP is fractional: a short MIP over the LP's columns usually finds a better plan,
+        # which shrinks the set of options reduced-cost fixing must keep
+        budget = INCUMBENT_SECONDS if deadline is None else min(INCUMBENT_SECONDS, remaining())
+        result = _solve(problem, cand.take(active), relax=False, solver=solver, time_limit=budget)
+        if result.values is not None and result.objective > lower:
+            incumbent, lower = active[np.flatnonzero(result.values > 0.5)], result.objective
+    if incumbent is None:
+        keep = np.arange(len(cand))
     else:
-        final_columns = keep
-        final = _solve(problem, cand.take(keep), relax=False, solver=solver, time_limit=remaining())
-        if final.values is None or final.objective < lower - 1e-6 * max(1.0, abs(lower)):
-            # the final MIP found nothing better within its time: keep the incumbent
-            final = _Result("time_limit" if final.status != "optimal" else final.status, incumbent.values, lower, min(lp_bound, final.bound))
-            final_columns = active
-    solution = _solution(final, started, stats)
-    solution.chosen = final_columns[solution.chosen]
-    solution.bound = max(solution.objective, min(solution.bound, lp_bound))
-    return solution
+        slack = max(0.0, bound - lower) + PRICING_TOLERANCE * max(1.0, abs(bound)) + 1e-6
+        keep = np.union1d(np.flatnonzero(rc >= -slack), np.flatnonzero(cand.locked >= 0))
+    stats.update(lp_bound=bound, incumbent=lower, kept_columns=len(keep))
+    log.info("%s: LP bound %.2f, plan %.2f, %d of %d options can be in an optimal plan", label, bound, lower, len(keep), len(cand))
+    if progress:
+        progress("fixing", label, len(keep), len(cand), lower)
+    if incumbent is not None and bound - lower <= 1e-9 * max(1.0, abs(bound)):
+        return _BlockResult(incumbent, "optimal", lower, max(lower, bound), stats)
+    if incumbent is not None and len(keep) <= len(np.intersect1d(keep, incumbent)):
+        return _BlockResult(incumbent, "optimal", lower, lower, stats)
+    result = _solve(problem, cand.take(keep), relax=False, solver=solver, time_limit=remaining())
+    if result.status == "infeasible":
+        return _BlockResult(np.zeros(0, dtype=np.int64), "infeasible", 0.0, 0.0, stats)
+    if result.values is None or (incumbent is not None and result.objective < lower):
+        if incumbent is None:
+            return _BlockResult(np.zeros(0, dtype=np.int64), "time_limit", 0.0, bound, stats)
+        return _BlockResult(incumbent, "time_limit" if result.status != "optimal" else "optimal", lower,
+                            min(bound, result.bound) if result.status != "optimal" else lower, stats)
+    chosen = keep[np.flatnonzero(result.values > 0.5)]
+    return _BlockResult(chosen, result.status, result.objective, min(bound, max(result.bound, result.objective)), stats)
 
 
-def solve_master(problem: Problem, cand: CandidateSet, progress=None) -> Solution:
+def blocks(problem: Problem) -> list[list[int]]:
+    """Groups of functions that can be solved apart: each function alone, unless a council's
+    max_partnerships or max_hosted, or a budget, ties the functions together."""
+    coupled = problem.options.budget is not None or (problem.max_partnerships >= 0).any() or (problem.max_hosted >= 0).any()
+    everything = list(range(len(problem.functions)))
+    return [everything] if coupled else [[k] for k in everything]
+
+
+def solve_exact(problem: Problem, generator, solver: str, time_limit: float | None, progress=None) -> tuple[CandidateSet, Solution]:
+    """Solves every block; returns the candidates that matter for the plan and the solution."""
+    started = time.perf_counter()
+    deadline = None if time_limit is None else started + time_limit
+    kept_parts, chosen, statuses = [], [], []
+    objective = bound = 0.0
+    stats: dict = {"method": "exact", "blocks": []}
+    offset = 0
+    for block in blocks(problem):
+        cand = CandidateSet.concat([generator.function(k) for k in block], generator.width)
+        result = _solve_block(problem, cand, block, solver, deadline, progress)
+        stats["blocks"].append({"functions": [problem.functions[k].id for k in block], **result.stats})
+        statuses.append(result.status)
+        if result.status == "infeasible":
+            return CandidateSet.empty(generator.width), Solution(np.zeros(0, dtype=np.int64), "infeasible", 0.0, 0.0, time.perf_counter() - started, stats)
+        kept_parts.append(cand.take(result.chosen))
+        chosen.append(offset + np.arange(len(result.chosen)))
+        offset += len(result.chosen)
+        objective += result.objective
+        bound += result.bound
+    status = "optimal" if all(s == "optimal" for s in statuses) else "time_limit"
+    kept = CandidateSet.concat(kept_parts, generator.width)
+    chosen_all = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
+    return kept, Solution(chosen_all, status, objective, max(bound, objective), time.perf_counter() - started, stats)
+
+
+def solve_master(problem: Problem, generator, progress=None) -> tuple[CandidateSet, Solution]:
+    """Solves the run's master problem with its method; returns candidates and the solution."""
     options = problem.options
     if options.method == "naive":
-        return solve_naive(problem, cand, options.solver, options.time_limit)
-    return solve_exact(problem, cand, options.solver, options.time_limit, progress)
+        started = time.perf_counter()
+        cand = CandidateSet.concat([generator.function(k) for k in range(len(problem.functions))], generator.width)
+        solution = solve_naive(problem, cand, options.solver, options.time_limit)
+        solution.seconds = time.perf_counter() - started
+        return cand, solution
+    return solve_exact(problem, generator, options.solver, options.time_limit, progress)

@@ -7,6 +7,7 @@ Loading checks every key, so a typo is reported instead of silently ignored.
 
 from __future__ import annotations
 
+import difflib
 import math
 import tomllib
 from dataclasses import dataclass
@@ -123,7 +124,9 @@ class _Table:
         self.used.add(key)
         if key not in self.data:
             if default is ...:
-                raise InputError(self.source, "missing required key", self._where(key))
+                typo = difflib.get_close_matches(key, [k for k in self.data if k not in self.used and isinstance(k, str)], n=1)
+                hint = f" (is '{typo[0]}' a misspelling of it?)" if typo else ""
+                raise InputError(self.source, f"missing required key{hint}", self._where(key))
             return default
         value = self.data[key]
         where = self._where(key)
@@ -158,7 +161,9 @@ class _Table:
     def finish(self) -> None:
         unknown = sorted(set(self.data) - self.used)
         if unknown:
-            raise InputError(self.source, f"unknown key (known: {', '.join(sorted(self.used))})", self._where(unknown[0]))
+            close = difflib.get_close_matches(unknown[0], sorted(self.used), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise InputError(self.source, f"unknown key ({hint}known: {', '.join(sorted(self.used))})", self._where(unknown[0]))
 
 
 def _geography(table: _Table, key: str) -> tuple[GeographyRule, ...]:
@@ -258,9 +263,11 @@ def read_toml(path: Path) -> dict:
     if not path.is_file():
         raise InputError(path, "file not found")
     try:
-        text = path.read_bytes().decode("utf-8")
+        data = path.read_bytes()
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 text (byte {exc.start})") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(path, f"not UTF-8 text (byte {exc.start}: {data[exc.start]:#04x}); save it as UTF-8", f"line {line}") from None
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror}") from None
     if not text.strip():

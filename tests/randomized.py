@@ -14,7 +14,7 @@ instead of being repeated.
 
 Reproduce one case by hand::
 
-    python tests/randomized.py SEED [FOLDER] [--coupled]   # writes the case, prints the optimum
+    python tests/randomized.py SEED [FOLDER] [--profile coupled|wide]   # writes the case, prints the optimum
 """
 
 from __future__ import annotations
@@ -873,10 +873,116 @@ def write_random_instance(rng: random.Random, folder: str | Path) -> tuple[Path,
     return write_case(random_case(rng), folder)
 
 
-def make_case(seed: int, folder: str | Path, **kwargs) -> Case:
-    """The case of one seed, written under ``folder`` (deterministic: the seed is the whole story)."""
-    case = random_case(random.Random(seed), seed, **kwargs)
+#: named kinds of random case: keyword arguments of :func:`random_case`
+PROFILES = {
+    "default": {},
+    "coupled": {"coupled": True},  # functions competing for councils: limits, budgets, hosts
+    "wide": {"n_range": (9, 12)},  # more councils: more candidates than any starting set
+}
+
+
+def make_case(seed: int, folder: str | Path, profile: str = "default", **kwargs) -> Case:
+    """The case of one seed and profile, written under ``folder`` (the seed is the whole story)."""
+    case = random_case(random.Random(seed), seed, **{**PROFILES[profile], **kwargs})
     write_case(case, folder)
+    return case
+
+
+def _without_council(case: Case, code: str) -> Case:
+    o = case.options
+    options = replace(o, exclude=tuple(e for e in o.exclude if e[0] != code), apart=tuple(a for a in o.apart if code not in a),
+                      area=tuple(t for t in o.area if t != code))
+    if o.area and not options.area:
+        options = replace(options, area=())
+    partnerships = []
+    for p in case.partnerships:
+        members = tuple(m for m in p.members if m != code)
+        if len(members) >= 2:
+            partnerships.append(replace(p, members=members, host=p.host if p.host in members else None))
+    return replace(case, councils=[c for c in case.councils if c.code != code], edges=[e for e in case.edges if code not in e],
+                   spend={k: v for k, v in case.spend.items() if k[0] != code},
+                   platforms={k: v for k, v in case.platforms.items() if k[0] != code}, partnerships=partnerships, options=options)
+
+
+def _without_function(case: Case, fid: str) -> Case:
+    o = case.options
+    model = replace(case.model, functions=[f for f in case.model.functions if f.id != fid])
+    options = replace(o, exclude=tuple(e for e in o.exclude if e[1] != fid), functions=tuple(f for f in o.functions if f != fid))
+    if o.functions and not options.functions:
+        return case
+    return replace(case, model=model, options=options, spend={k: v for k, v in case.spend.items() if k[1] != fid},
+                   platforms={k: v for k, v in case.platforms.items() if k[1] != fid},
+                   partnerships=[p for p in case.partnerships if p.function != fid])
+
+
+def _simplifications(case: Case):
+    """Smaller or plainer variants of a case, most drastic first (for :func:`shrink`)."""
+    for c in case.councils:
+        if len(case.councils) > 2:
+            yield _without_council(case, c.code)
+    for f in case.model.functions:
+        if len(case.model.functions) > 1:
+            yield _without_function(case, f.id)
+    for d in case.model.depths:
+        if len(case.model.depths) > 1:
+            yield replace(case, model=replace(case.model, depths=[x for x in case.model.depths if x is not d]))
+    if case.partnerships:
+        yield replace(case, partnerships=[])
+    o = case.options
+    for name, empty in (("budget", None), ("exclude", ()), ("apart", ()), ("area", ()), ("functions", ()), ("max_size", None)):
+        if getattr(o, name) != empty:
+            yield replace(case, options=replace(o, **{name: empty}))
+    for name in ("exclude", "apart"):
+        for k in range(len(getattr(o, name))):
+            values = getattr(o, name)
+            yield replace(case, options=replace(o, **{name: values[:k] + values[k + 1:]}))
+    for k, f in enumerate(case.model.functions):
+        simpler = [("geography", ("none",)), ("coordination", 0.0), ("migration", 0.0), ("host_min_commitment", 0.0),
+                   ("tiers", tuple(case.model.tiers))]
+        for name, value in simpler:
+            if getattr(f, name) != value:
+                functions = list(case.model.functions)
+                overrides = f.overrides + ((name,) if name in ("geography", "host_min_commitment") else ())
+                functions[k] = replace(f, **{name: value}, overrides=overrides)
+                yield replace(case, model=replace(case.model, functions=functions))
+    for k, d in enumerate(case.model.depths):
+        for name, value in (("min_commitment", 0.0), ("common_platform", False), ("one_off", 0.0)):
+            if getattr(d, name) != value:
+                depths = list(case.model.depths)
+                depths[k] = replace(d, **{name: value})
+                yield replace(case, model=replace(case.model, depths=depths))
+    for k, c in enumerate(case.councils):
+        for name, value in (("max_partnerships", None), ("max_hosted", None), ("commitment", None), ("county", ""),
+                            ("region", "RGN-A"), ("nation", "england")):
+            if getattr(c, name) != value:
+                councils = list(case.councils)
+                councils[k] = replace(c, **{name: value})
+                yield replace(case, councils=councils)
+    for k in range(len(case.edges)):
+        yield replace(case, edges=case.edges[:k] + case.edges[k + 1:])
+    for key in list(case.spend):
+        yield replace(case, spend={k: v for k, v in case.spend.items() if k != key})
+    for key in list(case.platforms):
+        yield replace(case, platforms={k: v for k, v in case.platforms.items() if k != key})
+
+
+def shrink(case: Case, fails, *, rounds: int = 50) -> Case:
+    """A smallest variant of ``case`` for which ``fails(case)`` still holds (greedy, one step at a time).
+
+    ``fails`` gets an unwritten case (write it yourself); variants whose locked groups break
+    a rule are skipped.
+    """
+    for _ in range(rounds):
+        for variant in _simplifications(case):
+            try:
+                feasible_groups(variant)
+            except ValueError:
+                continue
+            if fails(variant):
+                case = variant
+                break
+        else:
+            return case
     return case
 
 
@@ -907,10 +1013,10 @@ def main(argv: list[str] | None = None) -> None:  # pragma: no cover - a reprodu
     parser = argparse.ArgumentParser(description="Writes the random case of a seed and prints its brute-force optimum.")
     parser.add_argument("seed", type=int)
     parser.add_argument("folder", nargs="?")
-    parser.add_argument("--coupled", action="store_true", help="the coupled profile (test_property's coupled cases)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="default", help="kind of case (test_property's test names say which)")
     args = parser.parse_args(argv)
     out = Path(args.folder) if args.folder else Path(tempfile.mkdtemp(prefix=f"case-{args.seed}-"))
-    case = make_case(args.seed, out, coupled=args.coupled)
+    case = make_case(args.seed, out, args.profile)
     print(f"written to {out}; options: {case.options.describe()}")
     print(cli_command(case))
     print(brute_force(case).describe())

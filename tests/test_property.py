@@ -8,7 +8,7 @@ exhaustive search, and every method x solver of the engine must reach it:
   relative + 1e-6 absolute), or "infeasible" when no plan satisfies the rules;
 * the plan passes ``optimiser.verify`` and this module's own check of every rule.
 
-A failure names the seed; ``python tests/randomized.py SEED [FOLDER] [--coupled]``
+A failure names the seed; ``python tests/randomized.py SEED [FOLDER] [--profile P]``
 writes that case and prints its optimum and the ``optimiser solve`` command to run it.
 """
 
@@ -35,15 +35,12 @@ from randomized import (
 
 from optimiser.api import evaluate, solve
 from optimiser.errors import InputError
-
-try:
-    from optimiser.verify import verify
-except ImportError:  # pragma: no cover - verify.py is written alongside
-    verify = None
+from optimiser.verify import verify
 
 METHODS = [("exact", "highs"), ("naive", "highs"), ("exact", "cbc"), ("naive", "cbc")]
-SEEDS = range(150)  # the default profile, every method x solver
-COUPLED_SEEDS = range(10_000, 10_060)  # functions competing for councils, budgets, host limits
+SEEDS = range(400)  # the default profile: 3-8 councils
+COUPLED_SEEDS = range(10_000, 10_150)  # functions competing for councils, budgets, host limits
+WIDE_SEEDS = range(60_000, 60_040)  # 9-12 councils
 REL, ABS = 1e-6, 1e-6
 
 
@@ -57,32 +54,43 @@ def _quiet():
 
 @pytest.fixture(scope="session")
 def cases(tmp_path_factory):
-    """``cases(seed, coupled=False)``: the written case and its brute-force optimum, once per session."""
+    """``cases(seed, profile)``: the written case and its brute-force optimum, once per session."""
     cache = {}
 
-    def get(seed: int, coupled: bool = False):
-        key = (seed, coupled)
+    def get(seed: int, profile: str = "default"):
+        key = (seed, profile)
         if key not in cache:
-            folder = tmp_path_factory.mktemp(f"seed{seed}")
-            case = make_case(seed, folder, coupled=coupled)
+            folder = tmp_path_factory.mktemp(f"{profile}{seed}")
+            case = make_case(seed, folder, profile)
             cache[key] = (case, brute_force(case))
         return cache[key]
 
     return get
 
 
-def _hint(case, method, solver, coupled=False) -> str:
-    flag = " --coupled" if coupled else ""
-    return (f"seed {case.seed} ({method}/{solver}; {case.options.describe()}). Reproduce: "
-            f"python tests/randomized.py {case.seed} /tmp/case-{case.seed}{flag}  then  "
-            f"{cli_command(case, method, solver).replace(str(case.instance_dir.parent), f'/tmp/case-{case.seed}')}")
+def _hint(case, method, solver, profile="default") -> str:
+    """Where the failing case is, and how to rebuild it from its seed."""
+    if profile is None:  # a case a test made by hand: rerun the test
+        rebuild = "rerun this test with -k and the seed"
+    else:
+        flag = f" --profile {profile}" if profile != "default" else ""
+        rebuild = f"python tests/randomized.py {case.seed} /tmp/case-{case.seed}{flag}"
+    return (f"seed {case.seed} ({method}/{solver}; {case.options.describe()}). "
+            f"Rebuild: {rebuild}; run: {cli_command(case, method, solver)}")
 
 
-def check_against_brute_force(case, optimum, method: str, solver: str, coupled: bool = False):
-    hint = _hint(case, method, solver, coupled)
-    plan = solve(case.instance_dir, case.model_path, case.options.run_options(method, solver))
+def check_against_brute_force(case, optimum, method: str, solver: str, profile: str | None = "default"):
+    """Solves the written case and checks the plan against the brute-force ``optimum``."""
+    hint = _hint(case, method, solver, profile)
+    try:
+        plan = solve(case.instance_dir, case.model_path, case.options.run_options(method, solver))
+    except Exception as exc:
+        raise AssertionError(f"solve raised {type(exc).__name__}: {exc}: {hint}") from exc
     if optimum.objective is None:
         assert plan.status == "infeasible", f"expected infeasible, got {plan.status} {plan.objective}: {hint}"
+        assert plan.partnerships == [], hint
+        report = verify(case.instance_dir, plan.data, case.model_path)
+        assert report.ok, f"verify: {report.problems}: {hint}"
         return plan
     assert plan.status == "optimal", f"status {plan.status}: {hint}"
     assert plan.objective == plan.data["solver"]["objective"]
@@ -94,9 +102,8 @@ def check_against_brute_force(case, optimum, method: str, solver: str, coupled: 
                     for p in plan.partnerships))
     problems = check_plan(case, plan.data)
     assert not problems, f"{problems}: {hint}"
-    if verify is not None:
-        report = verify(case.instance_dir, plan.data, case.model_path)
-        assert report.ok, f"verify: {report.problems}: {hint}"
+    report = verify(case.instance_dir, plan.data, case.model_path)
+    assert report.ok, f"verify: {report.problems}: {hint}"
     return plan
 
 
@@ -113,8 +120,15 @@ def test_optimal_on_random_instances(cases, seed, method, solver):
 @pytest.mark.parametrize("method,solver", METHODS)
 @pytest.mark.parametrize("seed", COUPLED_SEEDS, ids=lambda s: f"coupled{s}")
 def test_optimal_on_coupled_instances(cases, seed, method, solver):
-    case, optimum = cases(seed, coupled=True)
-    check_against_brute_force(case, optimum, method, solver, coupled=True)
+    case, optimum = cases(seed, "coupled")
+    check_against_brute_force(case, optimum, method, solver, "coupled")
+
+
+@pytest.mark.parametrize("method,solver", METHODS)
+@pytest.mark.parametrize("seed", WIDE_SEEDS, ids=lambda s: f"wide{s}")
+def test_optimal_on_wider_instances(cases, seed, method, solver):
+    case, optimum = cases(seed, "wide")
+    check_against_brute_force(case, optimum, method, solver, "wide")
 
 
 # ---------------------------------------------------------------- infeasible runs
@@ -137,18 +151,16 @@ LOCK_SEEDS = list(itertools.islice((s for s in itertools.count(20_000) if _case_
 def test_locked_group_over_budget_is_infeasible(tmp_path, seed):
     case, lock = _case_with_lock(seed)
     write_case(case, tmp_path)
+    method, solver = METHODS[seed % len(METHODS)]
     cheapest = min(o.one_off for o in lock.options)
     # just below the locked group's cheapest option: no plan can keep it
     case.options.budget = cheapest * (1 - 1e-3)
-    assert brute_force(case).objective is None
-    method, solver = METHODS[seed % len(METHODS)]
-    plan = solve(case.instance_dir, case.model_path, case.options.run_options(method, solver))
-    assert plan.status == "infeasible", f"{plan.status} {plan.objective}: {_hint(case, method, solver)}"
-    assert plan.partnerships == []
-    # with the budget just above it, the lock fits (unless a council limit forbids it)
-    case.options.budget = cheapest * (1 + 1e-3)
     optimum = brute_force(case)
-    check_against_brute_force(case, optimum, method, solver)
+    assert optimum.objective is None
+    check_against_brute_force(case, optimum, method, solver, None)
+    # just above it, the lock fits (unless a council limit forbids it)
+    case.options.budget = cheapest * (1 + 1e-3)
+    check_against_brute_force(case, brute_force(case), method, solver, None)
 
 
 def test_infeasible_on_every_method_and_solver(tmp_path):
@@ -158,7 +170,7 @@ def test_infeasible_on_every_method_and_solver(tmp_path):
     case.options.budget = min(o.one_off for o in lock.options) / 2
     for method, solver in METHODS:
         plan = solve(case.instance_dir, case.model_path, case.options.run_options(method, solver))
-        assert plan.status == "infeasible", _hint(case, method, solver)
+        assert plan.status == "infeasible", _hint(case, method, solver, None)
 
 
 # ---------------------------------------------------------------- locked groups that break a rule

@@ -381,6 +381,21 @@ def test_council_row_wrong_partnership_baseline_and_share(instance, model, plan)
     assert len(report.problems) == 4
 
 
+def test_council_row_names_another_partnership(instance, model, plan):
+    rows = {(r["code"], r["function"]): r for r in plan["councils"]}
+    rows[("A", "rb")]["partnership"] = "P2"
+    report = verify(instance, plan, model)
+    assert_reported(report, "A / rb", "partnership is 'P2'", "'P1'")
+    assert len(report.problems) == 1
+
+
+def test_repeated_council_row(instance, model, plan):
+    plan["councils"].append(dict(plan["councils"][2]))
+    report = verify(instance, plan, model)
+    assert_reported(report, f"{plan['councils'][2]['code']} / rb", "repeats councils[2]")
+    assert len(report.problems) == 1
+
+
 def test_optional_shares_are_checked_when_present(instance, model, plan):
     parts = {p["id"]: p for p in plan["partnerships"]}
     for row in plan["councils"]:
@@ -429,7 +444,7 @@ def test_locked_group_may_have_negative_npv(folder, model):
     assert negative["npv"] < 0
     plan = build_plan([good_partnerships()[0], negative])
     assert verify(load_instance(folder), plan, model).ok
-    (folder / "partnerships.csv").write_text(PARTNERSHIPS_CSV.replace("true,true", "true,false"))
+    (folder / "partnerships.csv").write_text("id,function,code,host,locked\nL1,ict,A,false,false\nL1,ict,E,true,false\n")
     report = verify(load_instance(folder), plan, model)
     assert_reported(report, "'P2'", "npv", "not positive")
     assert len(report.problems) == 1
@@ -517,8 +532,10 @@ def test_solver_objective_bound_and_gap(instance, model, plan):
     assert_reported(verify(instance, plan, model), "solver", "gap")
     plan["solver"].update(bound=npv - 100.0, gap=0.0)
     assert_reported(verify(instance, plan, model), "solver", "bound", "below")
-    plan["solver"].update(bound=npv, objective=npv + 100.0)
-    assert_reported(verify(instance, plan, model), "solver", "objective")
+    plan["solver"].update(bound=npv + 100.0, objective=npv + 100.0)
+    report = verify(instance, plan, model)
+    assert_reported(report, "solver", "objective is", "expected")
+    assert len(report.problems) == 1
 
 
 def test_infeasible_plan_has_no_partnerships(instance, model):
