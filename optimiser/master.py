@@ -475,37 +475,118 @@ def _solve_block(problem: Problem, cand: CandidateSet, functions: list[int], sol
     lp_values[active] = values
     order = active[np.lexsort((-cand.npv[active], -lp_values[active]))]
     incumbent = _greedy(problem, cand, order)
-    lower = float(cand.npv[incumbent].sum()) if incumbent is not None else -math.inf
-    if bound - lower > 1e-6 * max(1.0, abs(bound)):
-        # the LP is fractional: a short MIP over the LP's columns usually finds a better plan,
-        # which shrinks the set of options reduced-cost fixing must keep
-        budget = INCUMBENT_SECONDS if deadline is None else min(INCUMBENT_SECONDS, remaining())
-        result = _solve(problem, cand.take(active), relax=False, solver=solver, time_limit=budget)
-        if result.values is not None and result.objective > lower:
-            incumbent, lower = active[np.flatnonzero(result.values > 0.5)], result.objective
+    stats.update(lp_bound=bound, components=0, kept_columns=0)
     if incumbent is None:
-        keep = np.arange(len(cand))
-    else:
-        slack = max(0.0, bound - lower) + PRICING_TOLERANCE * max(1.0, abs(bound)) + 1e-6
-        keep = np.union1d(np.flatnonzero(rc >= -slack), np.flatnonzero(cand.locked >= 0))
-    stats.update(lp_bound=bound, incumbent=lower, kept_columns=len(keep))
-    log.info("%s: LP bound %.2f, plan %.2f, %d of %d options can be in an optimal plan", label, bound, lower, len(keep), len(cand))
+        # no quick plan places every locked group: the MIP over all options decides
+        result = _solve(problem, cand, relax=False, solver=solver, time_limit=remaining())
+        if result.status == "infeasible" or result.values is None:
+            return _BlockResult(np.zeros(0, dtype=np.int64), result.status, 0.0, bound, stats)
+        return _BlockResult(np.flatnonzero(result.values > 0.5), result.status, result.objective, min(bound, result.bound), stats)
+
+    chosen, objective, proven, statuses = [], 0.0, 0.0, []
+    parts = list(_components(problem, cand, relaxation, duals, bound))
+    for number, (columns, component_bound) in enumerate(parts):
+        # under a time limit each part gets a fair share of what is left, the easy ones first
+        share = None if deadline is None else time.perf_counter() + (deadline - time.perf_counter()) / (len(parts) - number)
+        part = _solve_component(problem, cand, columns, rc, in_lp, component_bound, incumbent, solver,
+                                lambda: None if share is None else max(0.5, share - time.perf_counter()), stats)
+        chosen.append(part.chosen)
+        objective += part.objective
+        proven += part.bound
+        statuses.append(part.status)
+    status = "optimal" if all(s == "optimal" for s in statuses) else "time_limit"
+    log.info("%s: LP bound %.2f, plan %.2f over %d independent parts, %d of %d options kept", label, bound, objective,
+             stats["components"], stats["kept_columns"], len(cand))
     if progress:
-        progress("fixing", label, len(keep), len(cand), lower)
-    if incumbent is not None and bound - lower <= 1e-9 * max(1.0, abs(bound)):
-        return _BlockResult(incumbent, "optimal", lower, max(lower, bound), stats)
-    if incumbent is not None and len(keep) <= len(np.intersect1d(keep, incumbent)):
-        return _BlockResult(incumbent, "optimal", lower, lower, stats)
+        progress("fixing", label, stats["kept_columns"], len(cand), objective)
+    return _BlockResult(np.concatenate(chosen), status, objective, min(bound, max(proven, objective)), stats)
+
+
+def _components(problem: Problem, cand: CandidateSet, relaxation: "Relaxation", duals: np.ndarray, bound: float):
+    """Independent parts of a block with each part's share of the LP bound.
+
+    Without limits that tie councils together, councils that share no candidate never
+    interact: each connected part of the "shares a candidate" graph is its own problem, and
+    its LP bound is its rows' share of the dual objective (every row's right-hand side is 1).
+    """
+    coupled = problem.options.budget is not None or (problem.max_partnerships >= 0).any() or (problem.max_hosted >= 0).any()
+    if coupled:
+        yield np.arange(len(cand)), bound
+        return
+    import networkx as nx
+
+    n = relaxation.n
+    rows = relaxation.local[cand.function][:, None] * n + cand.members  # packing rows, -1 padding below
+    rows = np.where(cand.members >= 0, rows, rows[:, :1])
+    graph = nx.Graph()
+    graph.add_nodes_from(np.unique(rows[:, 0]).tolist())
+    pairs = np.unique(np.stack([np.repeat(rows[:, 0], rows.shape[1] - 1), rows[:, 1:].ravel()], axis=1), axis=0)
+    graph.add_edges_from(pairs.tolist())
+    label = np.full(relaxation.joins_row, -1, dtype=np.int64)
+    for number, nodes in enumerate(nx.connected_components(graph)):
+        label[list(nodes)] = number
+    part = label[rows[:, 0]]
+    y = duals
+    locked_share = np.zeros(label.max() + 1)
+    for g in relaxation.locked_groups:
+        first = problem.locked[g].members[0] + relaxation.local[problem.locked[g].function_index] * n
+        locked_share[label[first]] += y[relaxation.locked_row[g]]
+    pack_share = np.bincount(label[label >= 0], weights=y[: relaxation.joins_row][label >= 0], minlength=len(locked_share))
+    shares = pack_share + locked_share
+    # the parts' bounds must add up to the LP bound; any numerical remainder goes to the largest
+    order = np.argsort(np.bincount(part, minlength=len(shares)))
+    shares[order[-1]] += bound - shares.sum()
+    for number in order:
+        columns = np.flatnonzero(part == number)
+        if len(columns):
+            yield columns, float(shares[number])
+
+
+@dataclass
+class _PartResult:
+    chosen: np.ndarray
+    status: str
+    objective: float
+    bound: float
+
+
+def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver, remaining, stats) -> _PartResult:
+    """Reduced-cost fixing and the final MIP for one independent part of a block.
+
+    Any plan x of the part satisfies npv x <= bound + rc x (weak duality on the part's rows),
+    so with a plan worth ``lower`` in hand, options with rc < -(bound - lower) are never
+    in a better plan and can be left out of the MIP.
+    """
+    stats["components"] += 1
+    mine = np.zeros(len(cand), dtype=bool)
+    mine[columns] = True
+    current = incumbent[mine[incumbent]]
+    lower = float(cand.npv[current].sum())
+    tolerance = 1e-9 * max(1.0, abs(bound))
+    if bound - lower <= tolerance:
+        return _PartResult(current, "optimal", lower, max(lower, bound))
+    active = columns[in_lp[columns]]
+    if bound - lower > 1e-6 * max(1.0, abs(bound)) and len(active):
+        # a short MIP over the LP's columns usually finds a better plan, which shrinks the
+        # set of options that reduced-cost fixing must keep
+        time_left = remaining()
+        result = _solve(problem, cand.take(active), relax=False, solver=solver,
+                        time_limit=INCUMBENT_SECONDS if time_left is None else min(INCUMBENT_SECONDS, time_left / 2))
+        if result.values is not None and result.objective > lower:
+            current, lower = active[np.flatnonzero(result.values > 0.5)], result.objective
+        if bound - lower <= tolerance:
+            return _PartResult(current, "optimal", lower, max(lower, bound))
+    slack = (bound - lower) + PRICING_TOLERANCE * max(1.0, abs(bound)) + 1e-6
+    keep = columns[(rc[columns] >= -slack) | (cand.locked[columns] >= 0)]
+    stats["kept_columns"] += len(keep)
     result = _solve(problem, cand.take(keep), relax=False, solver=solver, time_limit=remaining())
-    if result.status == "infeasible":
-        return _BlockResult(np.zeros(0, dtype=np.int64), "infeasible", 0.0, 0.0, stats)
-    if result.values is None or (incumbent is not None and result.objective < lower):
-        if incumbent is None:
-            return _BlockResult(np.zeros(0, dtype=np.int64), "time_limit", 0.0, bound, stats)
-        return _BlockResult(incumbent, "time_limit" if result.status != "optimal" else "optimal", lower,
-                            min(bound, result.bound) if result.status != "optimal" else lower, stats)
+    if result.status == "infeasible":  # cannot happen once the LP was feasible; keep the plan in hand
+        return _PartResult(current, "time_limit", lower, bound)
+    if result.values is None or result.objective < lower:
+        status = "optimal" if result.status == "optimal" else "time_limit"
+        return _PartResult(current, status, lower, lower if status == "optimal" else min(bound, result.bound))
     chosen = keep[np.flatnonzero(result.values > 0.5)]
-    return _BlockResult(chosen, result.status, result.objective, min(bound, max(result.bound, result.objective)), stats)
+    return _PartResult(chosen, result.status, result.objective, min(bound, max(result.bound, result.objective)))
 
 
 def blocks(problem: Problem) -> list[list[int]]:
@@ -524,9 +605,11 @@ def solve_exact(problem: Problem, generator, solver: str, time_limit: float | No
     objective = bound = 0.0
     stats: dict = {"method": "exact", "blocks": []}
     offset = 0
-    for block in blocks(problem):
+    all_blocks = blocks(problem)
+    for number, block in enumerate(all_blocks):
         cand = CandidateSet.concat([generator.function(k) for k in block], generator.width)
-        result = _solve_block(problem, cand, block, solver, deadline, progress)
+        share = None if deadline is None else time.perf_counter() + (deadline - time.perf_counter()) / (len(all_blocks) - number)
+        result = _solve_block(problem, cand, block, solver, share, progress)
         stats["blocks"].append({"functions": [problem.functions[k].id for k in block], **result.stats})
         statuses.append(result.status)
         if result.status == "infeasible":
