@@ -218,7 +218,13 @@ def _load(args):
     ref = args.model or instance.model_ref
     if ref is None:
         raise InputError(instance.folder / "instance.toml", "names no default model; pass --model", "model")
-    return instance, load_model(ref, near=instance.folder)
+    try:
+        return instance, load_model(ref, near=instance.folder)
+    except InputError as exc:
+        if args.model or exc.source != f"model '{ref}'":
+            raise
+        # the instance names a model that is not there: point at the key that names it
+        raise InputError(instance.folder / "instance.toml", f"{exc.problem}; pass --model or fix the key", "model") from None
 
 
 def cmd_solve(args) -> int:
@@ -255,13 +261,11 @@ def cmd_solve(args) -> int:
 
 def cmd_verify(args) -> int:
     from .instance import load_instance
-    from .plan import Plan
     from .problem import resolve_instance_path
     from .verify import verify
 
     instance = load_instance(resolve_instance_path(args.instance))
-    plan = Plan.read(args.plan)
-    report = verify(instance, plan.data, args.model)
+    report = verify(instance, Path(args.plan), args.model)  # verify reads and checks the file itself
     if report.ok:
         counts = ", ".join(f"{v} {k}" for k, v in report.checked.items())
         print(f"{args.plan}: valid ({counts})")

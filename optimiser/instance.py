@@ -8,6 +8,7 @@ a problem raises :class:`~optimiser.errors.InputError` naming the file, line and
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import logging
 import math
@@ -72,7 +73,7 @@ class CsvTable:
     def __init__(self, path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()):
         self.path = path
         if not path.is_file():
-            raise InputError(path, "file not found")
+            raise InputError(path, "is a folder, not a CSV file" if path.is_dir() else "file not found")
         try:
             data = path.read_bytes()
             text = data.decode("utf-8-sig")
@@ -302,7 +303,14 @@ def load_instance(folder: str | Path) -> Instance:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError(folder, "instance folder not found")
+        hint = ""
+        if len(folder.parts) == 1:  # a name: say which shipped instances there are
+            homes = (Path.cwd() / "instances", Path(__file__).resolve().parent.parent / "instances")
+            names = sorted({p.name for home in homes if home.is_dir() for p in home.iterdir() if (p / "instance.toml").is_file()})
+            close = difflib.get_close_matches(folder.name, names, n=3)
+            if names:
+                hint = f" (did you mean {', '.join(close)}?)" if close else f" (shipped instances: {', '.join(names)})"
+        raise InputError(folder, f"instance folder not found{hint}")
     toml_path = folder / "instance.toml"
     data = read_toml(toml_path)
     source = str(toml_path)

@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 
 MIP_REL_GAP = 1e-9
 PRICING_TOLERANCE = 1e-6  # reduced cost treated as zero, relative to the LP bound
-INCUMBENT_SECONDS = 10.0  # time for the MIP over the LP's columns that finds a first plan
+INCUMBENT_SECONDS = 10.0
+MIN_MIP_SECONDS = 2.0  # below this much time left, the MIP is not started  # time for the MIP over the LP's columns that finds a first plan
 
 
 @dataclass
@@ -142,65 +143,57 @@ def _rows(problem: Problem, cand: CandidateSet) -> _Rows:
     return _Rows(keys, columns, coefs, senses, rhs)
 
 
-def _solver(name: str, mip: bool, time_limit: float | None, log_path: str | None = None):
+def _solver(name: str, time_limit: float | None, log_path: str | None = None):
     if name == "highs":
-        return pulp.HiGHS(mip=mip, msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP if mip else None, threads=1)
+        return pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP, threads=1)
     if name == "cbc":
-        return pulp.PULP_CBC_CMD(mip=mip, msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP if mip else None, logPath=log_path)
+        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP, logPath=log_path)
     raise SolveError(f"unknown solver {name}")
 
 
 @dataclass
 class _Result:
-    status: str
-    values: np.ndarray | None
+    status: str  # optimal | time_limit | infeasible
+    values: np.ndarray | None  # None when the solver found no plan
     objective: float
     bound: float
-    duals: dict[tuple, float] | None = None
 
 
-def _solve(problem: Problem, cand: CandidateSet, *, relax: bool, solver: str, time_limit: float | None) -> _Result:
-    """Builds the master over ``cand`` in PuLP and solves it (LP if ``relax``)."""
+def _solve(problem: Problem, cand: CandidateSet, *, solver: str, time_limit: float | None) -> _Result:
+    """Builds the master MIP over ``cand`` in PuLP and solves it."""
     rows = _rows(problem, cand)
     lp = pulp.LpProblem("partnerships", pulp.LpMaximize)
-    category = pulp.LpContinuous if relax else pulp.LpBinary
-    x = [pulp.LpVariable(f"x{j}", lowBound=0, upBound=1, cat=category) for j in range(len(cand))]
+    x = [lp.add_variable(f"x{j}", lowBound=0, upBound=1, cat=pulp.LpBinary) for j in range(len(cand))]
     lp += pulp.LpAffineExpression(zip(x, cand.npv.tolist())), "npv"
-    constraints = []
-    for r, (key, cols, coef, sense, rhs) in enumerate(zip(rows.keys, rows.columns, rows.coefficients, rows.senses, rows.rhs)):
+    for r, (cols, coef, sense, rhs) in enumerate(zip(rows.columns, rows.coefficients, rows.senses, rows.rhs)):
         values = [1.0] * len(cols) if coef is None else coef[cols].tolist()
         expression = pulp.LpAffineExpression([(x[c], v) for c, v in zip(cols.tolist(), values)])
-        constraint = expression <= rhs if sense == "<=" else expression == rhs
-        lp += constraint, f"r{r}"
-        constraints.append(lp.constraints[f"r{r}"])
+        lp += (expression <= rhs if sense == "<=" else expression == rhs), f"r{r}"
     if time_limit is not None:
         time_limit = max(1.0, time_limit)
     with tempfile.TemporaryDirectory() as tmp:
         log_path = str(Path(tmp) / "cbc.log") if solver == "cbc" else None
         started = time.perf_counter()
         try:
-            lp.solve(_solver(solver, not relax, time_limit, log_path))
+            lp.solve(_solver(solver, time_limit, log_path))
         except pulp.PulpSolverError as exc:
             raise SolveError(f"{solver} failed: {exc}") from exc
-        log.debug("%s %s: %d columns, %d rows, %.2fs", solver, "LP" if relax else "MIP", len(cand), len(rows.keys), time.perf_counter() - started)
+        log.debug("%s MIP: %d columns, %d rows, %.2fs", solver, len(cand), len(rows.keys), time.perf_counter() - started)
         cbc_log = Path(log_path).read_text(errors="replace") if log_path and Path(log_path).exists() else ""
 
-    values = np.array([v.varValue if v.varValue is not None else 0.0 for v in x]) if len(x) else np.zeros(0)
-    status, bound = _status(lp, solver, relax, cbc_log)
+    status, bound = _status(lp, solver, cbc_log)
     if status == "infeasible":
         return _Result("infeasible", None, -math.inf, -math.inf)
     if status == "no_solution":
         return _Result("time_limit", None, -math.inf, bound)
+    values = np.array([v.varValue if v.varValue is not None else 0.0 for v in x]) if len(x) else np.zeros(0)
     objective = float(cand.npv @ values) if len(x) else 0.0
-    if status == "optimal" or relax:
+    if status == "optimal":
         bound = max(bound, objective) if not math.isnan(bound) else objective
-    duals = None
-    if relax:
-        duals = {key: (c.pi or 0.0) for key, c in zip(rows.keys, constraints)}
-    return _Result(status, values, objective, bound, duals)
+    return _Result(status, values, objective, bound)
 
 
-def _status(lp: pulp.LpProblem, solver: str, relax: bool, cbc_log: str) -> tuple[str, float]:
+def _status(lp: pulp.LpProblem, solver: str, cbc_log: str) -> tuple[str, float]:
     """Maps the solver's outcome to optimal / time_limit / no_solution / infeasible and a bound."""
     if solver == "highs":
         import highspy
@@ -210,7 +203,7 @@ def _status(lp: pulp.LpProblem, solver: str, relax: bool, cbc_log: str) -> tuple
         info = h.getInfo()
         S = highspy.HighsModelStatus
         # PuLP hands HiGHS the maximisation as a minimisation of -NPV: flip the bound back
-        bound = -info.mip_dual_bound if not relax and math.isfinite(info.mip_dual_bound) else math.nan
+        bound = -info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else math.nan
         if status == S.kOptimal:
             return "optimal", bound
         if status in (S.kInfeasible, S.kUnboundedOrInfeasible):
@@ -223,8 +216,8 @@ def _status(lp: pulp.LpProblem, solver: str, relax: bool, cbc_log: str) -> tuple
         return "infeasible", math.nan
     if lp.status == pulp.LpStatusOptimal and lp.sol_status == pulp.LpSolutionOptimal:
         return "optimal", math.nan
-    # CBC stopped early: its log reports the best possible objective (of the minimised
-    # problem PuLP hands it, so the sign flips for our maximisation)
+    # CBC stopped early: its log reports the best possible objective of the minimisation
+    # PuLP hands it, so the sign flips for our maximisation
     bound = math.inf
     match = re.search(r"best possible\s*(-?[\d.eE+-]+)", cbc_log) or re.search(r"Lower bound:\s*(-?[\d.eE+-]+)", cbc_log)
     if match:
@@ -241,7 +234,7 @@ def _status(lp: pulp.LpProblem, solver: str, relax: bool, cbc_log: str) -> tuple
 
 def solve_naive(problem: Problem, cand: CandidateSet, solver: str, time_limit: float | None) -> Solution:
     started = time.perf_counter()
-    result = _solve(problem, cand, relax=False, solver=solver, time_limit=time_limit)
+    result = _solve(problem, cand, solver=solver, time_limit=time_limit)
     return _solution(result, started, {"method": "naive", "columns": len(cand)})
 
 
@@ -466,7 +459,7 @@ def _solve_block(problem: Problem, cand: CandidateSet, functions: list[int], sol
     stats.update(pricing_rounds=rounds, lp_columns=len(active))
     if not lp_optimal:
         # no proof of the LP bound in time: the best plan among the columns at hand
-        result = _solve(problem, cand.take(active), relax=False, solver=solver, time_limit=remaining())
+        result = _solve(problem, cand.take(active), solver=solver, time_limit=remaining())
         if result.values is None:
             return _BlockResult(np.zeros(0, dtype=np.int64), result.status, 0.0, math.inf, stats)
         return _BlockResult(active[np.flatnonzero(result.values > 0.5)], "time_limit", result.objective, math.inf, stats)
@@ -478,7 +471,7 @@ def _solve_block(problem: Problem, cand: CandidateSet, functions: list[int], sol
     stats.update(lp_bound=bound, components=0, kept_columns=0)
     if incumbent is None:
         # no quick plan places every locked group: the MIP over all options decides
-        result = _solve(problem, cand, relax=False, solver=solver, time_limit=remaining())
+        result = _solve(problem, cand, solver=solver, time_limit=remaining())
         if result.status == "infeasible" or result.values is None:
             return _BlockResult(np.zeros(0, dtype=np.int64), result.status, 0.0, bound, stats)
         return _BlockResult(np.flatnonzero(result.values > 0.5), result.status, result.objective, min(bound, result.bound), stats)
@@ -570,7 +563,7 @@ def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver
         # a short MIP over the LP's columns usually finds a better plan, which shrinks the
         # set of options that reduced-cost fixing must keep
         time_left = remaining()
-        result = _solve(problem, cand.take(active), relax=False, solver=solver,
+        result = _solve(problem, cand.take(active), solver=solver,
                         time_limit=INCUMBENT_SECONDS if time_left is None else min(INCUMBENT_SECONDS, time_left / 2))
         if result.values is not None and result.objective > lower:
             current, lower = active[np.flatnonzero(result.values > 0.5)], result.objective
@@ -579,7 +572,11 @@ def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver
     slack = (bound - lower) + PRICING_TOLERANCE * max(1.0, abs(bound)) + 1e-6
     keep = columns[(rc[columns] >= -slack) | (cand.locked[columns] >= 0)]
     stats["kept_columns"] += len(keep)
-    result = _solve(problem, cand.take(keep), relax=False, solver=solver, time_limit=remaining())
+    time_left = remaining()
+    if time_left is not None and time_left < MIN_MIP_SECONDS:
+        # solvers overrun tiny limits on big models: return the plan in hand, honestly bounded
+        return _PartResult(current, "time_limit", lower, bound)
+    result = _solve(problem, cand.take(keep), solver=solver, time_limit=remaining())
     if result.status == "infeasible":  # cannot happen once the LP was feasible; keep the plan in hand
         return _PartResult(current, "time_limit", lower, bound)
     if result.values is None or result.objective < lower:

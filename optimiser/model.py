@@ -284,7 +284,7 @@ def model_search_dirs(near: Path | None = None) -> list[Path]:
     if near is not None:
         dirs.append(near.resolve().parent.parent / "models")
     dirs.append(Path(__file__).resolve().parent.parent / "models")
-    return dirs
+    return list(dict.fromkeys(d.resolve() for d in dirs))  # each folder once, in order
 
 
 def resolve_model_path(ref: str | Path, near: Path | None = None) -> Path:

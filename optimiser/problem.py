@@ -159,8 +159,10 @@ def resolve_area(instance: Instance, area: tuple[str, ...]) -> np.ndarray:
     regions = councils["region"].to_numpy()
     nations = councils["nation"].to_numpy()
     names: dict[str, np.ndarray] = {}
+    labels: list[str] = []  # as written, for suggestions
 
     def add(label: str, mask: np.ndarray) -> None:
+        labels.append(label)
         names.setdefault(label, mask)
         names.setdefault(label.lower(), mask)
         names.setdefault(_normalise(label), mask)
@@ -189,8 +191,8 @@ def resolve_area(instance: Instance, area: tuple[str, ...]) -> np.ndarray:
         if mask is None:
             mask = names.get(_normalise(token))
         if mask is None:
-            labels = sorted({k for k in names if k and k == k.strip() and not k.islower() or k.isupper()})
-            close = difflib.get_close_matches(token, labels, n=5, cutoff=0.6)
+            by_lower = {label.lower(): label for label in labels}
+            close = [by_lower[c] for c in difflib.get_close_matches(token.lower(), list(by_lower), n=5, cutoff=0.6)]
             hint = f" (close matches: {', '.join(close)})" if close else ""
             raise InputError("--area", f"unknown area '{token}' in instance '{instance.name}'{hint}")
         keep |= mask

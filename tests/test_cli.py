@@ -381,3 +381,19 @@ def test_time_limit_accepted(tmp_path, capsys):
     plan = solve(capsys, tmp_path, SUFFOLK, *FAST, "--time-limit", 60)
     assert plan["solver"]["status"] == "optimal"
     assert plan["options"]["time_limit"] == 60
+
+
+def test_internal_error_exits_3_in_one_line(capsys, monkeypatch):
+    """A bug (not bad input) exits 3 with one line; the traceback only with --verbose."""
+    import optimiser.api
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated\nfailure")
+
+    monkeypatch.setattr(optimiser.api, "solve", broken)
+    code, stdout, stderr = run(capsys, "solve", SUFFOLK, *FAST, "--quiet")
+    assert code == 3
+    assert len(stderr.strip().splitlines()) == 1 and "internal error" in stderr and "simulated failure" in stderr
+    assert "Traceback" not in stderr
+    code, stdout, stderr = run(capsys, "-v", "solve", SUFFOLK, *FAST, "--quiet")
+    assert code == 3 and "Traceback" in stderr

@@ -113,6 +113,11 @@ def test_missing_instance_folder(tmp_path, out, capsys):
     bad(capsys, out, tmp_path / "no-such-instance", names=("no-such-instance", "not found"))
 
 
+def test_unknown_instance_name_suggests_shipped(out, capsys):
+    message = bad(capsys, out, "suffolk-2024", names=("suffolk-2024", "not found"))
+    assert "suffolk-2023" in message
+
+
 def test_missing_instance_toml(inst, out, capsys):
     (inst / "instance.toml").unlink()
     bad(capsys, out, inst, names=("instance.toml", "not found"))
@@ -406,7 +411,7 @@ def test_model_not_found_name(inst, out, capsys):
 
 def test_instance_names_missing_model(inst, out, capsys):
     edit(inst / "instance.toml", 'model = "uk-central"', 'model = "no-such-model"')
-    bad(capsys, out, inst, names=("no-such-model", "no such model"))
+    bad(capsys, out, inst, names=("instance.toml", "model", "no-such-model", "no such model"))
 
 
 def test_unknown_geography_rule(inst, out, tmp_path, capsys):
@@ -588,6 +593,19 @@ def test_verify_malformed_plan(inst, tmp_path, capsys):
     code, stdout, stderr = run(capsys, "verify", inst, plan)
     assert code == 2 and "Traceback" not in stderr
     assert len(stderr.strip().splitlines()) == 1 and "plan.json" in stderr and "line 2" in stderr
+
+
+def test_verify_plan_not_an_object(inst, tmp_path, capsys):
+    plan = tmp_path / "plan.json"
+    plan.write_text("[1, 2]\n", encoding="utf-8")
+    code, stdout, stderr = run(capsys, "verify", inst, plan)
+    assert code == 2 and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1 and "plan.json" in stderr and "object" in stderr
+
+
+def test_table_is_a_folder(inst, out, capsys):
+    edit(inst / "instance.toml", 'councils = "councils.csv"', 'councils = "."')
+    bad(capsys, out, inst, names=(str(inst), "folder"))
 
 
 def test_evaluate_unknown_code(inst, tmp_path, out, capsys):

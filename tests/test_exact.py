@@ -1,0 +1,166 @@
+"""The exact method against the naive one on medium instances, and honesty under a time limit.
+
+Medium instances are jittered grids of 20-40 councils with random tiers, commitments,
+spend, platforms, locked groups and limits that tie functions together (max_partnerships,
+max_hosted, a budget). Both methods must reach the same optimum, and both plans verify.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+from optimiser.api import solve
+from optimiser.problem import RunOptions
+from optimiser.verify import verify
+
+MODEL = """
+name = "grid"
+tiers = ["district", "unitary"]
+[finance]
+horizon_years = 10
+discount_rate = 0.035
+[rules]
+max_size = {max_size}
+geography = ["contiguous", "within_km:{km}", "same_nation"]
+host_min_commitment = 0.5
+[[depths]]
+id = "shared-management"
+capture = 0.3
+one_off = 0.05
+min_commitment = 0.0
+[[depths]]
+id = "standardised"
+capture = 1.0
+one_off = 0.2
+min_commitment = 0.6
+common_platform = true
+[[functions]]
+id = "back-office"
+tiers = ["district", "unitary"]
+per_capita = 20.0
+scale_exponent = 0.8
+coordination = 0.03
+migration = 0.3
+[[functions]]
+id = "waste"
+tiers = ["district"]
+per_capita = 35.0
+scale_exponent = 0.9
+coordination = 0.05
+migration = 0.1
+max_size = 3
+"""
+
+
+def write_grid(folder: Path, rng: random.Random, side: int, *, limits: bool, locked: bool, max_size: int = 4) -> Path:
+    """A side x side jittered grid of councils with random attributes, as an instance folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.toml").write_text(MODEL.format(max_size=max_size, km=rng.choice([40, 60, 200])))
+    codes = [f"C{r}{c}" for r in range(side) for c in range(side)]
+    rows = ["code,name,tier,nation,region,county,population,lat,lon,commitment,max_partnerships,max_hosted"]
+    for r in range(side):
+        for c in range(side):
+            code = f"C{r}{c}"
+            tier = rng.choice(["district", "district", "unitary"])
+            commitment = rng.choice([1.0, 1.0, 0.7, 0.55, 0.3])
+            max_p = rng.choice(["", "", "", "1"]) if limits else ""
+            max_h = rng.choice(["", "", "0", "1"]) if limits else ""
+            lat = 52 + 0.18 * r + rng.uniform(-0.04, 0.04)
+            lon = -1 + 0.28 * c + rng.uniform(-0.05, 0.05)
+            pop = rng.randint(40_000, 300_000)
+            rows.append(f"{code},Council {code},{tier},england,R,,{pop},{lat:.5f},{lon:.5f},{commitment},{max_p},{max_h}")
+    (folder / "councils.csv").write_text("\n".join(rows) + "\n")
+    edges = ["a,b"]
+    for r in range(side):
+        for c in range(side):
+            if c + 1 < side:
+                edges.append(f"C{r}{c},C{r}{c + 1}")
+            if r + 1 < side:
+                edges.append(f"C{r}{c},C{r + 1}{c}")
+            if r + 1 < side and c + 1 < side and rng.random() < 0.3:
+                edges.append(f"C{r}{c},C{r + 1}{c + 1}")
+    (folder / "adjacency.csv").write_text("\n".join(edges) + "\n")
+    spend = ["code,function,baseline"] + [f"{code},back-office,{rng.randint(1_000_000, 9_000_000)}" for code in codes if rng.random() < 0.7]
+    (folder / "spend.csv").write_text("\n".join(spend) + "\n")
+    platforms = ["code,function,platform"] + [f"{code},back-office,{rng.choice(['vendor-a', 'vendor-b', 'vendor-c'])}" for code in codes if rng.random() < 0.8]
+    (folder / "platforms.csv").write_text("\n".join(platforms) + "\n")
+    tables = 'councils = "councils.csv"\nadjacency = "adjacency.csv"\nspend = "spend.csv"\nplatforms = "platforms.csv"\n'
+    if locked:
+        # two neighbours with enough commitment to host and to share at some depth
+        (folder / "partnerships.csv").write_text("id,function,code,host,locked\nL1,back-office,C00,true,true\nL1,back-office,C01,false,true\n")
+        text = (folder / "councils.csv").read_text().splitlines()
+        text = [line if not line.startswith(("C00,", "C01,")) else _committed(line) for line in text]
+        (folder / "councils.csv").write_text("\n".join(text) + "\n")
+        tables += 'partnerships = "partnerships.csv"\n'
+    (folder / "instance.toml").write_text(f'name = "grid"\nmodel = "model.toml"\n[tables]\n{tables}')
+    return folder
+
+
+def _committed(line: str) -> str:
+    parts = line.split(",")
+    parts[9] = "1.0"
+    return ",".join(parts)
+
+
+CASES = [
+    # (seed, side, limits, locked, budget)
+    (1, 5, False, False, None),
+    (2, 5, True, False, None),
+    (3, 6, False, True, None),
+    (4, 5, True, True, None),
+    (5, 5, False, False, 25e6),
+    (6, 6, True, True, 40e6),
+    (7, 4, True, False, 10e6),
+    (8, 6, False, False, None),
+]
+
+
+@pytest.mark.parametrize("seed,side,limits,locked,budget", CASES)
+def test_exact_equals_naive_on_medium_instances(tmp_path, seed, side, limits, locked, budget):
+    rng = random.Random(seed)
+    folder = write_grid(tmp_path / "grid", rng, side, limits=limits, locked=locked)
+    model = folder / "model.toml"
+    plans = {}
+    for method in ("exact", "naive"):
+        plans[method] = solve(folder, model, RunOptions(method=method, budget=budget))
+        report = verify(folder, plans[method].data, model)
+        assert report.ok, (seed, method, report.problems[:5])
+    exact, naive = plans["exact"], plans["naive"]
+    assert exact.status == naive.status
+    if naive.status == "optimal":
+        assert exact.objective == pytest.approx(naive.objective, rel=1e-6, abs=1e-6), f"seed {seed}"
+        assert exact.solver["gap"] <= 1e-6
+    if locked and exact.status == "optimal":
+        locked_members = {("back-office", ("C00", "C01"))}
+        chosen = {(p["function"], tuple(sorted(p["members"]))) for p in exact.partnerships}
+        assert locked_members <= chosen
+
+
+def test_exact_with_cbc_equals_highs(tmp_path):
+    folder = write_grid(tmp_path / "grid", random.Random(11), 5, limits=True, locked=True)
+    model = folder / "model.toml"
+    highs = solve(folder, model, RunOptions(solver="highs"))
+    cbc = solve(folder, model, RunOptions(solver="cbc"))
+    assert highs.status == cbc.status == "optimal"
+    assert cbc.objective == pytest.approx(highs.objective, rel=1e-6)
+    assert verify(folder, cbc.data, model).ok
+
+
+def test_time_limit_returns_the_incumbent_with_an_honest_gap():
+    """A hard region with a short limit: a verified plan comes back, its bound above it."""
+    instance = Path(__file__).resolve().parents[1] / "instances" / "england-2023"
+    plan = solve(instance, area=("East of England",), functions=("revenues-benefits",), time_limit=3)
+    assert plan.status in ("time_limit", "optimal")
+    assert plan.partnerships, "the incumbent plan is returned"
+    solver = plan.solver
+    assert solver["bound"] >= solver["objective"] - 1e-6 * abs(solver["objective"])
+    expected_gap = (solver["bound"] - solver["objective"]) / abs(solver["objective"])
+    assert solver["gap"] == pytest.approx(expected_gap, rel=1e-6, abs=1e-12)
+    if plan.status == "time_limit":
+        assert solver["gap"] > 0
+    assert verify(instance, plan.data).ok
+    assert not math.isnan(solver["gap"])
