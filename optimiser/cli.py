@@ -347,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("optimiser: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) stopped early: not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # a bug, not the input's fault: exit 3, traceback only with --verbose
         if args.verbose:
             traceback.print_exc()
