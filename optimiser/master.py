@@ -323,7 +323,11 @@ class Relaxation:
     def add(self, idx: np.ndarray) -> None:
         col, row, val = self._entries(idx)
         starts = np.searchsorted(col, np.arange(len(idx))).astype(np.int32)
-        self.highs.addCols(len(idx), self.cand.npv[idx], np.zeros(len(idx)), np.ones(len(idx)), len(col), starts, row.astype(np.int32), val)
+        # no upper bound of 1: every column has packing rows with right-hand side 1, and without
+        # the bound no column can sit at it, so the LP value is exactly the duals' objective
+        # (which the bounds of the independent parts rely on)
+        upper = np.full(len(idx), np.inf)
+        self.highs.addCols(len(idx), self.cand.npv[idx], np.zeros(len(idx)), upper, len(col), starts, row.astype(np.int32), val)
         self.columns = np.r_[self.columns, idx]
 
     def solve(self, time_limit: float | None) -> tuple[str, float, np.ndarray, np.ndarray]:
@@ -526,9 +530,13 @@ def _components(problem: Problem, cand: CandidateSet, relaxation: "Relaxation", 
         locked_share[label[first]] += y[relaxation.locked_row[g]]
     pack_share = np.bincount(label[label >= 0], weights=y[: relaxation.joins_row][label >= 0], minlength=len(locked_share))
     shares = pack_share + locked_share
-    # the parts' bounds must add up to the LP bound; any numerical remainder goes to the largest
+    # the parts' bounds add up to the LP bound up to rounding, which goes to the largest part
+    remainder = bound - shares.sum()
+    if abs(remainder) > 1e-6 * max(1.0, abs(bound)):
+        log.warning("LP bound and dual objective differ by %.6g; using the larger bound for every part", remainder)
+        shares += max(0.0, remainder)
     order = np.argsort(np.bincount(part, minlength=len(shares)))
-    shares[order[-1]] += bound - shares.sum()
+    shares[order[-1]] += remainder if abs(remainder) <= 1e-6 * max(1.0, abs(bound)) else 0.0
     for number in order:
         columns = np.flatnonzero(part == number)
         if len(columns):
