@@ -93,7 +93,7 @@ class Evaluation:
         return _csv(fields, rows)
 
 
-def read_groups(path: str | Path, instance: Instance) -> list[tuple[str, str, list[str]]]:
+def read_groups(path: str | Path, instance: Instance, functions: list[str]) -> list[tuple[str, str, list[str]]]:
     """Reads a grouping file (columns id, function, code) into (id, function, members)."""
     from .instance import CsvTable
 
@@ -105,7 +105,10 @@ def read_groups(path: str | Path, instance: Instance) -> list[tuple[str, str, li
         code = table.text(line, row, "code")
         if code not in known:
             raise InputError(path, f"code '{code}' is not a council of instance '{instance.name}'", table.where(line, "code"))
-        key = (table.text(line, row, "id"), table.text(line, row, "function"))
+        function = table.text(line, row, "function")
+        if function not in functions:
+            raise InputError(path, f"unknown function '{function}' (the run's functions: {', '.join(functions)})", table.where(line, "function"))
+        key = (table.text(line, row, "id"), function)
         if code in groups.setdefault(key, []):
             raise InputError(path, f"'{code}' is listed twice in group '{key[0]}' for '{key[1]}'", f"line {line}")
         groups[key].append(code)
@@ -122,9 +125,9 @@ def evaluate(instance, groups, model=None, options: RunOptions | None = None, **
     (a council in two groups for one function, max_partnerships, max_hosted, --budget).
     """
     instance, model, options = _resolve(instance, model, options, overrides)
-    if isinstance(groups, (str, Path)):
-        groups = read_groups(groups, instance)
     problem = prepare(instance, model, options)
+    if isinstance(groups, (str, Path)):
+        groups = read_groups(groups, instance, [f.id for f in problem.functions])
     function_pos = {f.id: k for k, f in enumerate(problem.functions)}
     index = {c: i for i, c in enumerate(problem.codes)}
     rows = []

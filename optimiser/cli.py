@@ -241,17 +241,18 @@ def cmd_solve(args) -> int:
     finally:
         progress.done()
     report = verify(instance, plan.data, model)
-    if args.out:
+    if args.out and report.ok:  # a plan that fails verification is a bug, never a result
         plan.write(args.out)
     if not args.quiet:
         print(summary(plan, instance, args.top))
         print()
         print(f"  verified: {'every rule and every pound recomputed from the input files' if report.ok else 'FAILED'}")
-        if args.out:
+        if args.out and report.ok:
             print(f"  written: {Path(args.out) / 'plan.json'}, partnerships.csv, councils.csv")
     if not report.ok:
         for problem in report.problems[:20]:
             print(f"verify: {problem}", file=sys.stderr)
+        print("optimiser: internal error: the plan failed independent verification and was not written; please report it", file=sys.stderr)
         return 3
     if plan.status == "infeasible":
         print("optimiser: no plan satisfies the locked partnerships together with the run's limits (budget, max_partnerships, max_hosted)", file=sys.stderr)

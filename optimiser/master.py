@@ -28,6 +28,7 @@ import math
 import re
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def _rows(problem: Problem, cand: CandidateSet) -> _Rows:
     row_key = cand.function[j].astype(np.int64) * n + members
     order = np.argsort(row_key, kind="stable")
     row_key, j_sorted, members_sorted = row_key[order], j[order], members[order]
-    starts = np.flatnonzero(np.r_[True, row_key[1:] != row_key[:-1]])
+    starts = np.flatnonzero(np.r_[True, row_key[1:] != row_key[:-1]]) if len(row_key) else np.zeros(0, dtype=np.int64)
     for start, stop in zip(starts, np.r_[starts[1:], len(row_key)]):
         key = int(row_key[start])
         keys.append(("pack", key // n, key % n))
@@ -147,7 +148,13 @@ def _solver(name: str, time_limit: float | None, log_path: str | None = None):
     if name == "highs":
         return pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP, threads=1)
     if name == "cbc":
-        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP, logPath=log_path)
+        # CBC's preprocessing has been seen to discard the optimum of these set-packing models
+        # and report a worse plan as optimal (a random instance with a budget row); it is off.
+        # PuLP 3.3 marks its bundled CBC deprecated in favour of a separately installed one; the
+        # bundled binary is the one every install has, so the notice is silenced here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP, logPath=log_path, options=["preprocess off"])
     raise SolveError(f"unknown solver {name}")
 
 

@@ -82,6 +82,8 @@ def _pounds(value) -> str:
 def _load_plan(plan) -> tuple[dict, str]:
     if isinstance(plan, dict):
         return plan, "plan"
+    if isinstance(getattr(plan, "data", None), dict):  # a Plan, as solve() returns it
+        return plan.data, "plan"
     path = Path(plan)
     if path.is_dir():
         path = path / "plan.json"

@@ -1,0 +1,557 @@
+"""Benchmarks of partnership-optimiser: exact against naive, and scaling.
+
+Every configuration runs in a fresh Python subprocess (``run.py worker CONFIG``), so its
+peak resident memory is the subprocess's own (``os.wait4`` rusage, which includes any
+solver process it starts, such as CBC) and nothing is cached between runs. Each run has a
+solver time limit and a hard wall-clock timeout after which the subprocess is killed.
+
+    python benchmarks/run.py compare --repeats 3             # the default comparison suite
+    python benchmarks/run.py compare --area "East of England" --functions ict,legal --repeats 3
+    python benchmarks/run.py scaling --repeats 3 --time-limit 120
+    python benchmarks/run.py plot                            # benchmarks/scaling.png from the CSVs
+    python benchmarks/run.py machine                         # benchmarks/results/machine.csv
+
+Run from the repository root with the package importable (``pip install .[bench]`` or
+``PYTHONPATH=.``). Raw rows go to ``benchmarks/results/<suite>_raw.csv`` and medians to
+``benchmarks/results/<suite>.csv``; rows are appended to the raw file as each run finishes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+ENGLAND = "instances/england-2023"
+UK = "instances/uk-2023"
+EOE = "East of England"
+FEW_FUNCTIONS = ("ict", "hr-payroll", "management-team", "waste-disposal", "highways")
+
+RAW_FIELDS = [
+    "suite", "config", "label", "instance", "area", "functions", "max_size", "model", "method", "solver",
+    "time_limit", "repeat", "status", "objective", "bound", "gap", "wall_s", "solve_s", "solver_s", "cpu_s",
+    "peak_mb", "councils", "n_functions", "candidates", "lp_columns", "kept_columns", "parts",
+    "loadavg_1m", "returncode", "error",
+]
+
+
+# ---------------------------------------------------------------- the worker (one run, in its own process)
+
+
+def worker(config: dict) -> None:
+    """Solves one configuration and prints one JSON line with what was measured."""
+    sys.path.insert(0, str(ROOT))
+    import resource
+
+    import optimiser.api as api
+
+    captured: dict = {}
+    original = api.solve_master
+
+    def recording(problem, generator, progress=None):
+        cand, solution = original(problem, generator, progress)
+        captured["councils"] = int(problem.in_area.sum())
+        captured["n_functions"] = len(problem.functions)
+        stats = solution.stats or {}
+        if stats.get("method") == "exact":
+            blocks = stats.get("blocks", [])
+            captured["candidates"] = sum(b.get("candidates", 0) for b in blocks)
+            captured["lp_columns"] = sum(b.get("lp_columns", 0) for b in blocks)
+            captured["kept_columns"] = sum(b.get("kept_columns", 0) for b in blocks)
+            captured["parts"] = sum(b.get("components", 0) for b in blocks)
+        else:
+            captured["candidates"] = len(cand)
+        return cand, solution
+
+    api.solve_master = recording
+    options = {k: v for k, v in config["options"].items() if v is not None}
+    for key in ("area", "functions"):
+        if key in options:
+            options[key] = tuple(options[key])
+    started = time.perf_counter()
+    plan = api.solve(config["instance"], model=config.get("model"), **options)
+    solve_s = time.perf_counter() - started
+    usage_self = resource.getrusage(resource.RUSAGE_SELF)
+    usage_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    solver = plan.solver
+    print(json.dumps({
+        **captured,
+        "status": solver["status"],
+        "objective": solver["objective"],
+        "bound": solver["bound"],
+        "gap": solver["gap"],
+        "solver_s": solver["seconds"],
+        "solve_s": solve_s,
+        "self_mb": usage_self.ru_maxrss / 1024,
+        "children_mb": usage_children.ru_maxrss / 1024,
+    }), flush=True)
+
+
+# ---------------------------------------------------------------- the parent: run, measure, record
+
+
+def run_one(config: dict, timeout: float) -> dict:
+    """Runs one configuration in a fresh subprocess; wall time, CPU time and peak RSS from wait4."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "worker", json.dumps(config)],
+                                cwd=ROOT, stdout=out, stderr=err, env=env, start_new_session=True)
+        killed = False
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() - started > timeout:
+                os.killpg(proc.pid, signal.SIGKILL)
+                killed = True
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        lines = [line for line in out.read().splitlines() if line.startswith("{")]
+        error_text = err.read().strip().splitlines()
+    row = {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
+           "loadavg_1m": load, "returncode": proc.returncode}
+    if killed:
+        row.update(status="killed", error=f"killed after {timeout:.0f}s wall-clock timeout")
+    elif proc.returncode != 0 or not lines:
+        row.update(status="error", error=(error_text[-1] if error_text else f"exit {proc.returncode}")[:300])
+    else:
+        result = json.loads(lines[-1])
+        result.pop("self_mb", None)
+        result.pop("children_mb", None)
+        row.update(result)
+    return row
+
+
+def _cell(value):
+    if isinstance(value, float):
+        return f"{value:.6g}" if abs(value) < 1e6 else f"{value:.2f}"
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    return "" if value is None else value
+
+
+def append_csv(path: Path, fields: list[str], row: dict) -> None:
+    new = not path.exists()
+    with path.open("a", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+        if new:
+            writer.writeheader()
+        writer.writerow({k: _cell(row.get(k)) for k in fields})
+
+
+def write_csv(path: Path, fields: list[str], rows: list[dict]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(row.get(k)) for k in fields})
+
+
+def read_csv(path: Path) -> list[dict]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def make_config(suite, name, label, instance, *, area=(), functions=(), max_size=None, model=None, method="exact",
+                solver="highs", time_limit=None) -> dict:
+    return {
+        "suite": suite, "config": name, "label": label, "instance": instance, "model": model,
+        "options": {"area": list(area) or None, "functions": list(functions) or None, "max_size": max_size,
+                    "method": method, "solver": solver, "time_limit": time_limit},
+    }
+
+
+def describe(config: dict) -> dict:
+    o = config["options"]
+    return {"suite": config["suite"], "config": config["config"], "label": config["label"], "instance": config["instance"],
+            "area": ";".join(o["area"] or []) or "(all)", "functions": ";".join(o["functions"] or []) or "(all)",
+            "max_size": o["max_size"] or "", "model": Path(config["model"]).name if config.get("model") else "(default)",
+            "method": o["method"], "solver": o["solver"], "time_limit": o["time_limit"] or ""}
+
+
+def limited(row: dict) -> bool:
+    return row.get("status") in ("time_limit", "killed", "error")
+
+
+def run_suite(configs: list[dict], repeats: int, timeout_for, raw_path: Path, all_repeats: bool) -> list[dict]:
+    """Runs each configuration `repeats` times, interleaved (1st repeat of all, then 2nd ...).
+
+    A configuration that hits its time limit (or is killed) is not repeated unless
+    `all_repeats`: its time is the limit, and repeating it costs the limit again.
+    """
+    rows, stop = [], set()
+    for repeat in range(repeats):
+        for config in configs:
+            key = config["config"] + "/" + config["options"]["method"]
+            if key in stop:
+                continue
+            print(f"[{_dt.datetime.now():%H:%M:%S}] {config['suite']} {key} repeat {repeat + 1}/{repeats} ...", end=" ", flush=True)
+            row = {**describe(config), "repeat": repeat + 1, **run_one(config, timeout_for(config))}
+            print(f"{row['status']} wall {row['wall_s']:.1f}s cpu {row['cpu_s']:.1f}s {row['peak_mb']:.0f} MB"
+                  + (f" gap {row['gap']:.2e}" if isinstance(row.get("gap"), float) else "")
+                  + (f" ({row['error']})" if row.get("error") else ""), flush=True)
+            append_csv(raw_path, RAW_FIELDS, row)
+            rows.append(row)
+            if limited(row) and not all_repeats:
+                stop.add(key)
+    return rows
+
+
+def _float(value):
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x
+
+
+def medians(rows: list[dict]) -> list[dict]:
+    """One row per (config, method): medians of the repeats, and the statuses seen."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["config"], row["method"]), []).append(row)
+    out = []
+    for (_, _), group in groups.items():
+        first = group[0]
+        summary = {k: first[k] for k in ("suite", "config", "label", "instance", "area", "functions", "max_size", "model",
+                                          "method", "solver", "time_limit", "councils", "n_functions", "candidates",
+                                          "lp_columns", "kept_columns", "parts") if k in first}
+        statuses = sorted({r["status"] for r in group})
+        summary["status"] = statuses[0] if len(statuses) == 1 else "mixed:" + "/".join(statuses)
+        summary["repeats"] = len(group)
+        for key in ("wall_s", "solve_s", "solver_s", "cpu_s", "peak_mb", "objective", "bound", "gap", "loadavg_1m"):
+            values = [v for v in (_float(r.get(key)) for r in group) if v is not None and not math.isnan(v)]
+            summary[key] = statistics.median(values) if values else None
+        walls = [_float(r.get("wall_s")) for r in group]
+        summary["wall_min_s"] = min(walls)
+        summary["wall_max_s"] = max(walls)
+        out.append(summary)
+    return out
+
+
+MEDIAN_FIELDS = ["suite", "config", "label", "instance", "area", "functions", "max_size", "model", "method", "solver",
+                 "time_limit", "repeats", "status", "objective", "bound", "gap", "wall_s", "wall_min_s", "wall_max_s",
+                 "solve_s", "solver_s", "cpu_s", "peak_mb", "councils", "n_functions", "candidates", "lp_columns",
+                 "kept_columns", "parts", "loadavg_1m"]
+
+
+# ---------------------------------------------------------------- compare
+
+
+def compare_configs(args) -> list[dict]:
+    methods = ("exact", "naive")
+    if args.area or args.instance != ENGLAND or args.functions:
+        area = tuple(a for a in (args.area or "").split(";") if a)
+        functions = tuple(f for f in (args.functions or "").split(",") if f)
+        name = args.name or "-".join([Path(args.instance).name, *(area or ("all",)), *(functions or ("all-functions",))]).replace(" ", "_")
+        label = args.name or f"{', '.join(area) or Path(args.instance).name}, {len(functions) or 'all'} functions"
+        return [make_config("compare", name, label, args.instance, area=area, functions=functions, max_size=args.max_size,
+                            method=m, solver=args.solver, time_limit=args.time_limit) for m in methods]
+    # the default suite: areas where naive finishes, and one function where both are slow
+    suite = [
+        ("suffolk-all", "Suffolk (county), all 15 functions", ("Suffolk",), (), None),
+        ("eoe-5", "East of England, 5 functions", (EOE,), FEW_FUNCTIONS, None),
+        ("eoe-all", "East of England, all 15 functions", (EOE,), (), args.time_limit or 120.0),
+        ("eoe-revben", "East of England, revenues-benefits", (EOE,), ("revenues-benefits",), args.time_limit or 120.0),
+    ]
+    configs = []
+    for name, label, area, functions, limit in suite:
+        for m in methods:
+            configs.append(make_config("compare", name, label, ENGLAND, area=area, functions=functions,
+                                       max_size=args.max_size, method=m, solver=args.solver,
+                                       time_limit=limit if limit is not None else args.time_limit))
+    return configs
+
+
+def compare_table(median_rows: list[dict], raw_rows: list[dict]) -> list[dict]:
+    """Exact and naive side by side per configuration, with the speed ratio and the agreement check."""
+    by = {(r["config"], r["method"]): r for r in median_rows}
+    out = []
+    for config in dict.fromkeys(r["config"] for r in median_rows):
+        e, n = by.get((config, "exact")), by.get((config, "naive"))
+        if not e or not n:
+            continue
+        row = {"config": config, "label": e["label"], "solver": e["solver"], "time_limit": e["time_limit"],
+               "councils": e.get("councils"), "candidates": n.get("candidates") or e.get("candidates"),
+               "kept_columns": e.get("kept_columns"),
+               "exact_status": e["status"], "exact_solve_s": e["solve_s"], "exact_s": e["wall_s"], "exact_cpu_s": e["cpu_s"], "exact_mb": e["peak_mb"],
+               "exact_objective": e["objective"], "exact_gap": e["gap"],
+               "naive_status": n["status"], "naive_solve_s": n["solve_s"], "naive_s": n["wall_s"], "naive_cpu_s": n["cpu_s"], "naive_mb": n["peak_mb"],
+               "naive_objective": n["objective"], "naive_gap": n["gap"],
+               "repeats": f"{e['repeats']}/{n['repeats']}"}
+        row["speedup_solve"] = (n["solve_s"] / e["solve_s"]) if e["solve_s"] and n["solve_s"] else None
+        row["speedup_wall"] = (n["wall_s"] / e["wall_s"]) if e["wall_s"] else None
+        row["speedup_cpu"] = (n["cpu_s"] / e["cpu_s"]) if e["cpu_s"] else None
+        # agreement: every pair of runs in which both methods proved optimality
+        pairs = [(float(a["objective"]), float(b["objective"])) for a in raw_rows for b in raw_rows
+                 if a["config"] == config == b["config"] and a["method"] == "exact" and b["method"] == "naive"
+                 and a["status"] == "optimal" == b["status"]]
+        if pairs:
+            worst = max(abs(a - b) for a, b in pairs)
+            rel = max(abs(a - b) / max(1.0, abs(b)) for a, b in pairs)
+            row["max_abs_diff"] = worst
+            row["max_rel_diff"] = rel
+            row["agree_1e-6"] = "yes" if rel <= 1e-6 else "NO"
+        else:
+            row["agree_1e-6"] = "n/a (not both optimal)"
+        out.append(row)
+    return out
+
+
+COMPARE_FIELDS = ["config", "label", "solver", "time_limit", "councils", "candidates", "kept_columns", "repeats",
+                  "exact_status", "exact_solve_s", "exact_s", "exact_cpu_s", "exact_mb", "exact_objective", "exact_gap",
+                  "naive_status", "naive_solve_s", "naive_s", "naive_cpu_s", "naive_mb", "naive_objective", "naive_gap",
+                  "speedup_solve", "speedup_wall", "speedup_cpu", "max_abs_diff", "max_rel_diff", "agree_1e-6"]
+
+
+# ---------------------------------------------------------------- scaling
+
+
+def widened_model(max_size: int) -> str:
+    """The default model with the rules' group-size cap raised, so --max-size above 6 means something.
+
+    --max-size only lowers a function's cap (min of the model's and the option), so the
+    size series uses a copy of models/uk-central.toml whose [rules] max_size is `max_size`;
+    functions with their own smaller cap (management-team: 3) keep it.
+    """
+    text = (ROOT / "models" / "uk-central.toml").read_text()
+    head, sep, tail = text.partition("[rules]")
+    rules, sep2, rest = tail.partition("[[depths]]")
+    lines = [f"max_size = {max_size}" if line.strip().startswith("max_size") else line for line in rules.splitlines()]
+    assert any(line.startswith("max_size =") for line in lines), "models/uk-central.toml has no [rules] max_size"
+    folder = Path(tempfile.mkdtemp(prefix="optimiser-bench-"))
+    path = folder / f"uk-central-max{max_size}.toml"
+    path.write_text(head + sep + "\n".join(lines) + "\n" + sep2 + rest)
+    return str(path)
+
+
+def scaling_configs(args) -> list[dict]:
+    configs = []
+    parts = args.part.split(",")
+    limit = args.time_limit or 120.0
+    if "councils" in parts:
+        for name, label, instance, area in [
+            ("suffolk", "Suffolk (county)", ENGLAND, ("Suffolk",)),
+            ("east-of-england", "East of England (region)", ENGLAND, (EOE,)),
+            ("england", "England", ENGLAND, ()),
+            ("uk", "UK", UK, ()),
+        ]:
+            configs.append(make_config("scaling", f"councils/{name}", label, instance, area=area, solver=args.solver,
+                                       time_limit=limit))
+    if "size" in parts:
+        model = widened_model(max(args.sizes))
+        for size in args.sizes:
+            configs.append(make_config("scaling", f"size/{size}", f"East of England, max_size {size}", ENGLAND,
+                                       area=(EOE,), max_size=size, model=model, solver=args.solver, time_limit=limit))
+    return configs
+
+
+SCALING_FIELDS = ["config", "label", "max_size", "councils", "n_functions", "candidates", "lp_columns", "kept_columns",
+                  "repeats", "status", "solve_s", "wall_s", "wall_min_s", "wall_max_s", "cpu_s", "peak_mb", "objective", "bound",
+                  "gap", "time_limit", "loadavg_1m"]
+
+
+# ---------------------------------------------------------------- plot
+
+
+def plot(results: Path = RESULTS, out: Path = HERE / "scaling.png") -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = read_csv(results / "scaling.csv")
+    councils = [r for r in rows if r["config"].startswith("councils/")]
+    sizes = [r for r in rows if r["config"].startswith("size/")]
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+
+    def series(ax, data, x_of, y_key, xlabel, ylabel, logx):
+        xs = [x_of(r) for r in data]
+        ys = [float(r[y_key]) for r in data]
+        ok = [r["status"] == "optimal" for r in data]
+        ax.plot(xs, ys, "-", color="0.6", zorder=1)
+        ax.scatter([x for x, o in zip(xs, ok) if o], [y for y, o in zip(ys, ok) if o], marker="o", s=50,
+                   color="tab:blue", label="proven optimal", zorder=2)
+        ax.scatter([x for x, o in zip(xs, ok) if not o], [y for y, o in zip(ys, ok) if not o], marker="X", s=90,
+                   color="tab:red", label="time limit hit (gap shown)", zorder=3)
+        for r, x, y in zip(data, xs, ys):
+            text = r["label"].split(" (")[0].replace("East of England, ", "")
+            if r["status"] != "optimal" and r.get("gap"):
+                text += f"\ngap {100 * float(r['gap']):.2f}%"
+            ax.annotate(text, (x, y), textcoords="offset points", xytext=(6, -4), fontsize=8)
+        if y_key == "wall_s" and data and data[0].get("time_limit"):
+            ax.axhline(float(data[0]["time_limit"]), color="tab:red", ls=":", lw=1, label="time limit")
+        ax.set_yscale("log")
+        if logx:
+            ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(True, which="both", alpha=0.3)
+
+    series(axes[0, 0], councils, lambda r: int(r["councils"]), "wall_s", "councils in the run (log)", "wall seconds (log)", True)
+    series(axes[0, 1], sizes, lambda r: int(r["max_size"]), "wall_s", "group size limit (max_size)", "wall seconds (log)", False)
+    series(axes[1, 0], councils, lambda r: int(r["councils"]), "peak_mb", "councils in the run (log)", "peak RSS MB (log)", True)
+    series(axes[1, 1], sizes, lambda r: int(r["max_size"]), "peak_mb", "group size limit (max_size)", "peak RSS MB (log)", False)
+    axes[0, 0].set_title("all 15 functions, groups up to 6, exact/HiGHS")
+    axes[0, 1].set_title("East of England, all 15 functions, exact/HiGHS")
+    axes[0, 0].legend(fontsize=8, loc="upper left")
+    for ax in axes[:, 1]:
+        ax.set_xticks(sorted({int(r["max_size"]) for r in sizes}))
+    fig.suptitle("partnership-optimiser: time and memory (median of repeats; red X = stopped at the time limit)", fontsize=11)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    print(f"wrote {out}")
+
+
+# ---------------------------------------------------------------- machine
+
+
+def machine(results: Path = RESULTS) -> None:
+    from importlib import metadata
+
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_kb = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_kb = line.split()[1]
+    except OSError:
+        pass
+    rows = [
+        ("date_utc", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("nproc", subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()),
+        ("cpu_model", model),
+        ("memory_gb", f"{int(mem_kb) / 1024 / 1024:.1f}" if mem_kb else ""),
+        ("os", platform.platform()),
+        ("python", platform.python_version()),
+        ("loadavg_at_record", " ".join(f"{x:.2f}" for x in os.getloadavg())),
+    ]
+    for package in ("partnership-optimiser", "highspy", "pulp", "numpy", "pandas", "networkx", "matplotlib"):
+        try:
+            rows.append((package, metadata.version(package)))
+        except metadata.PackageNotFoundError:
+            rows.append((package, "not installed"))
+    try:
+        rows.append(("git_commit", subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                                  text=True).stdout.strip()))
+    except OSError:
+        pass
+    results.mkdir(parents=True, exist_ok=True)
+    write_csv(results / "machine.csv", ["key", "value"], [{"key": k, "value": v} for k, v in rows])
+    for k, v in rows:
+        print(f"{k:24} {v}")
+
+
+# ---------------------------------------------------------------- command line
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    w = sub.add_parser("worker", help="(internal) one run in this process; prints a JSON line")
+    w.add_argument("config")
+
+    def common(p):
+        p.add_argument("--repeats", type=int, default=3)
+        p.add_argument("--solver", default="highs", choices=("highs", "cbc"))
+        p.add_argument("--time-limit", type=float, default=None, help="solver time limit per run (seconds)")
+        p.add_argument("--timeout", type=float, default=None,
+                       help="kill a run after this many wall seconds (default: 3 x time limit + 120, or 1800)")
+        p.add_argument("--all-repeats", action="store_true", help="repeat runs that hit the time limit too")
+        p.add_argument("--results", type=Path, default=RESULTS)
+        p.add_argument("--append", action="store_true", help="add to the existing raw CSV instead of starting afresh")
+
+    c = sub.add_parser("compare", help="exact against naive, same solver, side by side")
+    common(c)
+    c.add_argument("--instance", default=ENGLAND)
+    c.add_argument("--area", default=None, help="areas separated by ';' (default: the built-in suite)")
+    c.add_argument("--functions", default=None, help="function ids separated by ','")
+    c.add_argument("--max-size", type=int, default=None)
+    c.add_argument("--name", default=None, help="configuration name in the CSVs")
+
+    s = sub.add_parser("scaling", help="time and memory against councils and against max_size (exact)")
+    common(s)
+    s.add_argument("--part", default="councils,size", help="councils, size or both (comma-separated)")
+    s.add_argument("--sizes", type=lambda t: [int(x) for x in t.split(",")], default=[4, 5, 6, 8])
+
+    sub.add_parser("plot", help="benchmarks/scaling.png from results/scaling.csv")
+    sub.add_parser("machine", help="record the machine in results/machine.csv")
+
+    args = parser.parse_args(argv)
+    if args.command == "worker":
+        worker(json.loads(args.config))
+        return
+    if args.command == "plot":
+        plot()
+        return
+    if args.command == "machine":
+        machine()
+        return
+
+    args.results.mkdir(parents=True, exist_ok=True)
+    configs = compare_configs(args) if args.command == "compare" else scaling_configs(args)
+    suite = args.command
+    raw_path = args.results / f"{suite}_raw.csv"
+    if raw_path.exists() and not args.append:
+        raw_path.unlink()
+
+    def timeout_for(config):
+        if args.timeout:
+            return args.timeout
+        limit = config["options"]["time_limit"]
+        return 3 * limit + 120 if limit else 1800
+
+    machine(args.results)
+    run_suite(configs, args.repeats, timeout_for, raw_path, args.all_repeats)
+    raw = read_csv(raw_path)
+    median_rows = medians(raw)
+    write_csv(args.results / f"{suite}_medians.csv", MEDIAN_FIELDS, median_rows)
+    if suite == "compare":
+        table = compare_table(median_rows, raw)
+        write_csv(args.results / "compare.csv", COMPARE_FIELDS, table)
+        for row in table:
+            print(f"{row['label']:45} exact {row['exact_status']:10} {float(row['exact_solve_s'] or 0):8.2f}s  naive "
+                  f"{row['naive_status']:10} {float(row['naive_solve_s'] or 0):8.2f}s  ratio {float(row['speedup_solve'] or 0):6.2f}  "
+                  f"agree {row['agree_1e-6']}")
+    else:
+        write_csv(args.results / "scaling.csv", SCALING_FIELDS, median_rows)
+        for row in median_rows:
+            print(f"{row['label']:40} {row['status']:10} {float(row['wall_s']):8.1f}s {float(row['peak_mb']):7.0f} MB "
+                  f"gap {row['gap']}")
+        try:
+            plot(args.results)
+        except ImportError:
+            print("matplotlib is not installed: pip install matplotlib (the bench extra) for the plot")
+
+
+if __name__ == "__main__":
+    main()
