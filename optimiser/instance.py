@@ -19,7 +19,7 @@ import networkx as nx
 import pandas as pd
 
 from .errors import InputError
-from .model import SavingsModel, _Table, read_toml
+from .model import SavingsModel, _Table, read_text, read_toml
 
 log = logging.getLogger(__name__)
 
@@ -72,18 +72,7 @@ class CsvTable:
 
     def __init__(self, path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()):
         self.path = path
-        if not path.is_file():
-            raise InputError(path, "is a folder, not a CSV file" if path.is_dir() else "file not found")
-        try:
-            data = path.read_bytes()
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise InputError(path, f"not UTF-8 text (byte {exc.start}: {data[exc.start]:#04x}); save it as UTF-8", f"line {line}") from None
-        except OSError as exc:
-            raise InputError(path, f"cannot read: {exc.strerror}") from None
-        if not text.strip():
-            raise InputError(path, "file is empty (it needs at least a header row)")
+        text = read_text(path, "file is empty (it needs at least a header row)")
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         rows = []
         try:
@@ -229,39 +218,36 @@ def _read_adjacency(path: Path, councils: pd.DataFrame) -> nx.Graph:
     return graph
 
 
-def _read_spend(path: Path, known: set[str]) -> dict[tuple[str, str], float]:
-    table = CsvTable(path, ("code", "function", "baseline"))
-    spend: dict[tuple[str, str], float] = {}
+def _read_keyed(path: Path, known: set[str], column: str, parse) -> dict[tuple[str, str], object]:
+    """A table with one row per (code, function) and one value column, parsed by ``parse``."""
+    table = CsvTable(path, ("code", "function", column))
+    values: dict[tuple[str, str], object] = {}
     lines: dict[tuple[str, str], int] = {}
     for line, row in table.rows:
         code = table.text(line, row, "code")
         if code not in known:
             raise InputError(path, f"code '{code}' is not in councils.csv", table.where(line, "code"))
         key = (code, table.text(line, row, "function"))
-        if key in spend:
+        if key in values:
             raise InputError(path, f"'{key[0]}, {key[1]}' repeats line {lines[key]}", f"line {line}")
-        spend[key] = table.number(line, row, "baseline", low=0)
+        values[key] = parse(table, line, row)
         lines[key] = line
-    return spend
+    return values
+
+
+def _read_spend(path: Path, known: set[str]) -> dict[tuple[str, str], float]:
+    return _read_keyed(path, known, "baseline", lambda table, line, row: table.number(line, row, "baseline", low=0))
+
+
+def _platform(table: "CsvTable", line: int, row: dict) -> str:
+    platform = table.text(line, row, "platform")
+    if platform.startswith("own:"):
+        raise InputError(table.path, "platform names starting 'own:' are reserved for councils with no row", table.where(line, "platform"))
+    return platform
 
 
 def _read_platforms(path: Path, known: set[str]) -> dict[tuple[str, str], str]:
-    table = CsvTable(path, ("code", "function", "platform"))
-    platforms: dict[tuple[str, str], str] = {}
-    lines: dict[tuple[str, str], int] = {}
-    for line, row in table.rows:
-        code = table.text(line, row, "code")
-        if code not in known:
-            raise InputError(path, f"code '{code}' is not in councils.csv", table.where(line, "code"))
-        key = (code, table.text(line, row, "function"))
-        if key in platforms:
-            raise InputError(path, f"'{key[0]}, {key[1]}' repeats line {lines[key]}", f"line {line}")
-        platform = table.text(line, row, "platform")
-        if platform.startswith("own:"):
-            raise InputError(path, "platform names starting 'own:' are reserved for councils with no row", table.where(line, "platform"))
-        platforms[key] = platform
-        lines[key] = line
-    return platforms
+    return _read_keyed(path, known, "platform", _platform)
 
 
 def _read_partnerships(path: Path, known: set[str]) -> tuple[ExistingPartnership, ...]:

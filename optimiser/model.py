@@ -258,20 +258,26 @@ def parse_model(data: dict, source: str, path: Path | None = None) -> SavingsMod
     return SavingsModel(name, title, tuple(tiers), horizon, rate, tuple(depths), tuple(functions), path)
 
 
-def read_toml(path: Path) -> dict:
-    """Reads a TOML file, turning every way it can be unreadable into an InputError."""
+def read_text(path: Path, empty: str = "file is empty") -> str:
+    """A UTF-8 text file's contents, turning every way it can be unreadable into an InputError."""
     if not path.is_file():
-        raise InputError(path, "file not found")
+        raise InputError(path, "is a folder, not a file" if path.is_dir() else "file not found")
     try:
         data = path.read_bytes()
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InputError(path, f"not UTF-8 text (byte {exc.start}: {data[exc.start]:#04x}); save it as UTF-8", f"line {line}") from None
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror}") from None
     if not text.strip():
-        raise InputError(path, "file is empty")
+        raise InputError(path, empty)
+    return text
+
+
+def read_toml(path: Path) -> dict:
+    """Reads a TOML file, turning every way it can be unreadable into an InputError."""
+    text = read_text(path)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
