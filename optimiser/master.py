@@ -354,6 +354,57 @@ class Relaxation:
             return "time_limit", math.nan, values, duals
         return "optimal", self.highs.getInfo().objective_function_value, values, duals
 
+    def dive(self, values: np.ndarray, deadline: float | None) -> np.ndarray | None:
+        """A plan by diving: fix the largest fractional column to 1, re-solve, repeat.
+
+        Works on the LP's current columns only, so it is a heuristic; the LP's bounds are
+        restored afterwards. Returns indices into the candidates, or None if it gave up.
+        """
+        import highspy
+
+        position = np.arange(len(self.columns), dtype=np.int32)
+        fixed: list[int] = []
+        chosen = None
+        try:
+            while deadline is None or time.perf_counter() < deadline:
+                fractional = np.flatnonzero((values > 1e-6) & (values < 1 - 1e-6))
+                if len(fractional) == 0:
+                    chosen = self.columns[values > 0.5]
+                    break
+                pick = int(fractional[np.argmax(values[fractional] + 1e-12 * self.cand.npv[self.columns[fractional]])])
+                self.highs.changeColBounds(pick, 1.0, highspy.kHighsInf)
+                fixed.append(pick)
+                self.highs.run()
+                if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                    break
+                values = np.asarray(self.highs.getSolution().col_value)
+        finally:
+            if fixed:
+                self.highs.changeColsBounds(len(position), position, np.zeros(len(position)), np.full(len(position), highspy.kHighsInf))
+        return chosen
+
+    def lagrangian_bound(self, duals: np.ndarray, rc: np.ndarray) -> float:
+        """A bound on every plan from any duals y >= 0 (and free on locked rows).
+
+        npv x = y A x + rc x <= y b + sum_j rc_j+ x_j, and sharing each rc_j+ equally among
+        its members, with each (function, council) in at most one chosen column, the last sum
+        is at most the sum over packing rows of the largest share. Valid mid-way through
+        column generation, when the LP bound is not yet proven.
+        """
+        cand, n = self.cand, self.n
+        rhs = np.zeros(len(duals))
+        rhs[: self.joins_row] = 1.0
+        rhs[self.joins_row : self.joins_row + n] = np.where(self.problem.max_partnerships >= 0, self.problem.max_partnerships, 0)
+        rhs[self.hosts_row : self.hosts_row + n] = np.where(self.problem.max_hosted >= 0, self.problem.max_hosted, 0)
+        rhs[self.locked_row[self.locked_groups]] = 1.0
+        if self.problem.options.budget is not None:
+            rhs[self.budget_row] = self.problem.options.budget
+        share = np.maximum(rc, 0.0) / cand.size
+        rows = np.where(cand.members >= 0, self.local[cand.function][:, None] * n + cand.members, self.joins_row)
+        best = np.zeros(self.joins_row + 1)
+        np.maximum.at(best, rows.ravel(), np.repeat(share, rows.shape[1]))
+        return float(rhs @ duals + best[: self.joins_row].sum())
+
     def reduced_costs(self, duals: np.ndarray) -> np.ndarray:
         """NPV minus the priced rows, for every candidate of the block at once."""
         cand, problem, n = self.cand, self.problem, self.n
@@ -442,6 +493,7 @@ def _solve_block(problem: Problem, cand: CandidateSet, functions: list[int], sol
     in_lp = np.zeros(len(cand), dtype=bool)
     in_lp[relaxation.columns] = True
     rounds = 0
+    proven_duals = proven_rc = None
     while True:
         rounds += 1
         status, bound, values, duals = relaxation.solve(remaining())
@@ -450,6 +502,7 @@ def _solve_block(problem: Problem, cand: CandidateSet, functions: list[int], sol
         if status != "optimal":
             break
         rc = relaxation.reduced_costs(duals)
+        proven_duals, proven_rc = duals, rc
         tolerance = PRICING_TOLERANCE * max(1.0, abs(bound))
         pricing_in = np.flatnonzero((rc > tolerance) & ~in_lp)
         if progress:
@@ -469,16 +522,22 @@ def _solve_block(problem: Problem, cand: CandidateSet, functions: list[int], sol
     lp_optimal = status == "optimal"
     stats.update(pricing_rounds=rounds, lp_columns=len(active))
     if not lp_optimal:
-        # no proof of the LP bound in time: the best plan among the columns at hand
-        result = _solve(problem, cand.take(active), solver=solver, time_limit=remaining())
-        if result.values is None:
-            return _BlockResult(np.zeros(0, dtype=np.int64), result.status, 0.0, math.inf, stats)
-        return _BlockResult(active[np.flatnonzero(result.values > 0.5)], "time_limit", result.objective, math.inf, stats)
+        # out of time before the LP bound was proven: the best plan among the columns at hand,
+        # bounded through the last duals
+        # the last duals of an optimal restricted LP are dual feasible rows-wise (y >= 0)
+        upper = relaxation.lagrangian_bound(proven_duals, proven_rc) if proven_duals is not None else math.inf
+        plan = _greedy(problem, cand, active[np.argsort(-cand.npv[active], kind="stable")])
+        if plan is None:
+            return _BlockResult(np.zeros(0, dtype=np.int64), "time_limit", 0.0, upper, stats)
+        return _BlockResult(plan, "time_limit", float(cand.npv[plan].sum()), upper, stats)
 
     lp_values = np.zeros(len(cand))
     lp_values[active] = values
     order = active[np.lexsort((-cand.npv[active], -lp_values[active]))]
     incumbent = _greedy(problem, cand, order)
+    dived = relaxation.dive(values, deadline)
+    if dived is not None and (incumbent is None or cand.npv[dived].sum() > cand.npv[incumbent].sum()):
+        incumbent = dived
     stats.update(lp_bound=bound, components=0, kept_columns=0)
     if incumbent is None:
         # no quick plan places every locked group: the MIP over all options decides
