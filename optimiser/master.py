@@ -477,26 +477,39 @@ class _BlockResult:
     stats: dict
 
 
-def _solve_block(problem: Problem, cand: CandidateSet, functions: list[int], solver: str, deadline: float | None, progress=None) -> _BlockResult:
-    """Column generation, reduced-cost fixing and the final MIP for one block of functions."""
+@dataclass
+class _BlockBound:
+    """A block after its first phase: proven LP bound, a plan, and its independent parts."""
+
+    cand: CandidateSet
+    label: str
+    bound: float
+    rc: np.ndarray
+    in_lp: np.ndarray
+    incumbent: np.ndarray | None
+    parts: list[tuple[np.ndarray, float]]
+    stats: dict
+
+
+def _bound_block(problem: Problem, cand: CandidateSet, functions: list[int], deadline: float | None, progress=None) -> _BlockBound | _BlockResult:
+    """First phase for one block: column generation for the LP bound, then a plan by diving.
+
+    Returns a finished result when nothing is left to decide (no candidates, infeasible, or
+    out of time before the LP bound was proven).
+    """
     label = ",".join(problem.functions[k].id for k in functions)
-
-    def remaining() -> float | None:
-        return None if deadline is None else max(0.5, deadline - time.perf_counter())
-
     stats = {"candidates": len(cand)}
     if len(cand) == 0:
         return _BlockResult(np.zeros(0, dtype=np.int64), "optimal", 0.0, 0.0, stats)
-    n = len(problem.codes)
     relaxation = Relaxation(problem, cand, functions)
-    relaxation.add(_initial_columns(cand, n))
+    relaxation.add(_initial_columns(cand, len(problem.codes)))
     in_lp = np.zeros(len(cand), dtype=bool)
     in_lp[relaxation.columns] = True
     rounds = 0
     proven_duals = proven_rc = None
     while True:
         rounds += 1
-        status, bound, values, duals = relaxation.solve(remaining())
+        status, bound, values, duals = relaxation.solve(None if deadline is None else max(0.5, deadline - time.perf_counter()))
         if status == "infeasible":
             return _BlockResult(np.zeros(0, dtype=np.int64), "infeasible", 0.0, 0.0, stats)
         if status != "optimal":
@@ -519,12 +532,10 @@ def _solve_block(problem: Problem, cand: CandidateSet, functions: list[int], sol
         relaxation.add(pricing_in)
         in_lp[pricing_in] = True
     active = relaxation.columns
-    lp_optimal = status == "optimal"
     stats.update(pricing_rounds=rounds, lp_columns=len(active))
-    if not lp_optimal:
-        # out of time before the LP bound was proven: the best plan among the columns at hand,
-        # bounded through the last duals
-        # the last duals of an optimal restricted LP are dual feasible rows-wise (y >= 0)
+    if status != "optimal":
+        # out of time before the LP bound was proven: the best quick plan among the columns at
+        # hand, bounded through the last duals of an optimal restricted LP (which are y >= 0)
         upper = relaxation.lagrangian_bound(proven_duals, proven_rc) if proven_duals is not None else math.inf
         plan = _greedy(problem, cand, active[np.argsort(-cand.npv[active], kind="stable")])
         if plan is None:
@@ -533,35 +544,39 @@ def _solve_block(problem: Problem, cand: CandidateSet, functions: list[int], sol
 
     lp_values = np.zeros(len(cand))
     lp_values[active] = values
-    order = active[np.lexsort((-cand.npv[active], -lp_values[active]))]
-    incumbent = _greedy(problem, cand, order)
+    incumbent = _greedy(problem, cand, active[np.lexsort((-cand.npv[active], -lp_values[active]))])
     dived = relaxation.dive(values, deadline)
     if dived is not None and (incumbent is None or cand.npv[dived].sum() > cand.npv[incumbent].sum()):
         incumbent = dived
     stats.update(lp_bound=bound, components=0, kept_columns=0)
-    if incumbent is None:
+    parts = list(_components(problem, cand, relaxation, duals, bound)) if incumbent is not None else [(np.arange(len(cand)), bound)]
+    return _BlockBound(cand, label, bound, rc, in_lp, incumbent, parts, stats)
+
+
+def _finish_block(problem: Problem, block: _BlockBound, solver: str, deadline: float | None, progress=None) -> _BlockResult:
+    """Second phase for one block: reduced-cost fixing and a MIP for each open part."""
+    cand, stats, bound = block.cand, block.stats, block.bound
+    if block.incumbent is None:
         # no quick plan places every locked group: the MIP over all options decides
-        result = _solve(problem, cand, solver=solver, time_limit=remaining())
+        result = _solve(problem, cand, solver=solver, time_limit=None if deadline is None else max(0.5, deadline - time.perf_counter()))
         if result.status == "infeasible" or result.values is None:
             return _BlockResult(np.zeros(0, dtype=np.int64), result.status, 0.0, bound, stats)
         return _BlockResult(np.flatnonzero(result.values > 0.5), result.status, result.objective, min(bound, result.bound), stats)
-
     chosen, objective, proven, statuses = [], 0.0, 0.0, []
-    parts = list(_components(problem, cand, relaxation, duals, bound))
-    for number, (columns, component_bound) in enumerate(parts):
+    for number, (columns, part_bound) in enumerate(block.parts):
         # under a time limit each part gets a fair share of what is left, the easy ones first
-        share = None if deadline is None else time.perf_counter() + (deadline - time.perf_counter()) / (len(parts) - number)
-        part = _solve_component(problem, cand, columns, rc, in_lp, component_bound, incumbent, solver,
+        share = None if deadline is None else time.perf_counter() + (deadline - time.perf_counter()) / (len(block.parts) - number)
+        part = _solve_component(problem, cand, columns, block.rc, block.in_lp, part_bound, block.incumbent, solver,
                                 lambda: None if share is None else max(0.5, share - time.perf_counter()), stats)
         chosen.append(part.chosen)
         objective += part.objective
         proven += part.bound
         statuses.append(part.status)
     status = "optimal" if all(s == "optimal" for s in statuses) else "time_limit"
-    log.info("%s: LP bound %.2f, plan %.2f over %d independent parts, %d of %d options kept", label, bound, objective,
+    log.info("%s: LP bound %.2f, plan %.2f over %d independent parts, %d of %d options kept", block.label, bound, objective,
              stats["components"], stats["kept_columns"], len(cand))
     if progress:
-        progress("fixing", label, stats["kept_columns"], len(cand), objective)
+        progress("fixing", block.label, stats["kept_columns"], len(cand), objective)
     return _BlockResult(np.concatenate(chosen), status, objective, min(bound, max(proven, objective)), stats)
 
 
@@ -576,18 +591,25 @@ def _components(problem: Problem, cand: CandidateSet, relaxation: "Relaxation", 
     if coupled:
         yield np.arange(len(cand)), bound
         return
-    import networkx as nx
-
     n = relaxation.n
     rows = relaxation.local[cand.function][:, None] * n + cand.members  # packing rows, -1 padding below
     rows = np.where(cand.members >= 0, rows, rows[:, :1])
-    graph = nx.Graph()
-    graph.add_nodes_from(np.unique(rows[:, 0]).tolist())
-    pairs = np.unique(np.stack([np.repeat(rows[:, 0], rows.shape[1] - 1), rows[:, 1:].ravel()], axis=1), axis=0)
-    graph.add_edges_from(pairs.tolist())
-    label = np.full(relaxation.joins_row, -1, dtype=np.int64)
-    for number, nodes in enumerate(nx.connected_components(graph)):
-        label[list(nodes)] = number
+    # connected parts by label propagation: every row takes the smallest label of any
+    # candidate it is in, until nothing changes (a few rounds on these graphs)
+    label = np.arange(relaxation.joins_row, dtype=np.int64)
+    while True:
+        smallest = label[rows].min(axis=1)
+        before = label.copy()
+        np.minimum.at(label, rows.ravel(), np.repeat(smallest, rows.shape[1]))
+        label = label[label]  # follow chains of labels
+        if np.array_equal(label, before):
+            break
+    used = np.unique(label[rows[:, 0]])
+    renumber = np.full(relaxation.joins_row, -1, dtype=np.int64)
+    renumber[used] = np.arange(len(used))
+    touched = np.zeros(relaxation.joins_row, dtype=bool)
+    touched[rows.ravel()] = True
+    label = np.where(touched, renumber[label], -1)
     part = label[rows[:, 0]]
     y = duals
     locked_share = np.zeros(label.max() + 1)
@@ -603,8 +625,10 @@ def _components(problem: Problem, cand: CandidateSet, relaxation: "Relaxation", 
         shares += max(0.0, remainder)
     order = np.argsort(np.bincount(part, minlength=len(shares)))
     shares[order[-1]] += remainder if abs(remainder) <= 1e-6 * max(1.0, abs(bound)) else 0.0
+    by_part = np.argsort(part, kind="stable")
+    starts = np.searchsorted(part[by_part], np.arange(len(shares) + 1))
     for number in order:
-        columns = np.flatnonzero(part == number)
+        columns = by_part[starts[number] : starts[number + 1]]
         if len(columns):
             yield columns, float(shares[number])
 
@@ -669,22 +693,36 @@ def blocks(problem: Problem) -> list[list[int]]:
 
 
 def solve_exact(problem: Problem, generator, solver: str, time_limit: float | None, progress=None) -> tuple[CandidateSet, Solution]:
-    """Solves every block; returns the candidates that matter for the plan and the solution."""
+    """Solves every block; returns the candidates that matter for the plan and the solution.
+
+    Two phases, so that a time limit is spent where it helps most: first every block's LP
+    bound and a plan (quick, and what makes the reported gap honest and small), then the
+    MIPs of the parts still open, each block taking a fair share of the time left.
+    """
     started = time.perf_counter()
     deadline = None if time_limit is None else started + time_limit
+    stats: dict = {"method": "exact", "blocks": []}
+    infeasible = Solution(np.zeros(0, dtype=np.int64), "infeasible", 0.0, 0.0, 0.0, stats)
+    all_blocks = blocks(problem)
+    first = []
+    for block in all_blocks:
+        cand = CandidateSet.concat([generator.function(k) for k in block], generator.width)
+        state = _bound_block(problem, cand, block, deadline, progress)
+        if isinstance(state, _BlockResult) and state.status == "infeasible":
+            infeasible.seconds = time.perf_counter() - started
+            return CandidateSet.empty(generator.width), infeasible
+        first.append((cand, state))
     kept_parts, chosen, statuses = [], [], []
     objective = bound = 0.0
-    stats: dict = {"method": "exact", "blocks": []}
     offset = 0
-    all_blocks = blocks(problem)
-    for number, block in enumerate(all_blocks):
-        cand = CandidateSet.concat([generator.function(k) for k in block], generator.width)
-        share = None if deadline is None else time.perf_counter() + (deadline - time.perf_counter()) / (len(all_blocks) - number)
-        result = _solve_block(problem, cand, block, solver, share, progress)
+    for number, ((cand, state), block) in enumerate(zip(first, all_blocks)):
+        if isinstance(state, _BlockBound):
+            share = None if deadline is None else time.perf_counter() + max(0.0, deadline - time.perf_counter()) / (len(first) - number)
+            result = _finish_block(problem, state, solver, share, progress)
+        else:
+            result = state
         stats["blocks"].append({"functions": [problem.functions[k].id for k in block], **result.stats})
         statuses.append(result.status)
-        if result.status == "infeasible":
-            return CandidateSet.empty(generator.width), Solution(np.zeros(0, dtype=np.int64), "infeasible", 0.0, 0.0, time.perf_counter() - started, stats)
         kept_parts.append(cand.take(result.chosen))
         chosen.append(offset + np.arange(len(result.chosen)))
         offset += len(result.chosen)
