@@ -657,10 +657,13 @@ def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver
     if bound - lower <= tolerance:
         return _PartResult(current, "optimal", lower, max(lower, bound))
     active = columns[in_lp[columns]]
+    time_left = remaining()
+    if time_left is not None and time_left < MIN_MIP_SECONDS:
+        # solvers overrun tiny limits on big models: return the plan in hand, honestly bounded
+        return _PartResult(current, "time_limit", lower, bound)
     if bound - lower > 1e-6 * max(1.0, abs(bound)) and len(active):
         # a short MIP over the LP's columns usually finds a better plan, which shrinks the
         # set of options that reduced-cost fixing must keep
-        time_left = remaining()
         result = _solve(problem, cand.take(active), solver=solver,
                         time_limit=INCUMBENT_SECONDS if time_left is None else min(INCUMBENT_SECONDS, time_left / 2))
         if result.values is not None and result.objective > lower:
