@@ -9,7 +9,11 @@ solver time limit and a hard wall-clock timeout after which the subprocess is ki
     python benchmarks/run.py compare --area "East of England" --functions ict,legal --repeats 3
     python benchmarks/run.py scaling --repeats 3 --time-limit 120
     python benchmarks/run.py plot                            # benchmarks/scaling.png from the CSVs
+    python benchmarks/run.py tables                          # the README's markdown tables from the CSVs
     python benchmarks/run.py machine                         # benchmarks/results/machine.csv
+
+``--code REF`` measures a git commit exported to a temporary folder instead of the working
+tree, so that edits made while a long benchmark runs do not change what is measured.
 
 Run from the repository root with the package importable (``pip install .[bench]`` or
 ``PYTHONPATH=.``). Raw rows go to ``benchmarks/results/<suite>_raw.csv`` and medians to
@@ -19,12 +23,14 @@ Run from the repository root with the package importable (``pip install .[bench]
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
 import datetime as _dt
 import json
 import math
 import os
 import platform
+import shutil
 import signal
 import statistics
 import subprocess
@@ -45,8 +51,34 @@ RAW_FIELDS = [
     "suite", "config", "label", "instance", "area", "functions", "max_size", "model", "method", "solver",
     "time_limit", "repeat", "status", "objective", "bound", "gap", "wall_s", "solve_s", "solver_s", "cpu_s",
     "peak_mb", "councils", "n_functions", "candidates", "lp_columns", "kept_columns", "parts",
-    "loadavg_1m", "returncode", "error",
+    "loadavg_1m", "code_version", "returncode", "error",
 ]
+
+
+SNAPSHOT: dict = {}  # set by --code: {"root": folder, "version": commit}
+
+
+def snapshot(ref: str) -> dict:
+    """Exports commit `ref` (optimiser/, models/, instances/) to a temporary folder, so the
+    runs measure that commit whatever happens to the working tree meanwhile."""
+    commit = subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+    folder = Path(tempfile.mkdtemp(prefix=f"optimiser-{commit}-"))
+    atexit.register(shutil.rmtree, folder, True)
+    archive = subprocess.run(["git", "archive", commit, "optimiser", "models", "instances"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return {"root": str(folder), "version": commit}
+
+
+def code_version() -> str:
+    """The commit of the code measured, with '+dirty' if optimiser/ differs from it."""
+    if SNAPSHOT:
+        return SNAPSHOT["version"]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "optimiser"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 # ---------------------------------------------------------------- the worker (one run, in its own process)
@@ -54,7 +86,9 @@ RAW_FIELDS = [
 
 def worker(config: dict) -> None:
     """Solves one configuration and prints one JSON line with what was measured."""
-    sys.path.insert(0, str(ROOT))
+    code_root = config.get("code_root") or str(ROOT)
+    sys.path.insert(0, code_root)
+    os.chdir(code_root)
     import resource
 
     import optimiser.api as api
@@ -93,7 +127,8 @@ def worker(config: dict) -> None:
         "status": solver["status"],
         "objective": solver["objective"],
         "bound": solver["bound"],
-        "gap": solver["gap"],
+        # a time-limited run without a finite proven bound has no gap, whatever the plan says
+        "gap": solver["gap"] if solver["bound"] is not None or solver["status"] == "optimal" else None,
         "solver_s": solver["seconds"],
         "solve_s": solve_s,
         "self_mb": usage_self.ru_maxrss / 1024,
@@ -107,11 +142,14 @@ def worker(config: dict) -> None:
 def run_one(config: dict, timeout: float) -> dict:
     """Runs one configuration in a fresh subprocess; wall time, CPU time and peak RSS from wait4."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        code_root = SNAPSHOT.get("root", str(ROOT))
+        config = {**config, "code_root": code_root}
+        env = {**os.environ, "PYTHONPATH": code_root}
         load = os.getloadavg()[0]
+        version = code_version()
         started = time.perf_counter()
         proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "worker", json.dumps(config)],
-                                cwd=ROOT, stdout=out, stderr=err, env=env, start_new_session=True)
+                                cwd=code_root, stdout=out, stderr=err, env=env, start_new_session=True)
         killed = False
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -130,7 +168,7 @@ def run_one(config: dict, timeout: float) -> dict:
         lines = [line for line in out.read().splitlines() if line.startswith("{")]
         error_text = err.read().strip().splitlines()
     row = {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024,
-           "loadavg_1m": load, "returncode": proc.returncode}
+           "loadavg_1m": load, "code_version": version, "returncode": proc.returncode}
     if killed:
         row.update(status="killed", error=f"killed after {timeout:.0f}s wall-clock timeout")
     elif proc.returncode != 0 or not lines:
@@ -234,7 +272,7 @@ def medians(rows: list[dict]) -> list[dict]:
     out = []
     for (_, _), group in groups.items():
         first = group[0]
-        summary = {k: first[k] for k in ("suite", "config", "label", "instance", "area", "functions", "max_size", "model",
+        summary = {k: first[k] for k in ("code_version", "suite", "config", "label", "instance", "area", "functions", "max_size", "model",
                                           "method", "solver", "time_limit", "councils", "n_functions", "candidates",
                                           "lp_columns", "kept_columns", "parts") if k in first}
         statuses = sorted({r["status"] for r in group})
@@ -253,7 +291,7 @@ def medians(rows: list[dict]) -> list[dict]:
 MEDIAN_FIELDS = ["suite", "config", "label", "instance", "area", "functions", "max_size", "model", "method", "solver",
                  "time_limit", "repeats", "status", "objective", "bound", "gap", "wall_s", "wall_min_s", "wall_max_s",
                  "solve_s", "solver_s", "cpu_s", "peak_mb", "councils", "n_functions", "candidates", "lp_columns",
-                 "kept_columns", "parts", "loadavg_1m"]
+                 "kept_columns", "parts", "loadavg_1m", "code_version"]
 
 
 # ---------------------------------------------------------------- compare
@@ -265,7 +303,8 @@ def compare_configs(args) -> list[dict]:
         area = tuple(a for a in (args.area or "").split(";") if a)
         functions = tuple(f for f in (args.functions or "").split(",") if f)
         name = args.name or "-".join([Path(args.instance).name, *(area or ("all",)), *(functions or ("all-functions",))]).replace(" ", "_")
-        label = args.name or f"{', '.join(area) or Path(args.instance).name}, {len(functions) or 'all'} functions"
+        what = ", ".join(functions) if 0 < len(functions) <= 2 else f"{len(functions) or 'all 15'} functions"
+        label = f"{', '.join(area) or Path(args.instance).name}, {what}" + (f" ({args.solver})" if args.solver != "highs" else "")
         return [make_config("compare", name, label, args.instance, area=area, functions=functions, max_size=args.max_size,
                             method=m, solver=args.solver, time_limit=args.time_limit) for m in methods]
     # the default suite: areas where naive finishes, and one function where both are slow
@@ -277,6 +316,8 @@ def compare_configs(args) -> list[dict]:
     ]
     configs = []
     for name, label, area, functions, limit in suite:
+        if args.solver != "highs":
+            name, label = f"{name}-{args.solver}", f"{label} ({args.solver})"
         for m in methods:
             configs.append(make_config("compare", name, label, ENGLAND, area=area, functions=functions,
                                        max_size=args.max_size, method=m, solver=args.solver,
@@ -335,12 +376,13 @@ def widened_model(max_size: int) -> str:
     size series uses a copy of models/uk-central.toml whose [rules] max_size is `max_size`;
     functions with their own smaller cap (management-team: 3) keep it.
     """
-    text = (ROOT / "models" / "uk-central.toml").read_text()
+    text = (Path(SNAPSHOT.get("root", ROOT)) / "models" / "uk-central.toml").read_text()
     head, sep, tail = text.partition("[rules]")
     rules, sep2, rest = tail.partition("[[depths]]")
     lines = [f"max_size = {max_size}" if line.strip().startswith("max_size") else line for line in rules.splitlines()]
     assert any(line.startswith("max_size =") for line in lines), "models/uk-central.toml has no [rules] max_size"
     folder = Path(tempfile.mkdtemp(prefix="optimiser-bench-"))
+    atexit.register(shutil.rmtree, folder, True)
     path = folder / f"uk-central-max{max_size}.toml"
     path.write_text(head + sep + "\n".join(lines) + "\n" + sep2 + rest)
     return str(path)
@@ -369,7 +411,7 @@ def scaling_configs(args) -> list[dict]:
 
 SCALING_FIELDS = ["config", "label", "max_size", "councils", "n_functions", "candidates", "lp_columns", "kept_columns",
                   "repeats", "status", "solve_s", "wall_s", "wall_min_s", "wall_max_s", "cpu_s", "peak_mb", "objective", "bound",
-                  "gap", "time_limit", "loadavg_1m"]
+                  "gap", "time_limit", "loadavg_1m", "code_version"]
 
 
 # ---------------------------------------------------------------- plot
@@ -389,25 +431,34 @@ def plot(results: Path = RESULTS, out: Path = HERE / "scaling.png") -> None:
     def series(ax, data, x_of, y_key, xlabel, ylabel, logx):
         xs = [x_of(r) for r in data]
         ys = [float(r[y_key]) for r in data]
-        ok = [r["status"] == "optimal" for r in data]
+        kinds = [r["status"] if r["status"] in ("optimal", "time_limit") else "killed" for r in data]
         ax.plot(xs, ys, "-", color="0.6", zorder=1)
-        ax.scatter([x for x, o in zip(xs, ok) if o], [y for y, o in zip(ys, ok) if o], marker="o", s=50,
-                   color="tab:blue", label="proven optimal", zorder=2)
-        ax.scatter([x for x, o in zip(xs, ok) if not o], [y for y, o in zip(ys, ok) if not o], marker="X", s=90,
-                   color="tab:red", label="time limit hit (gap shown)", zorder=3)
-        for r, x, y in zip(data, xs, ys):
+        style = {"optimal": ("o", "tab:blue", 50, "proven optimal"),
+                 "time_limit": ("X", "tab:red", 90, "stopped at the time limit"),
+                 "killed": ("s", "black", 60, "killed at the wall-clock timeout")}
+        for kind, (marker, color, size, label) in style.items():
+            pts = [(x, y) for x, y, k in zip(xs, ys, kinds) if k == kind]
+            if pts:
+                ax.scatter(*zip(*pts), marker=marker, s=size, color=color, label=label, zorder=3)
+        for number, (r, x, y) in enumerate(zip(data, xs, ys)):
             text = r["label"].split(" (")[0].replace("East of England, ", "")
-            if r["status"] != "optimal" and r.get("gap"):
-                text += f"\ngap {100 * float(r['gap']):.2f}%"
-            ax.annotate(text, (x, y), textcoords="offset points", xytext=(6, -4), fontsize=8)
+            text += f"\n{int(float(r['candidates'])):,} options" if r.get("candidates") else ""
+            if r["status"] == "time_limit":
+                text += f"\ngap {100 * float(r['gap']):.2f}%" if r.get("gap") else "\nno proven bound"
+            elif r["status"] not in ("optimal", "time_limit"):
+                text += "\nno plan"
+            # alternate labels below and above the point so neighbours do not overlap
+            offset = (6, -22) if number % 2 == 0 else (6, 6)
+            ax.annotate(text, (x, y), textcoords="offset points", xytext=offset, fontsize=7)
         if y_key == "wall_s" and data and data[0].get("time_limit"):
-            ax.axhline(float(data[0]["time_limit"]), color="tab:red", ls=":", lw=1, label="time limit")
+            ax.axhline(float(data[0]["time_limit"]), color="tab:red", ls=":", lw=1, label="solver time limit")
         ax.set_yscale("log")
         if logx:
             ax.set_xscale("log")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(True, which="both", alpha=0.3)
+        ax.margins(x=0.2, y=0.3)
 
     series(axes[0, 0], councils, lambda r: int(r["councils"]), "wall_s", "councils in the run (log)", "wall seconds (log)", True)
     series(axes[0, 1], sizes, lambda r: int(r["max_size"]), "wall_s", "group size limit (max_size)", "wall seconds (log)", False)
@@ -415,13 +466,59 @@ def plot(results: Path = RESULTS, out: Path = HERE / "scaling.png") -> None:
     series(axes[1, 1], sizes, lambda r: int(r["max_size"]), "peak_mb", "group size limit (max_size)", "peak RSS MB (log)", False)
     axes[0, 0].set_title("all 15 functions, groups up to 6, exact/HiGHS")
     axes[0, 1].set_title("East of England, all 15 functions, exact/HiGHS")
-    axes[0, 0].legend(fontsize=8, loc="upper left")
+    axes[0, 0].legend(fontsize=7, loc="lower right")
+    axes[0, 1].legend(fontsize=7, loc="lower right")
     for ax in axes[:, 1]:
         ax.set_xticks(sorted({int(r["max_size"]) for r in sizes}))
-    fig.suptitle("partnership-optimiser: time and memory (median of repeats; red X = stopped at the time limit)", fontsize=11)
+    fig.suptitle("partnership-optimiser: wall time and peak memory per run (median of repeats), 2-core shared machine", fontsize=11)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     print(f"wrote {out}")
+
+
+# ---------------------------------------------------------------- markdown tables for the README
+
+
+def _fmt_s(value) -> str:
+    x = _float(value)
+    return "" if x is None else (f"{x:.2f}" if x < 10 else f"{x:.1f}" if x < 100 else f"{x:.0f}")
+
+
+def _fmt_gap(status: str, gap) -> str:
+    x = _float(gap)
+    if status == "optimal":
+        return "0"
+    return "no bound" if x is None else f"{100 * x:.2f}%"
+
+
+def _fmt_int(value) -> str:
+    x = _float(value)
+    return "" if x is None else f"{int(x):,}"
+
+
+def tables(results: Path = RESULTS) -> None:
+    """Prints the README's tables from results/compare.csv and results/scaling.csv."""
+    if (results / "compare.csv").exists():
+        print("| configuration | solver | limit s | options | exact: status | exact s | exact MB | naive: status | naive s "
+              "| naive MB | naive s / exact s | objectives agree (1e-6) |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in read_csv(results / "compare.csv"):
+            ratio = _float(r["speedup_solve"]) if r["exact_status"] == "optimal" == r["naive_status"] else None
+            print(f"| {r['label']} | {r['solver']} | {_fmt_s(r['time_limit']) or 'none'} | {_fmt_int(r['candidates'])} "
+                  f"| {r['exact_status']} ({_fmt_gap(r['exact_status'], r['exact_gap'])}) | {_fmt_s(r['exact_solve_s'])} "
+                  f"| {_fmt_int(r['exact_mb'])} | {r['naive_status']} ({_fmt_gap(r['naive_status'], r['naive_gap'])}) "
+                  f"| {_fmt_s(r['naive_solve_s'])} | {_fmt_int(r['naive_mb'])} | {'n/a (not both optimal)' if ratio is None else f'{ratio:.2f}x'} "
+                  f"| {r['agree_1e-6']} |")
+        print()
+    if (results / "scaling.csv").exists():
+        print("| configuration | councils | max_size | options | LP columns | options kept | runs | status | solve s "
+              "| wall s | peak MB | gap | plan NPV £m |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for r in read_csv(results / "scaling.csv"):
+            print(f"| {r['label']} | {r['councils']} | {r['max_size'] or '6 (model)'} | {_fmt_int(r['candidates'])} "
+                  f"| {_fmt_int(r['lp_columns'])} | {_fmt_int(r['kept_columns'])} | {r['repeats']} | {r['status']} "
+                  f"| {_fmt_s(r['solve_s'])} | {_fmt_s(r['wall_s'])} | {_fmt_int(r['peak_mb'])} "
+                  f"| {_fmt_gap(r['status'], r['gap'])} | {_fmt_int(_float(r['objective']) / 1e6) if _float(r['objective']) else ''} |")
 
 
 # ---------------------------------------------------------------- machine
@@ -459,11 +556,7 @@ def machine(results: Path = RESULTS) -> None:
             rows.append((package, metadata.version(package)))
         except metadata.PackageNotFoundError:
             rows.append((package, "not installed"))
-    try:
-        rows.append(("git_commit", subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                                  text=True).stdout.strip()))
-    except OSError:
-        pass
+    rows.append(("code_measured", code_version()))
     results.mkdir(parents=True, exist_ok=True)
     write_csv(results / "machine.csv", ["key", "value"], [{"key": k, "value": v} for k, v in rows])
     for k, v in rows:
@@ -489,6 +582,8 @@ def main(argv=None) -> None:
         p.add_argument("--all-repeats", action="store_true", help="repeat runs that hit the time limit too")
         p.add_argument("--results", type=Path, default=RESULTS)
         p.add_argument("--append", action="store_true", help="add to the existing raw CSV instead of starting afresh")
+        p.add_argument("--code", default=None, metavar="REF",
+                       help="measure this git commit (exported to a temporary folder) instead of the working tree")
 
     c = sub.add_parser("compare", help="exact against naive, same solver, side by side")
     common(c)
@@ -505,6 +600,7 @@ def main(argv=None) -> None:
 
     sub.add_parser("plot", help="benchmarks/scaling.png from results/scaling.csv")
     sub.add_parser("machine", help="record the machine in results/machine.csv")
+    sub.add_parser("tables", help="print the README's markdown tables from the result CSVs")
 
     args = parser.parse_args(argv)
     if args.command == "worker":
@@ -516,8 +612,14 @@ def main(argv=None) -> None:
     if args.command == "machine":
         machine()
         return
+    if args.command == "tables":
+        tables()
+        return
 
     args.results.mkdir(parents=True, exist_ok=True)
+    if args.code:
+        SNAPSHOT.update(snapshot(args.code))
+        print(f"measuring commit {SNAPSHOT['version']} exported to {SNAPSHOT['root']}")
     configs = compare_configs(args) if args.command == "compare" else scaling_configs(args)
     suite = args.command
     raw_path = args.results / f"{suite}_raw.csv"

@@ -66,6 +66,9 @@ class Solution:
 
 
 def relative_gap(objective: float, bound: float) -> float:
+    """(bound - objective) / |objective|; infinite when nothing bounds the plan."""
+    if not math.isfinite(bound):
+        return math.inf
     difference = max(0.0, bound - objective)
     if difference <= 1e-9 * max(1.0, abs(bound)):
         return 0.0

@@ -769,6 +769,8 @@ class _Verifier:
             self.problem(f"solver: objective is {_pounds(objective)}, expected {_pounds(expected)} (the total npv of the partnerships)")
         if status not in ("optimal", "time_limit") or not _is_number(objective):
             return
+        if bound is None and gap is None and status == "time_limit":
+            return  # stopped before any bound was proven: honestly, neither bound nor gap
         if not _is_number(bound):
             self.problem(f"solver: bound must be a number when status is {status}, found {bound!r}")
             return
