@@ -11,14 +11,19 @@ Rows of the model (all over the chosen columns x_j in {0, 1}):
 Two methods solve it, with the same rows:
 
 ``naive``
-    every candidate into one MIP: the reference.
+    every candidate into one MIP (PuLP, HiGHS or CBC): the reference.
 ``exact``
-    column generation on the LP relaxation (price every candidate against the duals,
-    vectorised), then *reduced-cost fixing*: with LP bound z and a feasible plan worth L,
-    an option whose reduced cost is below -(z - L) cannot be in any plan worth L or more,
-    so the MIP over the remaining options has the same optimum. The bound holds for any
+    functions are solved apart unless a limit ties them together (a *block*), and within a
+    block, councils that share no candidate form independent *parts*. In a first phase each
+    block's LP relaxation is solved by column generation in HiGHS (every candidate priced
+    against the duals at once, the best added, warm-started), and a plan is found by diving
+    in the LP. Then *reduced-cost fixing*: with a part's LP bound z and a plan worth L, an
+    option whose reduced cost is below -(z - L) cannot be in any plan worth L or more, so
+    the MIP over the remaining options (PuLP) has the same optimum. The bound holds for any
     plan x because c x = y A x + rc x <= y b + rc x = z + rc x when every reduced cost is
-    <= 0 (LP optimal over all candidates) and the duals y have the rows' signs.
+    <= 0 (LP optimal over all candidates) and the duals y have the rows' signs. Under a
+    time limit the bounds come first and the MIPs share what is left; the plan returned
+    is the best found, with its proven gap.
 """
 
 from __future__ import annotations
