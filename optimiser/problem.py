@@ -161,11 +161,13 @@ def resolve_area(instance: Instance, area: tuple[str, ...]) -> np.ndarray:
     names: dict[str, np.ndarray] = {}
     labels: list[str] = []  # as written, for suggestions
 
+    normalised: list[tuple[str, np.ndarray]] = []
+
     def add(label: str, mask: np.ndarray) -> None:
         labels.append(label)
         names.setdefault(label, mask)
         names.setdefault(label.lower(), mask)
-        names.setdefault(_normalise(label), mask)
+        normalised.append((_normalise(label), mask))
 
     for i, (code, name) in enumerate(zip(codes, councils["name"])):
         mask = (codes == code) | (county_values == code)
@@ -181,6 +183,10 @@ def resolve_area(instance: Instance, area: tuple[str, ...]) -> np.ndarray:
     for nation in set(nations):
         add(nation, nations == nation)
         add(nation.replace("-", " "), nations == nation)
+
+    # loose forms ("london" for "City of London") only where no name matches exactly
+    for label, mask in normalised:
+        names.setdefault(label, mask)
 
     keep = np.zeros(n, dtype=bool)
     for token in area:

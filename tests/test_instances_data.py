@@ -367,3 +367,19 @@ def test_county_area_solve_is_optimal_and_verifies(england):
     # the slice instance gives the same plan value
     same = optimiser.solve(INSTANCES / "suffolk-2023", functions=functions)
     assert same.objective == pytest.approx(plan.objective, rel=1e-9)
+
+
+@pytest.mark.parametrize("area,count", [
+    ("london", 33), ("London", 33), ("E12000007", 33), ("City of London", 1), ("E09000001", 1),
+    ("suffolk", 6), ("E10000029", 6), ("east of england", 50), ("wales", 0), ("england", 317),
+])
+def test_areas_resolve_by_code_or_name_in_any_case(area, count):
+    """A region's name wins over a council whose loose name matches it (City of London)."""
+    from optimiser.problem import resolve_area
+
+    instance = load_instance(Path(__file__).resolve().parents[1] / "instances" / "england-2023")
+    if count == 0:
+        with pytest.raises(optimiser.InputError, match="unknown area"):
+            resolve_area(instance, (area,))
+    else:
+        assert resolve_area(instance, (area,)).sum() == count
