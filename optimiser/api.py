@@ -16,14 +16,14 @@ from .instance import Instance, load_instance
 from .master import solve_master
 from .model import SavingsModel, load_model
 from .plan import Plan, _csv, build_plan
-from .problem import Problem, RunOptions, prepare, resolve_instance_path
+from .problem import Problem, RunOptions, prepare
 
 log = logging.getLogger(__name__)
 
 
 def _resolve(instance, model, options, overrides) -> tuple[Instance, SavingsModel, RunOptions]:
     if not isinstance(instance, Instance):
-        instance = load_instance(resolve_instance_path(instance))
+        instance = load_instance(instance)
     if model is None:
         if instance.model_ref is None:
             raise InputError(instance.folder / "instance.toml", "names no default model; pass --model", "model")

@@ -403,8 +403,8 @@ class CandidateGenerator:
         for group in problem.locked:
             self.committed[group.function_index, group.members] = True
         self._sets: dict[tuple, list[np.ndarray]] = {}
-        for k in range(len(problem.functions)):  # fail on broken locked groups before any work
-            locked_candidates(problem, k)
+        # evaluated up front, so a locked group that breaks a rule fails before any work
+        self._locked = {k: locked_candidates(problem, k) for k in range(len(problem.functions))}
 
     def sets(self, k: int) -> list[np.ndarray]:
         problem = self.problem
@@ -416,7 +416,7 @@ class CandidateGenerator:
 
     def function(self, k: int) -> CandidateSet:
         """Every candidate option of function k (locked groups' options first)."""
-        parts = locked_candidates(self.problem, k)
+        parts = list(self._locked[k])
         levels = self.sets(k)
         for sets in levels:
             for start in range(0, len(sets), CHUNK):

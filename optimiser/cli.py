@@ -2,8 +2,8 @@
 
 A thin layer over the library: it parses options, shows progress on a terminal, prints a
 summary and turns every input problem into one line on stderr and exit status 2.
-Exit status: 0 success; 1 infeasible run, a plan that fails verification, or a grouping
-that breaks rules; 2 bad input; 3 internal error.
+Exit status: 0 success; 1 infeasible run, `verify` finding a problem, or a grouping that
+breaks rules; 2 bad input; 3 internal error (including a solved plan failing verification).
 """
 
 from __future__ import annotations
@@ -212,9 +212,8 @@ def _check_out(out: str | None) -> None:
 def _load(args):
     from .instance import load_instance
     from .model import load_model
-    from .problem import resolve_instance_path
 
-    instance = load_instance(resolve_instance_path(args.instance))
+    instance = load_instance(args.instance)
     ref = args.model or instance.model_ref
     if ref is None:
         raise InputError(instance.folder / "instance.toml", "names no default model; pass --model", "model")
@@ -262,10 +261,9 @@ def cmd_solve(args) -> int:
 
 def cmd_verify(args) -> int:
     from .instance import load_instance
-    from .problem import resolve_instance_path
     from .verify import verify
 
-    instance = load_instance(resolve_instance_path(args.instance))
+    instance = load_instance(args.instance)
     report = verify(instance, Path(args.plan), args.model)  # verify reads and checks the file itself
     if report.ok:
         counts = ", ".join(f"{v} {k}" for k, v in report.checked.items())
@@ -309,23 +307,17 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_instances(args) -> int:
-    from .instance import load_instance
+    from .instance import instance_homes, load_instance, shipped_instances
 
-    folders = [Path(args.dir)] if args.dir else [Path.cwd() / "instances", Path(__file__).resolve().parent.parent / "instances"]
-    seen = set()
+    homes = [Path(args.dir)] if args.dir else instance_homes()
     rows = []
-    for folder in folders:
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.iterdir()):
-            if (path / "instance.toml").is_file() and path.name not in seen:
-                seen.add(path.name)
-                inst = load_instance(path)
-                nations = inst.councils["nation"].value_counts()
-                rows.append(f"{inst.name:<16} {len(inst.councils):>5} councils  {inst.graph.number_of_edges():>5} borders  "
-                            f"{', '.join(f'{n} {c}' for n, c in nations.items())}  {path}")
+    for path in shipped_instances(homes):
+        inst = load_instance(path)
+        nations = inst.councils["nation"].value_counts()
+        rows.append(f"{inst.name:<16} {len(inst.councils):>5} councils  {inst.graph.number_of_edges():>5} borders  "
+                    f"{', '.join(f'{n} {c}' for n, c in nations.items())}  {path}")
     if not rows:
-        raise InputError(folders[0], "no instance folders found")
+        raise InputError(homes[0], "no instance folders found")
     print("\n".join(rows))
     return 0
 

@@ -276,23 +276,50 @@ def _read_partnerships(path: Path, known: set[str]) -> tuple[ExistingPartnership
     return tuple(result)
 
 
+def instance_homes() -> list[Path]:
+    """Folders holding shipped instances: ./instances, then the package's project's."""
+    return [Path.cwd() / "instances", Path(__file__).resolve().parent.parent / "instances"]
+
+
+def shipped_instances(homes: list[Path] | None = None) -> list[Path]:
+    """Instance folders (those with an instance.toml) in ``homes``, the first of each name."""
+    found: dict[str, Path] = {}
+    for home in homes or instance_homes():
+        if home.is_dir():
+            for path in sorted(home.iterdir()):
+                if (path / "instance.toml").is_file():
+                    found.setdefault(path.name, path)
+    return list(found.values())
+
+
+def resolve_instance_path(ref: str | Path) -> Path:
+    """An instance folder given as a path, or as the name of a shipped instance."""
+    path = Path(ref)
+    if path.is_dir() or len(path.parts) > 1:
+        return path
+    for home in instance_homes():
+        if (home / ref).is_dir():
+            return home / ref
+    return path
+
+
 TABLES = ("councils", "adjacency", "spend", "platforms", "partnerships", "boundaries")
 
 
 def load_instance(folder: str | Path) -> Instance:
-    """Reads and validates an instance folder (its instance.toml and the tables it names).
+    """Reads and validates an instance folder (its instance.toml and the tables it names);
+    a bare name such as ``"england-2023"`` is looked up among the shipped instances.
 
     Examples
     --------
     >>> inst = load_instance("instances/suffolk-2023")  # doctest: +SKIP
     >>> len(inst.councils)  # doctest: +SKIP
     """
-    folder = Path(folder)
+    folder = resolve_instance_path(folder)
     if not folder.is_dir():
         hint = ""
         if len(folder.parts) == 1:  # a name: say which shipped instances there are
-            homes = (Path.cwd() / "instances", Path(__file__).resolve().parent.parent / "instances")
-            names = sorted({p.name for home in homes if home.is_dir() for p in home.iterdir() if (p / "instance.toml").is_file()})
+            names = sorted({path.name for path in shipped_instances()})
             close = difflib.get_close_matches(folder.name, names, n=3)
             if names:
                 hint = f" (did you mean {', '.join(close)}?)" if close else f" (shipped instances: {', '.join(names)})"

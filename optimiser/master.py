@@ -103,7 +103,7 @@ def _rows(problem: Problem, cand: CandidateSet) -> _Rows:
     j, members = j[valid], members[valid]
     row_key = cand.function[j].astype(np.int64) * n + members
     order = np.argsort(row_key, kind="stable")
-    row_key, j_sorted, members_sorted = row_key[order], j[order], members[order]
+    row_key, j_sorted = row_key[order], j[order]
     starts = np.flatnonzero(np.r_[True, row_key[1:] != row_key[:-1]]) if len(row_key) else np.zeros(0, dtype=np.int64)
     for start, stop in zip(starts, np.r_[starts[1:], len(row_key)]):
         key = int(row_key[start])
@@ -297,6 +297,8 @@ class Relaxation:
         lower[self.locked_row[self.locked_groups]] = 1.0
         budget = problem.options.budget
         upper[self.budget_row] = inf if budget is None else budget
+        # the right-hand side that prices each row in the dual objective (free rows: 0)
+        self.rhs = np.where(np.isfinite(upper) & (upper < inf), upper, 0.0)
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("threads", 1)
@@ -400,18 +402,11 @@ class Relaxation:
         column generation, when the LP bound is not yet proven.
         """
         cand, n = self.cand, self.n
-        rhs = np.zeros(len(duals))
-        rhs[: self.joins_row] = 1.0
-        rhs[self.joins_row : self.joins_row + n] = np.where(self.problem.max_partnerships >= 0, self.problem.max_partnerships, 0)
-        rhs[self.hosts_row : self.hosts_row + n] = np.where(self.problem.max_hosted >= 0, self.problem.max_hosted, 0)
-        rhs[self.locked_row[self.locked_groups]] = 1.0
-        if self.problem.options.budget is not None:
-            rhs[self.budget_row] = self.problem.options.budget
         share = np.maximum(rc, 0.0) / cand.size
         rows = np.where(cand.members >= 0, self.local[cand.function][:, None] * n + cand.members, self.joins_row)
         best = np.zeros(self.joins_row + 1)
         np.maximum.at(best, rows.ravel(), np.repeat(share, rows.shape[1]))
-        return float(rhs @ duals + best[: self.joins_row].sum())
+        return float(self.rhs @ duals + best[: self.joins_row].sum())
 
     def reduced_costs(self, duals: np.ndarray) -> np.ndarray:
         """NPV minus the priced rows, for every candidate of the block at once."""
@@ -595,8 +590,7 @@ def _components(problem: Problem, cand: CandidateSet, relaxation: "Relaxation", 
     interact: each connected part of the "shares a candidate" graph is its own problem, and
     its LP bound is its rows' share of the dual objective (every row's right-hand side is 1).
     """
-    coupled = problem.options.budget is not None or (problem.max_partnerships >= 0).any() or (problem.max_hosted >= 0).any()
-    if coupled:
+    if _coupled(problem):
         yield np.arange(len(cand)), bound
         return
     n = relaxation.n
@@ -698,9 +692,15 @@ def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver
 def blocks(problem: Problem) -> list[list[int]]:
     """Groups of functions that can be solved apart: each function alone, unless a council's
     max_partnerships or max_hosted, or a budget, ties the functions together."""
-    coupled = problem.options.budget is not None or (problem.max_partnerships >= 0).any() or (problem.max_hosted >= 0).any()
     everything = list(range(len(problem.functions)))
-    return [everything] if coupled else [[k] for k in everything]
+    return [everything] if _coupled(problem) else [[k] for k in everything]
+
+
+def _coupled(problem: Problem) -> bool:
+    """Whether a budget, or a limit of a council in the run, ties partnerships together."""
+    in_run = problem.eligible.any(axis=0)
+    return (problem.options.budget is not None or (problem.max_partnerships[in_run] >= 0).any()
+            or (problem.max_hosted[in_run] >= 0).any())
 
 
 def solve_exact(problem: Problem, generator, solver: str, time_limit: float | None, progress=None) -> tuple[CandidateSet, Solution]:

@@ -128,7 +128,7 @@ def build_plan(problem: Problem, cand: CandidateSet, solution: Solution, *, solv
     order = chosen[np.lexsort((-cand.npv[chosen], cand.function[chosen]))]
 
     partnerships = []
-    membership: dict[tuple[int, int], tuple[str, int]] = {}
+    membership: dict[tuple[int, int], tuple[str, int, float]] = {}
     for number, j in enumerate(order, start=1):
         k = int(cand.function[j])
         members = [int(i) for i in cand.members[j] if i >= 0]
@@ -149,8 +149,11 @@ def build_plan(problem: Problem, cand: CandidateSet, solution: Solution, *, solv
                 "payback_years": one_off / annual if annual > 0 else None,
             }
         )
-        for i in members:
-            membership[(k, i)] = (pid, int(j))
+        baselines = problem.baseline[k, members]
+        total = float(baselines.sum())
+        for i, b in zip(members, baselines):
+            # shares follow baselines; a group with no baseline at all splits evenly
+            membership[(k, i)] = (pid, int(j), float(b) / total if total > 0 else 1.0 / len(members))
 
     councils = []
     totals_baseline = 0.0
@@ -158,12 +161,7 @@ def build_plan(problem: Problem, cand: CandidateSet, solution: Solution, *, solv
         for i in np.flatnonzero(problem.eligible[k]):
             b = float(problem.baseline[k, i])
             totals_baseline += b
-            pid, j = membership.get((k, int(i)), (None, -1))
-            if j >= 0:
-                members = cand.members[j][cand.members[j] >= 0]
-                share = b / float(problem.baseline[k, members].sum()) if problem.baseline[k, members].sum() > 0 else 1.0 / len(members)
-            else:
-                share = 0.0
+            pid, j, share = membership.get((k, int(i)), (None, -1, 0.0))
             councils.append(
                 {
                     "code": codes[i],

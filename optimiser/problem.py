@@ -347,14 +347,3 @@ def prepare(instance: Instance, model: SavingsModel, options: RunOptions | None 
         max_hosted=limits("max_hosted"),
         distance_km=haversine_matrix(lat, lon),
     )
-
-
-def resolve_instance_path(ref: str | Path) -> Path:
-    """An instance folder given as a path, or as a name under ./instances."""
-    path = Path(ref)
-    if path.is_dir() or len(path.parts) > 1:
-        return path
-    for folder in (Path.cwd() / "instances", Path(__file__).resolve().parent.parent / "instances"):
-        if (folder / ref).is_dir():
-            return folder / ref
-    return path
