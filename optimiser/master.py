@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import pulp
 
+from . import cuts as divisibility
 from .candidates import CandidateSet
 from .errors import SolveError
 from .problem import Problem
@@ -49,6 +50,10 @@ log = logging.getLogger(__name__)
 MIP_REL_GAP = 1e-9
 PRICING_TOLERANCE = 1e-6  # reduced cost treated as zero, relative to the LP bound
 INCUMBENT_SECONDS = 10.0
+SEPARATION_SECONDS = 5.0  # per round of divisibility cuts, for all its separation MIPs
+MAX_CUT_ROUNDS = 30
+CUT_SHARE = 0.3  # of a block's share of a time limit, at most this much goes to cuts
+CUT_STALL = 1e-5  # stop adding cuts once a round lowers the LP bound by less than this share
 MIN_MIP_SECONDS = 2.0  # below this much time left, the MIP is not started  # time for the MIP over the LP's columns that finds a first plan
 
 
@@ -94,7 +99,7 @@ class _Rows:
     rhs: list[float]
 
 
-def _rows(problem: Problem, cand: CandidateSet) -> _Rows:
+def _rows(problem: Problem, cand: CandidateSet, cuts: list[tuple[np.ndarray, float]] = ()) -> _Rows:
     n = len(problem.codes)
     keys, columns, coefs, senses, rhs = [], [], [], [], []
     j = np.repeat(np.arange(len(cand)), cand.members.shape[1])
@@ -149,12 +154,18 @@ def _rows(problem: Problem, cand: CandidateSet) -> _Rows:
         coefs.append(cand.one_off)
         senses.append("<=")
         rhs.append(float(problem.options.budget))
+    for number, (coefficient, right) in enumerate(cuts):
+        keys.append(("cut", number))
+        columns.append(np.flatnonzero(coefficient))
+        coefs.append(coefficient)
+        senses.append("<=")
+        rhs.append(float(right))
     return _Rows(keys, columns, coefs, senses, rhs)
 
 
 def _solver(name: str, time_limit: float | None, log_path: str | None = None):
     if name == "highs":
-        return pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP, threads=1)
+        return pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP)
     if name == "cbc":
         # CBC's preprocessing has been seen to discard the optimum of these set-packing models
         # and report a worse plan as optimal (a random instance with a budget row); it is off.
@@ -174,9 +185,14 @@ class _Result:
     bound: float
 
 
-def _solve(problem: Problem, cand: CandidateSet, *, solver: str, time_limit: float | None) -> _Result:
-    """Builds the master MIP over ``cand`` in PuLP and solves it."""
-    rows = _rows(problem, cand)
+def _solve(problem: Problem, cand: CandidateSet, *, solver: str, time_limit: float | None,
+           cuts: list[tuple[np.ndarray, float]] = ()) -> _Result:
+    """Builds the master MIP over ``cand`` in PuLP and solves it.
+
+    ``cuts`` are valid inequalities (coefficients over ``cand``, right-hand side) that every
+    plan satisfies; they leave the optimum unchanged and help the solver prove it.
+    """
+    rows = _rows(problem, cand, cuts)
     lp = pulp.LpProblem("partnerships", pulp.LpMaximize)
     x = [lp.add_variable(f"x{j}", lowBound=0, upBound=1, cat=pulp.LpBinary) for j in range(len(cand))]
     lp += pulp.LpAffineExpression(zip(x, cand.npv.tolist())), "npv"
@@ -301,10 +317,15 @@ class Relaxation:
         self.rhs = np.where(np.isfinite(upper) & (upper < inf), upper, 0.0)
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
-        self.highs.setOptionValue("threads", 1)
         self.highs.addRows(rows, lower, upper, 0, np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.columns = np.zeros(0, dtype=np.int64)
+        self.position = np.full(len(cand), -1, dtype=np.int64)  # of each candidate among the LP's columns
+        # each candidate's packing rows, padded with -1, for the divisibility cuts
+        self.rows_of = np.where(cand.members >= 0, self.local[cand.function][:, None] * n + cand.members, -1)
+        self.base_rows = rows
+        self.cuts: list[divisibility.Cut] = []
+        self.cut_terms: list[tuple[np.ndarray, np.ndarray]] = []  # per cut: candidates with a coefficient, and it
 
     def _entries(self, idx: np.ndarray):
         """The matrix entries of candidates ``idx`` as (column position, row, value)."""
@@ -334,6 +355,13 @@ class Relaxation:
             col = np.r_[col, position]
             row = np.r_[row, np.full(len(idx), self.budget_row)]
             val = np.r_[val, cand.one_off[idx]]
+        for number, (members_of_cut, coefficient) in enumerate(self.cut_terms):
+            at = np.searchsorted(members_of_cut, idx)
+            hit = at < len(members_of_cut)
+            hit[hit] = members_of_cut[at[hit]] == idx[hit]
+            col = np.r_[col, position[hit]]
+            row = np.r_[row, np.full(int(hit.sum()), self.base_rows + number)]
+            val = np.r_[val, coefficient[at[hit]]]
         order = np.argsort(col, kind="stable")
         return col[order], row[order], val[order]
 
@@ -345,16 +373,48 @@ class Relaxation:
         # (which the bounds of the independent parts rely on)
         upper = np.full(len(idx), np.inf)
         self.highs.addCols(len(idx), self.cand.npv[idx], np.zeros(len(idx)), upper, len(col), starts, row.astype(np.int32), val)
+        self.position[idx] = len(self.columns) + np.arange(len(idx))
         self.columns = np.r_[self.columns, idx]
+
+    def add_cuts(self, cuts: list[divisibility.Cut]) -> None:
+        """Adds divisibility cuts as rows, with their coefficients on the LP's columns."""
+        for cut in cuts:
+            coefficient = divisibility.coefficients(cut, self.rows_of, self.joins_row)
+            touched = np.flatnonzero(coefficient)
+            self.cuts.append(cut)
+            self.cut_terms.append((touched, coefficient[touched].astype(float)))
+            in_lp = self.position[touched]
+            present = in_lp >= 0
+            self.highs.addRow(-np.inf, cut.rhs, int(present.sum()), in_lp[present].astype(np.int32),
+                              coefficient[touched][present].astype(float))
+            self.rhs = np.r_[self.rhs, cut.rhs]
+
+    def cut_rows(self, idx: np.ndarray, count: int) -> list[tuple[np.ndarray, float]]:
+        """The first ``count`` cuts over candidates ``idx``: dense coefficients and right-hand side."""
+        rows = []
+        for (touched, coefficient), cut in zip(self.cut_terms[:count], self.cuts[:count]):
+            at = np.minimum(np.searchsorted(touched, idx), len(touched) - 1)
+            hit = touched[at] == idx
+            if hit.any():
+                rows.append((np.where(hit, coefficient[at], 0.0), cut.rhs))
+        return rows
+
+    def separate(self, values: np.ndarray, deadline: float | None) -> list[divisibility.Cut]:
+        """Divisibility cuts that the LP point (``values`` on the LP's columns) breaks."""
+        budget = SEPARATION_SECONDS if deadline is None else min(SEPARATION_SECONDS, max(0.0, deadline - time.perf_counter()) / 4)
+        rows_of = self.rows_of[self.columns]
+        return divisibility.separate(rows_of, values, self.joins_row, int(self.cand.size.max(initial=2)), budget)
 
     def solve(self, time_limit: float | None) -> tuple[str, float, np.ndarray, np.ndarray]:
         """Status ('optimal', 'infeasible' or 'time_limit'), objective, column values, row duals."""
         import highspy
 
         self.highs.setOptionValue("time_limit", float(time_limit) if time_limit else highspy.kHighsInf)
-        self.highs.run()
+        outcome = self.highs.run()
         status = self.highs.getModelStatus()
         S = highspy.HighsModelStatus
+        if outcome == highspy.HighsStatus.kError:
+            raise SolveError(f"HiGHS failed on the LP relaxation: {self.highs.modelStatusToString(status)}")
         if status in (S.kInfeasible, S.kUnboundedOrInfeasible):
             return "infeasible", -math.inf, np.zeros(0), np.zeros(0)
         solution = self.highs.getSolution()
@@ -406,7 +466,7 @@ class Relaxation:
         rows = np.where(cand.members >= 0, self.local[cand.function][:, None] * n + cand.members, self.joins_row)
         best = np.zeros(self.joins_row + 1)
         np.maximum.at(best, rows.ravel(), np.repeat(share, rows.shape[1]))
-        return float(self.rhs @ duals + best[: self.joins_row].sum())
+        return float(self.rhs[: len(duals)] @ duals + best[: self.joins_row].sum())
 
     def reduced_costs(self, duals: np.ndarray) -> np.ndarray:
         """NPV minus the priced rows, for every candidate of the block at once."""
@@ -420,6 +480,8 @@ class Relaxation:
         priced = y[pack].sum(axis=1) + y[joins].sum(axis=1) + y[self.hosts_row + cand.host]
         priced += np.where(cand.locked >= 0, y[self.locked_row[cand.locked]], 0.0)
         priced += y[self.budget_row] * cand.one_off
+        for number, (touched, coefficient) in enumerate(self.cut_terms[: len(duals) - self.base_rows]):
+            priced[touched] += y[self.base_rows + number] * coefficient
         return cand.npv - priced
 
 
@@ -492,10 +554,16 @@ class _BlockBound:
     incumbent: np.ndarray | None
     parts: list[tuple[np.ndarray, float]]
     stats: dict
+    cut_rows: object  # candidates -> the proven LP's cuts over them, as extra rows of a MIP
 
 
-def _bound_block(problem: Problem, cand: CandidateSet, functions: list[int], deadline: float | None, progress=None) -> _BlockBound | _BlockResult:
+def _bound_block(problem: Problem, cand: CandidateSet, functions: list[int], deadline: float | None, progress=None,
+                 cut_deadline: float | None = None) -> _BlockBound | _BlockResult:
     """First phase for one block: column generation for the LP bound, then a plan by diving.
+
+    Each time the LP is optimal over every candidate, divisibility cuts tighten it (rounds
+    of cuts, re-pricing after each) until none is found, the bound stalls, or
+    ``cut_deadline`` passes.
 
     Returns a finished result when nothing is left to decide (no candidates, infeasible, or
     out of time before the LP bound was proven).
@@ -508,52 +576,70 @@ def _bound_block(problem: Problem, cand: CandidateSet, functions: list[int], dea
     relaxation.add(_initial_columns(cand, len(problem.codes)))
     in_lp = np.zeros(len(cand), dtype=bool)
     in_lp[relaxation.columns] = True
-    rounds = 0
-    proven_duals = proven_rc = None
+    rounds = cut_rounds = 0
+    last_duals = last_rc = None  # of the last optimal restricted LP: a Lagrangian bound
+    proven = None  # the last LP optimal over every candidate: (bound, values, duals, rc, columns)
+    current = False  # whether HiGHS holds the proven LP's solution (for diving)
     while True:
         rounds += 1
         status, bound, values, duals = relaxation.solve(None if deadline is None else max(0.5, deadline - time.perf_counter()))
+        current = False
         if status == "infeasible":
             return _BlockResult(np.zeros(0, dtype=np.int64), "infeasible", 0.0, 0.0, stats)
         if status != "optimal":
             break
         rc = relaxation.reduced_costs(duals)
-        proven_duals, proven_rc = duals, rc
+        last_duals, last_rc = duals, rc
         tolerance = PRICING_TOLERANCE * max(1.0, abs(bound))
         pricing_in = np.flatnonzero((rc > tolerance) & ~in_lp)
         if progress:
             progress("pricing", label, rounds, len(relaxation.columns), bound)
-        log.debug("%s pricing round %d: LP %.2f over %d columns, %d price in", label, rounds, bound, len(relaxation.columns), len(pricing_in))
+        log.debug("%s pricing round %d: LP %.2f over %d columns, %d price in, %d cuts", label, rounds, bound,
+                  len(relaxation.columns), len(pricing_in), len(relaxation.cuts))
+        out_of_time = deadline is not None and time.perf_counter() > deadline
         if len(pricing_in) == 0:
-            break
-        if deadline is not None and time.perf_counter() > deadline:
-            status = "time_limit"
+            # optimal over every candidate: a proven bound; then try to tighten it with cuts
+            stalled = proven is not None and proven[0] - bound < CUT_STALL * max(1.0, abs(bound))
+            proven, current = (bound, values, duals, rc, relaxation.columns.copy()), True
+            cut_time_over = cut_deadline is not None and time.perf_counter() > cut_deadline
+            if stalled or out_of_time or cut_time_over or cut_rounds >= MAX_CUT_ROUNDS:
+                break
+            new_cuts = relaxation.separate(values, cut_deadline)
+            if not new_cuts:
+                break
+            relaxation.add_cuts(new_cuts)
+            cut_rounds += 1
+            continue
+        if out_of_time:
             break
         batch = max(1000, len(relaxation.columns) // 2)
         if len(pricing_in) > batch:
             pricing_in = pricing_in[np.argpartition(-rc[pricing_in], batch)[:batch]]
         relaxation.add(pricing_in)
         in_lp[pricing_in] = True
-    active = relaxation.columns
-    stats.update(pricing_rounds=rounds, lp_columns=len(active))
-    if status != "optimal":
+    stats.update(pricing_rounds=rounds, lp_columns=len(relaxation.columns), cut_rounds=cut_rounds)
+    if proven is None:
         # out of time before the LP bound was proven: the best quick plan among the columns at
         # hand, bounded through the last duals of an optimal restricted LP (which are y >= 0)
-        upper = relaxation.lagrangian_bound(proven_duals, proven_rc) if proven_duals is not None else math.inf
+        active = relaxation.columns
+        upper = relaxation.lagrangian_bound(last_duals, last_rc) if last_duals is not None else math.inf
         plan = _greedy(problem, cand, active[np.argsort(-cand.npv[active], kind="stable")])
         if plan is None:
             return _BlockResult(np.zeros(0, dtype=np.int64), "time_limit", 0.0, upper, stats)
         return _BlockResult(plan, "time_limit", float(cand.npv[plan].sum()), upper, stats)
 
+    bound, values, duals, rc, active = proven
     lp_values = np.zeros(len(cand))
     lp_values[active] = values
     incumbent = _greedy(problem, cand, active[np.lexsort((-cand.npv[active], -lp_values[active]))])
-    dived = relaxation.dive(values, deadline)
+    dived = relaxation.dive(values, deadline) if current else None
     if dived is not None and (incumbent is None or cand.npv[dived].sum() > cand.npv[incumbent].sum()):
         incumbent = dived
-    stats.update(lp_bound=bound, components=0, kept_columns=0)
+    cut_count = len(duals) - relaxation.base_rows
+    stats.update(lp_bound=bound, cuts=cut_count, components=0, kept_columns=0)
     parts = list(_components(problem, cand, relaxation, duals, bound)) if incumbent is not None else [(np.arange(len(cand)), bound)]
-    return _BlockBound(cand, label, bound, rc, in_lp, incumbent, parts, stats)
+    cut_rows = lambda idx: relaxation.cut_rows(idx, cut_count)  # noqa: E731
+    return _BlockBound(cand, label, bound, rc, in_lp, incumbent, parts, stats, cut_rows)
 
 
 def _finish_block(problem: Problem, block: _BlockBound, solver: str, deadline: float | None, progress=None) -> _BlockResult:
@@ -561,7 +647,8 @@ def _finish_block(problem: Problem, block: _BlockBound, solver: str, deadline: f
     cand, stats, bound = block.cand, block.stats, block.bound
     if block.incumbent is None:
         # no quick plan places every locked group: the MIP over all options decides
-        result = _solve(problem, cand, solver=solver, time_limit=None if deadline is None else max(0.5, deadline - time.perf_counter()))
+        result = _solve(problem, cand, solver=solver, time_limit=None if deadline is None else max(0.5, deadline - time.perf_counter()),
+                        cuts=block.cut_rows(np.arange(len(cand))))
         if result.status == "infeasible" or result.values is None:
             return _BlockResult(np.zeros(0, dtype=np.int64), result.status, 0.0, bound, stats)
         return _BlockResult(np.flatnonzero(result.values > 0.5), result.status, result.objective, min(bound, result.bound), stats)
@@ -570,7 +657,7 @@ def _finish_block(problem: Problem, block: _BlockBound, solver: str, deadline: f
         # under a time limit each part gets a fair share of what is left, the easy ones first
         share = None if deadline is None else time.perf_counter() + (deadline - time.perf_counter()) / (len(block.parts) - number)
         part = _solve_component(problem, cand, columns, block.rc, block.in_lp, part_bound, block.incumbent, solver,
-                                lambda: None if share is None else max(0.5, share - time.perf_counter()), stats)
+                                lambda: None if share is None else max(0.5, share - time.perf_counter()), stats, block.cut_rows)
         chosen.append(part.chosen)
         objective += part.objective
         proven += part.bound
@@ -588,7 +675,8 @@ def _components(problem: Problem, cand: CandidateSet, relaxation: "Relaxation", 
 
     Without limits that tie councils together, councils that share no candidate never
     interact: each connected part of the "shares a candidate" graph is its own problem, and
-    its LP bound is its rows' share of the dual objective (every row's right-hand side is 1).
+    its LP bound is its rows' share of the dual objective (packing and locked rows have
+    right-hand side 1; a cut's share is its dual times its right-hand side).
     """
     if _coupled(problem):
         yield np.arange(len(cand)), bound
@@ -618,6 +706,9 @@ def _components(problem: Problem, cand: CandidateSet, relaxation: "Relaxation", 
     for g in relaxation.locked_groups:
         first = problem.locked[g].members[0] + relaxation.local[problem.locked[g].function_index] * n
         locked_share[label[first]] += y[relaxation.locked_row[g]]
+    # a cut's rows lie in one part (cuts are separated per cluster of the LP's support)
+    for number, cut in enumerate(relaxation.cuts[: len(y) - relaxation.base_rows]):
+        locked_share[label[cut.rows[0]]] += y[relaxation.base_rows + number] * cut.rhs
     pack_share = np.bincount(label[label >= 0], weights=y[: relaxation.joins_row][label >= 0], minlength=len(locked_share))
     shares = pack_share + locked_share
     # the parts' bounds add up to the LP bound up to rounding, which goes to the largest part
@@ -643,7 +734,7 @@ class _PartResult:
     bound: float
 
 
-def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver, remaining, stats) -> _PartResult:
+def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver, remaining, stats, cut_rows) -> _PartResult:
     """Reduced-cost fixing and the final MIP for one independent part of a block.
 
     Any plan x of the part satisfies npv x <= bound + rc x (weak duality on the part's rows),
@@ -667,7 +758,8 @@ def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver
         # a short MIP over the LP's columns usually finds a better plan, which shrinks the
         # set of options that reduced-cost fixing must keep
         result = _solve(problem, cand.take(active), solver=solver,
-                        time_limit=INCUMBENT_SECONDS if time_left is None else min(INCUMBENT_SECONDS, time_left / 2))
+                        time_limit=INCUMBENT_SECONDS if time_left is None else min(INCUMBENT_SECONDS, time_left / 2),
+                        cuts=cut_rows(active))
         if result.values is not None and result.objective > lower:
             current, lower = active[np.flatnonzero(result.values > 0.5)], result.objective
         if bound - lower <= tolerance:
@@ -679,7 +771,7 @@ def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver
     if time_left is not None and time_left < MIN_MIP_SECONDS:
         # solvers overrun tiny limits on big models: return the plan in hand, honestly bounded
         return _PartResult(current, "time_limit", lower, bound)
-    result = _solve(problem, cand.take(keep), solver=solver, time_limit=remaining())
+    result = _solve(problem, cand.take(keep), solver=solver, time_limit=remaining(), cuts=cut_rows(keep))
     if result.status == "infeasible":  # cannot happen once the LP was feasible; keep the plan in hand
         return _PartResult(current, "time_limit", lower, bound)
     if result.values is None or result.objective < lower:
@@ -716,9 +808,12 @@ def solve_exact(problem: Problem, generator, solver: str, time_limit: float | No
     infeasible = Solution(np.zeros(0, dtype=np.int64), "infeasible", 0.0, 0.0, 0.0, stats)
     all_blocks = blocks(problem)
     first = []
-    for block in all_blocks:
+    for number, block in enumerate(all_blocks):
         cand = CandidateSet.concat([generator.function(k) for k in block], generator.width)
-        state = _bound_block(problem, cand, block, deadline, progress)
+        # cuts may take a share of this block's fair part of the time; the MIPs need the rest
+        cut_deadline = None if deadline is None else (
+            time.perf_counter() + CUT_SHARE * max(0.0, deadline - time.perf_counter()) / (len(all_blocks) - number))
+        state = _bound_block(problem, cand, block, deadline, progress, cut_deadline)
         if isinstance(state, _BlockResult) and state.status == "infeasible":
             infeasible.seconds = time.perf_counter() - started
             return CandidateSet.empty(generator.width), infeasible
