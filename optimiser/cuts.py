@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import SolveError
+from .highs import new_highs
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,7 @@ def most_violated(rows_of: np.ndarray, values: np.ndarray, divisor: int, time_li
     n_rows, n_groups = len(used), len(rows_of)
     sizes = (rows_of >= 0).sum(axis=1)
     variables = n_rows + n_groups + 1
-    mip = highspy.Highs()
-    mip.setOptionValue("output_flag", False)
+    mip = new_highs()
     mip.setOptionValue("time_limit", max(0.05, time_limit))
     mip.changeObjectiveSense(highspy.ObjSense.kMaximize)
     upper = np.r_[np.ones(n_rows), sizes // divisor, np.inf]

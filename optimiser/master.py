@@ -43,6 +43,7 @@ import pulp
 from . import cuts as divisibility
 from .candidates import CandidateSet
 from .errors import SolveError
+from .highs import new_highs, silence_banner
 from .problem import Problem
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,7 @@ def _rows(problem: Problem, cand: CandidateSet, cuts: list[tuple[np.ndarray, flo
 
 def _solver(name: str, time_limit: float | None, log_path: str | None = None):
     if name == "highs":
+        silence_banner()
         return pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP)
     if name == "cbc":
         # CBC's preprocessing has been seen to discard the optimum of these set-packing models
@@ -315,8 +317,7 @@ class Relaxation:
         upper[self.budget_row] = inf if budget is None else budget
         # the right-hand side that prices each row in the dual objective (free rows: 0)
         self.rhs = np.where(np.isfinite(upper) & (upper < inf), upper, 0.0)
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = new_highs()
         self.highs.addRows(rows, lower, upper, 0, np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.columns = np.zeros(0, dtype=np.int64)

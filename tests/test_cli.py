@@ -204,6 +204,25 @@ def test_quiet_prints_nothing(tmp_path):
     assert (out / "plan.json").is_file()
 
 
+def test_solver_objects_print_nothing():
+    """Library callers get a silent stdout from our HiGHS objects and from PuLP's, whatever
+    HiGHS version (some print a banner on first use)."""
+    script = (
+        "import pulp\n"
+        "from optimiser import master\n"
+        "from optimiser.highs import new_highs\n"
+        "new_highs().run()\n"
+        "problem = pulp.LpProblem('p', pulp.LpMaximize)\n"
+        "x = pulp.LpVariable('x', 0, 1, cat='Integer')\n"
+        "problem += x\n"
+        "problem.solve(master._solver('highs', None))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+
+
 def test_help():
     result = cli("--help")  # `python -m optimiser --help`, as a user types it
     assert result.returncode == 0 and result.stderr == ""

@@ -1,0 +1,56 @@
+"""HiGHS solver objects that stay silent.
+
+From version 1.16 HiGHS writes a licence banner straight to the process's standard output
+the first time a solver object is made, before any option can turn its output off. That
+would break ``--quiet``, interleave with the terminal summary and corrupt anything a caller
+pipes from stdout. The banner comes once per process, so the first solver object is made
+with file descriptor 1 pointed at the null device; every later one (ours or PuLP's) is quiet
+once ``output_flag`` is off.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+_lock = threading.Lock()
+_banner_spent = False
+
+
+def silence_banner() -> None:
+    """Make sure HiGHS has printed (to nowhere) the banner it prints once per process."""
+    global _banner_spent
+    if _banner_spent:
+        return
+    import highspy
+
+    with _lock:
+        if _banner_spent:
+            return
+        try:
+            sys.stdout.flush()
+            saved = os.dup(1)
+        except (OSError, ValueError, AttributeError):
+            # no usable stdout to protect
+            highspy.Highs()
+        else:
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, 1)
+                highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(null)
+        _banner_spent = True
+
+
+def new_highs():
+    """A ``highspy.Highs`` object with its output turned off."""
+    import highspy
+
+    silence_banner()
+    solver = highspy.Highs()
+    solver.setOptionValue("output_flag", False)
+    return solver
