@@ -16,10 +16,14 @@ Two methods solve it, with the same rows:
     functions are solved apart unless a limit ties them together (a *block*), and within a
     block, councils that share no candidate form independent *parts*. In a first phase each
     block's LP relaxation is solved by column generation in HiGHS (every candidate priced
-    against the duals at once, the best added, warm-started), and a plan is found by diving
-    in the LP. Then *reduced-cost fixing*: with a part's LP bound z and a plan worth L, an
-    option whose reduced cost is below -(z - L) cannot be in any plan worth L or more, so
-    the MIP over the remaining options (PuLP) has the same optimum. The bound holds for any
+    against the duals at once, the best added, warm-started), tightened by rounds of
+    divisibility cuts (``cuts.py``) while they lower the bound noticeably, and a plan is
+    found by diving in the LP. On a part larger than one window the plan is then improved
+    window by window (``improve.py``: small MIPs over neighbouring councils), and a short
+    MIP over the LP's columns may improve it further. Then *reduced-cost fixing*: with a
+    part's LP bound z and a plan worth L, an option whose reduced cost is below -(z - L)
+    cannot be in any plan worth L or more, so the MIP over the remaining options (PuLP,
+    with the cuts as extra rows) has the same optimum. The bound holds for any
     plan x because c x = y A x + rc x <= y b + rc x = z + rc x when every reduced cost is
     <= 0 (LP optimal over all candidates) and the duals y have the rows' signs. Under a
     time limit the bounds come first and the MIPs share what is left; the plan returned
@@ -41,6 +45,8 @@ import numpy as np
 import pulp
 
 from . import cuts as divisibility
+from . import improve
+from .improve import MIN_WINDOW_SECONDS
 from .candidates import CandidateSet
 from .errors import SolveError
 from .highs import new_highs, silence_banner
@@ -50,12 +56,14 @@ log = logging.getLogger(__name__)
 
 MIP_REL_GAP = 1e-9
 PRICING_TOLERANCE = 1e-6  # reduced cost treated as zero, relative to the LP bound
-INCUMBENT_SECONDS = 10.0
+INCUMBENT_SECONDS = 10.0  # for the MIP over the LP's columns that looks for a better plan
 SEPARATION_SECONDS = 5.0  # per round of divisibility cuts, for all its separation MIPs
 MAX_CUT_ROUNDS = 30
 CUT_SHARE = 0.3  # of a block's share of a time limit, at most this much goes to cuts
-CUT_STALL = 1e-5  # stop adding cuts once a round lowers the LP bound by less than this share
-MIN_MIP_SECONDS = 2.0  # below this much time left, the MIP is not started  # time for the MIP over the LP's columns that finds a first plan
+CUT_STALL = 1e-3  # stop adding cuts once a round lowers the LP bound by less than this share
+# (later rounds cost seconds each for a few parts per million; the MIP does better with the time)
+MIN_MIP_SECONDS = 2.0  # below this much time left, the MIP is not started
+IMPROVE_SHARE = 0.4  # of a part's time, at most this much goes to improving its plan window by window
 
 
 @dataclass
@@ -752,6 +760,18 @@ def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver
         return _PartResult(current, "optimal", lower, max(lower, bound))
     active = columns[in_lp[columns]]
     time_left = remaining()
+    if not _coupled(problem) and len(active) and (time_left is None or IMPROVE_SHARE * time_left >= MIN_WINDOW_SECONDS):
+        # windows of neighbouring councils find a plan near the bound far sooner than one MIP
+        def solve_window(idx: np.ndarray, seconds: float) -> np.ndarray | None:
+            result = _solve(problem, cand.take(idx), solver=solver, time_limit=seconds)
+            return None if result.values is None else np.flatnonzero(result.values > 0.5)
+
+        deadline = None if time_left is None else time.perf_counter() + IMPROVE_SHARE * time_left
+        current = improve.improve(problem, cand, active, current, solve_window, deadline)
+        lower = float(cand.npv[current].sum())
+        if bound - lower <= tolerance:
+            return _PartResult(current, "optimal", lower, max(lower, bound))
+        time_left = remaining()
     if time_left is not None and time_left < MIN_MIP_SECONDS:
         # solvers overrun tiny limits on big models: return the plan in hand, honestly bounded
         return _PartResult(current, "time_limit", lower, bound)

@@ -1,0 +1,108 @@
+"""Fix-and-optimise: a plan improved one small geographic window at a time.
+
+On a part with hundreds of councils the MIP solver spends most of a short time limit before
+it finds a plan near the LP bound, and a weak plan leaves reduced-cost fixing little to fix.
+Small windows are different: a MIP over the options of a few dozen neighbouring councils
+mostly solves in well under a second. So the part's councils are split into windows by
+recursive bisection of their map coordinates. In each window, the MIP may choose among the
+options lying wholly inside the window and the plan's partnerships that reach into it; its
+answer replaces those partnerships when it is worth more. The plan's own partnerships are
+on offer, so the plan never gets worse. Further passes cut the windows along turned axes,
+so that partnerships straddling one pass's edges can be rearranged in another.
+
+Only valid where nothing ties councils together beyond the packing rows (no
+``max_partnerships``, ``max_hosted`` or budget in the run), and for one function at a time:
+the caller checks.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Callable
+
+import numpy as np
+
+from .candidates import CandidateSet
+from .problem import Problem
+
+log = logging.getLogger(__name__)
+
+WINDOW_COUNCILS = 60
+WINDOW_SECONDS = 2.0  # MIP time limit for one window
+MIN_WINDOW_SECONDS = 1.0  # a window is not started with less time than this (the MIP's own minimum)
+PASS_ANGLES = (0.0, 45.0, 22.5, 67.5)  # each pass cuts windows along axes turned this far
+
+
+def windows(x: np.ndarray, y: np.ndarray, councils: np.ndarray, size: int) -> list[np.ndarray]:
+    """``councils`` split into groups of at most ``size`` by halving along the wider axis."""
+    found, pending = [], [councils]
+    while pending:
+        group = pending.pop()
+        if len(group) <= size:
+            found.append(group)
+            continue
+        along = x[group] if np.ptp(x[group]) >= np.ptp(y[group]) else y[group]
+        order = np.argsort(along, kind="stable")
+        half = len(group) // 2
+        pending += [group[order[half:]], group[order[:half]]]
+    return found
+
+
+def improve(problem: Problem, cand: CandidateSet, options: np.ndarray, plan: np.ndarray,
+            solve_window: Callable[[np.ndarray, float], np.ndarray | None], deadline: float | None,
+            size: int | None = None) -> np.ndarray:
+    """A plan at least as good as ``plan``, rearranged window by window.
+
+    ``options`` are the candidates the windows may choose from (indices into ``cand``);
+    ``plan`` indexes ``cand`` too. ``solve_window(idx, seconds)`` returns the best plan
+    among the candidates ``idx`` that the solver found in time (indices into ``idx``), or
+    None. Stops early at ``deadline``. Windows hold at most ``size`` councils
+    (``WINDOW_COUNCILS`` by default).
+    """
+    size = size or WINDOW_COUNCILS
+    option_members = cand.members[options]
+    councils = np.unique(option_members[option_members >= 0])
+    if len(councils) <= size:
+        return plan  # one window: the caller's MIP over the whole part does better
+    # map coordinates in km-like units, so that east-west and north-south halve evenly
+    x = problem.lon * math.cos(math.radians(float(np.mean(problem.lat[councils]))))
+    y = problem.lat
+    passes = []
+    for angle in np.radians(PASS_ANGLES):
+        u, v = x * np.cos(angle) + y * np.sin(angle), y * np.cos(angle) - x * np.sin(angle)
+        passes.append(windows(u, v, councils, size))
+    n = len(problem.codes)
+    plan = np.asarray(plan, dtype=np.int64)
+    before = float(cand.npv[plan].sum())
+    started = time.perf_counter()
+    solved = 0
+    for pass_windows in passes:
+        for window in pass_windows:
+            if deadline is not None and time.perf_counter() >= deadline:
+                break  # and every later window too
+            inside = np.zeros(n, dtype=bool)
+            inside[window] = True
+            plan_members = cand.members[plan]
+            touching = np.where(plan_members >= 0, inside[np.maximum(plan_members, 0)], False).any(axis=1)
+            fits = np.where(option_members >= 0, inside[np.maximum(option_members, 0)], True).all(axis=1)
+            # the plan's partnerships that reach into the window stay on offer, so the window's
+            # part of the plan is itself a solution of its MIP
+            idx = np.union1d(options[fits], plan[touching])
+            current = float(cand.npv[plan[touching]].sum())
+            if len(idx) == 0:
+                continue
+            seconds = WINDOW_SECONDS if deadline is None else min(WINDOW_SECONDS, deadline - time.perf_counter())
+            if seconds < MIN_WINDOW_SECONDS:
+                break
+            found = solve_window(idx, seconds)
+            solved += 1
+            if found is None:
+                continue
+            chosen = idx[found]
+            if float(cand.npv[chosen].sum()) > current + 1e-9 * max(1.0, abs(current)):
+                plan = np.r_[plan[~touching], chosen]
+    after = float(cand.npv[plan].sum())
+    log.debug("fix-and-optimise: %d windows in %.1fs, plan %.2f -> %.2f", solved, time.perf_counter() - started, before, after)
+    return plan
