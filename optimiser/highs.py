@@ -29,20 +29,26 @@ def silence_banner() -> None:
         if _banner_spent:
             return
         try:
-            sys.stdout.flush()
+            if sys.stdout is not None:
+                sys.stdout.flush()  # what Python holds for stdout must not go to the null device
+        except (OSError, ValueError):
+            pass
+        try:
             saved = os.dup(1)
-        except (OSError, ValueError, AttributeError):
-            # no usable stdout to protect
-            highspy.Highs()
+        except OSError:
+            highspy.Highs()  # no standard output to protect
         else:
-            null = os.open(os.devnull, os.O_WRONLY)
+            # process-wide for the moment it takes to make one solver object
             try:
-                os.dup2(null, 1)
-                highspy.Highs()
+                null = os.open(os.devnull, os.O_WRONLY)
+                try:
+                    os.dup2(null, 1)
+                    highspy.Highs()
+                finally:
+                    os.dup2(saved, 1)
+                    os.close(null)
             finally:
-                os.dup2(saved, 1)
                 os.close(saved)
-                os.close(null)
         _banner_spent = True
 
 

@@ -52,14 +52,19 @@ def windows(x: np.ndarray, y: np.ndarray, councils: np.ndarray, size: int) -> li
 
 def improve(problem: Problem, cand: CandidateSet, options: np.ndarray, plan: np.ndarray,
             solve_window: Callable[[np.ndarray, float], np.ndarray | None], deadline: float | None,
-            size: int | None = None) -> np.ndarray:
+            size: int | None = None, target: float = math.inf) -> np.ndarray:
     """A plan at least as good as ``plan``, rearranged window by window.
 
     ``options`` are the candidates the windows may choose from (indices into ``cand``);
     ``plan`` indexes ``cand`` too. ``solve_window(idx, seconds)`` returns the best plan
     among the candidates ``idx`` that the solver found in time (indices into ``idx``), or
-    None. Stops early at ``deadline``. Windows hold at most ``size`` councils
+    None. Stops at ``deadline``, once the plan is worth ``target`` (the part's bound), or
+    after a pass that improved nothing. Windows hold at most ``size`` councils
     (``WINDOW_COUNCILS`` by default).
+
+    Locked groups stay placed because every option of a locked group has the group's own
+    councils: if one fits in a window, the plan's option for that group reaches into it and
+    is on offer too, and the window's MIP keeps exactly one.
     """
     size = size or WINDOW_COUNCILS
     option_members = cand.members[options]
@@ -79,9 +84,12 @@ def improve(problem: Problem, cand: CandidateSet, options: np.ndarray, plan: np.
     started = time.perf_counter()
     solved = 0
     for pass_windows in passes:
+        at_start = float(cand.npv[plan].sum())
         for window in pass_windows:
             if deadline is not None and time.perf_counter() >= deadline:
                 break  # and every later window too
+            if float(cand.npv[plan].sum()) >= target:
+                break
             inside = np.zeros(n, dtype=bool)
             inside[window] = True
             plan_members = cand.members[plan]
@@ -103,6 +111,8 @@ def improve(problem: Problem, cand: CandidateSet, options: np.ndarray, plan: np.
             chosen = idx[found]
             if float(cand.npv[chosen].sum()) > current + 1e-9 * max(1.0, abs(current)):
                 plan = np.r_[plan[~touching], chosen]
+        if float(cand.npv[plan].sum()) <= at_start:
+            break
     after = float(cand.npv[plan].sum())
     log.debug("fix-and-optimise: %d windows in %.1fs, plan %.2f -> %.2f", solved, time.perf_counter() - started, before, after)
     return plan

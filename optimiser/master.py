@@ -767,7 +767,7 @@ def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver
             return None if result.values is None else np.flatnonzero(result.values > 0.5)
 
         deadline = None if time_left is None else time.perf_counter() + IMPROVE_SHARE * time_left
-        current = improve.improve(problem, cand, active, current, solve_window, deadline)
+        current = improve.improve(problem, cand, active, current, solve_window, deadline, target=bound - tolerance)
         lower = float(cand.npv[current].sum())
         if bound - lower <= tolerance:
             return _PartResult(current, "optimal", lower, max(lower, bound))

@@ -76,11 +76,11 @@ def test_exact_with_small_windows_equals_naive(tmp_path, monkeypatch, seed, side
     windows_solved = []
     original = improve.improve
 
-    def counting(problem, cand, options, plan, solve_window, deadline, size=None):
+    def counting(problem, cand, options, plan, solve_window, deadline, **keywords):
         def counted(idx, seconds):
             windows_solved.append(len(idx))
             return solve_window(idx, seconds)
-        return original(problem, cand, options, plan, counted, deadline, size)
+        return original(problem, cand, options, plan, counted, deadline, **keywords)
 
     monkeypatch.setattr(improve, "improve", counting)
     folder = write_grid(tmp_path / "grid", random.Random(seed), side, limits=False, locked=locked)
