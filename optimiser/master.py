@@ -46,7 +46,6 @@ import pulp
 
 from . import cuts as divisibility
 from . import improve
-from .improve import MIN_WINDOW_SECONDS
 from .candidates import CandidateSet
 from .errors import SolveError
 from .highs import new_highs, silence_banner
@@ -760,7 +759,7 @@ def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver
         return _PartResult(current, "optimal", lower, max(lower, bound))
     active = columns[in_lp[columns]]
     time_left = remaining()
-    if not _coupled(problem) and len(active) and (time_left is None or IMPROVE_SHARE * time_left >= MIN_WINDOW_SECONDS):
+    if not _coupled(problem) and len(active) and (time_left is None or IMPROVE_SHARE * time_left >= improve.MIN_WINDOW_SECONDS):
         # windows of neighbouring councils find a plan near the bound far sooner than one MIP
         def solve_window(idx: np.ndarray, seconds: float) -> np.ndarray | None:
             result = _solve(problem, cand.take(idx), solver=solver, time_limit=seconds)
