@@ -48,9 +48,9 @@ EOE = "East of England"
 FEW_FUNCTIONS = ("ict", "hr-payroll", "management-team", "waste-disposal", "highways")
 
 RAW_FIELDS = [
-    "suite", "config", "label", "instance", "area", "functions", "max_size", "model", "method", "solver",
+    "suite", "config", "label", "instance", "area", "functions", "max_size", "model", "method", "solver", "jobs",
     "time_limit", "repeat", "status", "objective", "bound", "gap", "wall_s", "solve_s", "solver_s", "cpu_s",
-    "peak_mb", "councils", "n_functions", "candidates", "lp_columns", "kept_columns", "parts",
+    "peak_mb", "workers_mb", "councils", "n_functions", "candidates", "lp_columns", "kept_columns", "parts",
     "loadavg_1m", "code_version", "returncode", "error",
 ]
 
@@ -107,6 +107,8 @@ def worker(config: dict) -> None:
             captured["lp_columns"] = sum(b.get("lp_columns", 0) for b in blocks)
             captured["kept_columns"] = sum(b.get("kept_columns", 0) for b in blocks)
             captured["parts"] = sum(b.get("components", 0) for b in blocks)
+            captured["jobs"] = stats.get("jobs", 1)
+            captured["workers_mb"] = sum(stats.get("worker_peak_mb", []))
         else:
             captured["candidates"] = len(cand)
         return cand, solution
@@ -175,8 +177,11 @@ def run_one(config: dict, timeout: float) -> dict:
         row.update(status="error", error=(error_text[-1] if error_text else f"exit {proc.returncode}")[:300])
     else:
         result = json.loads(lines[-1])
-        result.pop("self_mb", None)
+        self_mb = result.pop("self_mb", None)
         result.pop("children_mb", None)
+        if result.get("workers_mb"):
+            # worker processes run side by side: their peaks add to the solving process's
+            row["peak_mb"] = self_mb + result["workers_mb"]
         row.update(result)
     return row
 
@@ -212,11 +217,13 @@ def read_csv(path: Path) -> list[dict]:
 
 
 def make_config(suite, name, label, instance, *, area=(), functions=(), max_size=None, model=None, method="exact",
-                solver="highs", time_limit=None) -> dict:
+                solver="highs", time_limit=None, jobs=None) -> dict:
     return {
         "suite": suite, "config": name, "label": label, "instance": instance, "model": model,
         "options": {"area": list(area) or None, "functions": list(functions) or None, "max_size": max_size,
-                    "method": method, "solver": solver, "time_limit": time_limit},
+                    "method": method, "solver": solver, "time_limit": time_limit,
+                    # naive has one block: worker processes never apply to it
+                    "jobs": jobs if method == "exact" else None},
     }
 
 
@@ -225,7 +232,7 @@ def describe(config: dict) -> dict:
     return {"suite": config["suite"], "config": config["config"], "label": config["label"], "instance": config["instance"],
             "area": ";".join(o["area"] or []) or "(all)", "functions": ";".join(o["functions"] or []) or "(all)",
             "max_size": o["max_size"] or "", "model": Path(config["model"]).name if config.get("model") else "(default)",
-            "method": o["method"], "solver": o["solver"], "time_limit": o["time_limit"] or ""}
+            "method": o["method"], "solver": o["solver"], "jobs": o.get("jobs") or "", "time_limit": o["time_limit"] or ""}
 
 
 def limited(row: dict) -> bool:
@@ -278,7 +285,7 @@ def medians(rows: list[dict]) -> list[dict]:
     for (_, _), group in groups.items():
         first = group[0]
         summary = {k: first[k] for k in ("code_version", "suite", "config", "label", "instance", "area", "functions", "max_size", "model",
-                                          "method", "solver", "time_limit", "councils", "n_functions", "candidates",
+                                          "method", "solver", "jobs", "time_limit", "councils", "n_functions", "candidates",
                                           "lp_columns", "kept_columns", "parts") if k in first}
         statuses = sorted({r["status"] for r in group})
         summary["status"] = statuses[0] if len(statuses) == 1 else "mixed:" + "/".join(statuses)
@@ -293,7 +300,7 @@ def medians(rows: list[dict]) -> list[dict]:
     return out
 
 
-MEDIAN_FIELDS = ["suite", "config", "label", "instance", "area", "functions", "max_size", "model", "method", "solver",
+MEDIAN_FIELDS = ["suite", "config", "label", "instance", "area", "functions", "max_size", "model", "method", "solver", "jobs",
                  "time_limit", "repeats", "status", "objective", "bound", "gap", "wall_s", "wall_min_s", "wall_max_s",
                  "solve_s", "solver_s", "cpu_s", "peak_mb", "councils", "n_functions", "candidates", "lp_columns",
                  "kept_columns", "parts", "loadavg_1m", "code_version"]
@@ -311,7 +318,7 @@ def compare_configs(args) -> list[dict]:
         what = ", ".join(functions) if 0 < len(functions) <= 2 else f"{len(functions) or 'all 15'} functions"
         label = f"{', '.join(area) or Path(args.instance).name}, {what}" + (f" ({args.solver})" if args.solver != "highs" else "")
         return [make_config("compare", name, label, args.instance, area=area, functions=functions, max_size=args.max_size,
-                            method=m, solver=args.solver, time_limit=args.time_limit) for m in methods]
+                            method=m, solver=args.solver, time_limit=args.time_limit, jobs=args.jobs[0]) for m in methods]
     # the default suite: areas where naive finishes, and one function where both are slow
     suite = [
         ("suffolk-all", "Suffolk (county), all 15 functions", ("Suffolk",), (), None),
@@ -326,7 +333,7 @@ def compare_configs(args) -> list[dict]:
         for m in methods:
             configs.append(make_config("compare", name, label, ENGLAND, area=area, functions=functions,
                                        max_size=args.max_size, method=m, solver=args.solver,
-                                       time_limit=limit if limit is not None else args.time_limit))
+                                       time_limit=limit if limit is not None else args.time_limit, jobs=args.jobs[0]))
     return configs
 
 
@@ -393,6 +400,14 @@ def widened_model(max_size: int) -> str:
     return str(path)
 
 
+def _jobs_suffix(args, jobs) -> str:
+    return f"/jobs{jobs}" if len(args.jobs) > 1 else ""
+
+
+def _jobs_label(args, jobs) -> str:
+    return f", {jobs} worker{'s' if jobs != 1 else ''}" if len(args.jobs) > 1 else ""
+
+
 def scaling_configs(args) -> list[dict]:
     configs = []
     parts = args.part.split(",")
@@ -404,17 +419,21 @@ def scaling_configs(args) -> list[dict]:
             ("england", "England", ENGLAND, ()),
             ("uk", "UK", UK, ()),
         ]:
-            configs.append(make_config("scaling", f"councils/{name}", label, instance, area=area, solver=args.solver,
-                                       time_limit=limit))
+            for jobs in args.jobs:
+                configs.append(make_config("scaling", f"councils/{name}" + _jobs_suffix(args, jobs), label + _jobs_label(args, jobs),
+                                           instance, area=area, solver=args.solver, time_limit=limit, jobs=jobs))
     if "size" in parts:
         model = widened_model(max(args.sizes))
         for size in args.sizes:
-            configs.append(make_config("scaling", f"size/{size}", f"East of England, max_size {size}", ENGLAND,
-                                       area=(EOE,), max_size=size, model=model, solver=args.solver, time_limit=limit))
+            for jobs in args.jobs:
+                configs.append(make_config("scaling", f"size/{size}" + _jobs_suffix(args, jobs),
+                                           f"East of England, max_size {size}" + _jobs_label(args, jobs), ENGLAND,
+                                           area=(EOE,), max_size=size, model=model, solver=args.solver, time_limit=limit,
+                                           jobs=jobs))
     return configs
 
 
-SCALING_FIELDS = ["config", "label", "max_size", "councils", "n_functions", "candidates", "lp_columns", "kept_columns",
+SCALING_FIELDS = ["config", "label", "max_size", "jobs", "councils", "n_functions", "candidates", "lp_columns", "kept_columns",
                   "repeats", "status", "solve_s", "wall_s", "wall_min_s", "wall_max_s", "cpu_s", "peak_mb", "objective", "bound",
                   "gap", "time_limit", "loadavg_1m", "code_version"]
 
@@ -516,11 +535,11 @@ def tables(results: Path = RESULTS) -> None:
                   f"| {r['agree_1e-6']} |")
         print()
     if (results / "scaling.csv").exists():
-        print("| configuration | councils | max_size | options | LP columns | options kept | runs | status | solve s "
+        print("| configuration | councils | max_size | workers | options | LP columns | options kept | runs | status | solve s "
               "| wall s | peak MB | gap | plan NPV £m |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in read_csv(results / "scaling.csv"):
-            print(f"| {r['label']} | {r['councils']} | {r['max_size'] or '6 (model)'} | {_fmt_int(r['candidates'])} "
+            print(f"| {r['label']} | {r['councils']} | {r['max_size'] or '6 (model)'} | {r.get('jobs') or 1} | {_fmt_int(r['candidates'])} "
                   f"| {_fmt_int(r['lp_columns'])} | {_fmt_int(r['kept_columns'])} | {r['repeats']} | {r['status']} "
                   f"| {_fmt_s(r['solve_s'])} | {_fmt_s(r['wall_s'])} | {_fmt_int(r['peak_mb'])} "
                   f"| {_fmt_gap(r['status'], r['gap'])} | {_fmt_int(_float(r['objective']) / 1e6) if _float(r['objective']) else ''} |")
@@ -587,6 +606,9 @@ def main(argv=None) -> None:
         p.add_argument("--all-repeats", action="store_true", help="repeat runs that hit the time limit too")
         p.add_argument("--naive-repeats", type=int, default=None,
                        help="run the naive method at most this many times (default: --repeats)")
+        p.add_argument("--jobs", type=lambda t: [int(x) for x in t.split(",")], default=[None], metavar="N[,N...]",
+                       help="worker processes for the exact method (default: the engine's, one per core); "
+                            "scaling runs each count given as its own series, compare takes one")
         p.add_argument("--results", type=Path, default=RESULTS)
         p.add_argument("--append", action="store_true", help="add to the existing raw CSV instead of starting afresh")
         p.add_argument("--code", default=None, metavar="REF",
@@ -607,7 +629,8 @@ def main(argv=None) -> None:
 
     sub.add_parser("plot", help="benchmarks/scaling.png from results/scaling.csv")
     sub.add_parser("machine", help="record the machine in results/machine.csv")
-    sub.add_parser("tables", help="print the README's markdown tables from the result CSVs")
+    t = sub.add_parser("tables", help="print the README's markdown tables from the result CSVs")
+    t.add_argument("--results", type=Path, default=RESULTS)
 
     args = parser.parse_args(argv)
     if args.command == "worker":
@@ -620,13 +643,15 @@ def main(argv=None) -> None:
         machine()
         return
     if args.command == "tables":
-        tables()
+        tables(args.results)
         return
 
     args.results.mkdir(parents=True, exist_ok=True)
     if args.code:
         SNAPSHOT.update(snapshot(args.code))
         print(f"measuring commit {SNAPSHOT['version']} exported to {SNAPSHOT['root']}")
+    if args.command == "compare" and len(args.jobs) > 1:
+        parser.error("compare takes one --jobs value")
     configs = compare_configs(args) if args.command == "compare" else scaling_configs(args)
     suite = args.command
     raw_path = args.results / f"{suite}_raw.csv"

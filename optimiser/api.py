@@ -66,6 +66,7 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     cand, solution = solve_master(problem, generator, progress)
     solution.seconds = time.perf_counter() - started
     plan = build_plan(problem, cand, solution)
+    plan.stats = solution.stats
     log.info("solved %s: %s, NPV %.0f, gap %s", instance.name, solution.status, plan.objective, plan.solver["gap"])
     return plan
 

@@ -140,6 +140,7 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--solver", choices=("highs", "cbc"), default="highs", help="MIP solver (default highs)")
     parser.add_argument("--method", choices=("exact", "naive"), default="exact", help="exact: LP pricing and reduced-cost fixing (default); naive: every candidate in one MIP")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop with the best plan so far and its gap")
+    parser.add_argument("--jobs", type=int, metavar="N", help="worker processes for functions solved apart (default: one per core)")
     parser.add_argument("--quiet", action="store_true", help="no progress or summary on the terminal")
 
 
@@ -189,6 +190,7 @@ def _options_from(args) -> dict:
         time_limit=args.time_limit,
         method=args.method,
         max_size=args.max_size,
+        jobs=args.jobs,
     )
 
 

@@ -18,6 +18,10 @@ class InputError(ValueError):
         location = f"{self.source}: {where}" if where else self.source
         super().__init__(f"{location}: {problem}")
 
+    def __reduce__(self):
+        # rebuilt from its parts, so that it crosses from a worker process intact
+        return (type(self), (self.source, self.problem, self.where))
+
 
 class SolveError(RuntimeError):
     """The solver failed in a way that is not the input's fault."""

@@ -27,7 +27,8 @@ Two methods solve it, with the same rows:
     plan x because c x = y A x + rc x <= y b + rc x = z + rc x when every reduced cost is
     <= 0 (LP optimal over all candidates) and the duals y have the rows' signs. Under a
     time limit the bounds come first and the MIPs share what is left; the plan returned
-    is the best found, with its proven gap.
+    is the best found, with its proven gap. Blocks are shared among worker processes when
+    there are several blocks and cores (``parallel.py``).
 """
 
 from __future__ import annotations
@@ -815,49 +816,78 @@ def _coupled(problem: Problem) -> bool:
             or (problem.max_hosted[in_run] >= 0).any())
 
 
+def first_phase(problem: Problem, generator, block: list[int], deadline: float | None, blocks_to_come: float,
+                progress=None) -> tuple[CandidateSet, "_BlockBound | _BlockResult"]:
+    """A block's candidates, LP bound (with cuts) and first plan.
+
+    ``blocks_to_come`` counts the blocks whose first phase is still to run, this one
+    included: cuts may take ``CUT_SHARE`` of this block's fair part of the time left.
+    """
+    cand = CandidateSet.concat([generator.function(k) for k in block], generator.width)
+    cut_deadline = None if deadline is None else (
+        time.perf_counter() + CUT_SHARE * max(0.0, deadline - time.perf_counter()) / max(1.0, blocks_to_come))
+    return cand, _bound_block(problem, cand, block, deadline, progress, cut_deadline)
+
+
+def second_phase(problem: Problem, bounded: list[tuple[int, CandidateSet, "_BlockBound | _BlockResult"]], solver: str,
+                 deadline: float | None, progress=None):
+    """Yields (block number, the block's chosen candidates, its _BlockResult) for each block
+    after its first phase, the smallest first: a block that finishes early leaves its time
+    to the larger ones after it."""
+    order = sorted(bounded, key=lambda item: len(item[1]))
+    for number, (block, cand, state) in enumerate(order):
+        if isinstance(state, _BlockBound):
+            share = None if deadline is None else time.perf_counter() + max(0.0, deadline - time.perf_counter()) / (len(order) - number)
+            result = _finish_block(problem, state, solver, share, progress)
+        else:
+            result = state
+        yield block, cand.take(result.chosen), result
+
+
 def solve_exact(problem: Problem, generator, solver: str, time_limit: float | None, progress=None) -> tuple[CandidateSet, Solution]:
     """Solves every block; returns the candidates that matter for the plan and the solution.
 
     Two phases, so that a time limit is spent where it helps most: first every block's LP
     bound and a plan (quick, and what makes the reported gap honest and small), then the
-    MIPs of the parts still open, each block taking a fair share of the time left.
+    MIPs of the parts still open, each block taking a fair share of the time left. With
+    several blocks and cores, worker processes share the blocks (``parallel.py``).
     """
+    from . import parallel
+
     started = time.perf_counter()
     deadline = None if time_limit is None else started + time_limit
     stats: dict = {"method": "exact", "blocks": []}
-    infeasible = Solution(np.zeros(0, dtype=np.int64), "infeasible", 0.0, 0.0, 0.0, stats)
     all_blocks = blocks(problem)
-    first = []
-    for number, block in enumerate(all_blocks):
-        cand = CandidateSet.concat([generator.function(k) for k in block], generator.width)
-        # cuts may take a share of this block's fair part of the time; the MIPs need the rest
-        cut_deadline = None if deadline is None else (
-            time.perf_counter() + CUT_SHARE * max(0.0, deadline - time.perf_counter()) / (len(all_blocks) - number))
-        state = _bound_block(problem, cand, block, deadline, progress, cut_deadline)
-        if isinstance(state, _BlockResult) and state.status == "infeasible":
-            infeasible.seconds = time.perf_counter() - started
-            return CandidateSet.empty(generator.width), infeasible
-        first.append((cand, state))
-    kept_parts, chosen, statuses = [], [], []
-    objective = bound = 0.0
-    offset = 0
-    for number, ((cand, state), block) in enumerate(zip(first, all_blocks)):
-        if isinstance(state, _BlockBound):
-            share = None if deadline is None else time.perf_counter() + max(0.0, deadline - time.perf_counter()) / (len(first) - number)
-            result = _finish_block(problem, state, solver, share, progress)
+    jobs = parallel.worker_count(problem, all_blocks)
+    stats["jobs"] = jobs
+    if jobs > 1:
+        finished, stats["worker_peak_mb"] = parallel.solve_blocks(problem, all_blocks, solver, deadline, jobs, progress)
+    else:
+        bounded = []
+        for number, block in enumerate(all_blocks):
+            cand, state = first_phase(problem, generator, block, deadline, len(all_blocks) - number, progress)
+            bounded.append((number, cand, state))
+            if isinstance(state, _BlockResult) and state.status == "infeasible":
+                break
+        if any(isinstance(state, _BlockResult) and state.status == "infeasible" for _, _, state in bounded):
+            finished = {number: (cand.take(state.chosen), state) for number, cand, state in bounded}
         else:
-            result = state
+            finished = {number: (chosen, result) for number, chosen, result in second_phase(problem, bounded, solver, deadline, progress)}
+    if any(result.status == "infeasible" for _, result in finished.values()):
+        return CandidateSet.empty(generator.width), Solution(np.zeros(0, dtype=np.int64), "infeasible", 0.0, 0.0,
+                                                             time.perf_counter() - started, stats)
+    kept_parts, statuses = [], []
+    objective = bound = 0.0
+    for number, block in enumerate(all_blocks):
+        chosen, result = finished[number]
         stats["blocks"].append({"functions": [problem.functions[k].id for k in block], **result.stats})
         statuses.append(result.status)
-        kept_parts.append(cand.take(result.chosen))
-        chosen.append(offset + np.arange(len(result.chosen)))
-        offset += len(result.chosen)
+        kept_parts.append(chosen)
         objective += result.objective
         bound += result.bound
     status = "optimal" if all(s == "optimal" for s in statuses) else "time_limit"
     kept = CandidateSet.concat(kept_parts, generator.width)
-    chosen_all = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
-    return kept, Solution(chosen_all, status, objective, max(bound, objective), time.perf_counter() - started, stats)
+    return kept, Solution(np.arange(len(kept)), status, objective, max(bound, objective), time.perf_counter() - started, stats)
 
 
 def solve_master(problem: Problem, generator, progress=None) -> tuple[CandidateSet, Solution]:

@@ -12,7 +12,7 @@ import json
 import math
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,8 @@ class Plan:
     """A solved (or evaluated) plan: the data of plan.json, with helpers to read it."""
 
     data: dict
+    #: how the solve went (method, blocks, LP columns, worker processes); not part of plan.json
+    stats: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def partnerships(self) -> list[dict]:

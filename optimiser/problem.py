@@ -53,6 +53,7 @@ class RunOptions:
     time_limit: float | None = None
     method: str = "exact"
     max_size: int | None = None
+    jobs: int | None = None  # worker processes for independent blocks (None: one per core)
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:
@@ -65,6 +66,8 @@ class RunOptions:
             raise InputError("--time-limit", f"must be a positive number of seconds, got {self.time_limit}")
         if self.max_size is not None and self.max_size < 2:
             raise InputError("--max-size", f"must be at least 2, got {self.max_size}")
+        if self.jobs is not None and (isinstance(self.jobs, bool) or not isinstance(self.jobs, int) or self.jobs < 1):
+            raise InputError("--jobs", f"must be a whole number of processes >= 1, got {self.jobs}")
 
     def to_dict(self) -> dict:
         data = asdict(self)

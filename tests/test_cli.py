@@ -244,7 +244,7 @@ def test_solve_help_and_version(capsys):
     code, stdout, _ = run(capsys, "solve", "--help")
     assert code == 0
     for option in ("--model", "--area", "--functions", "--budget", "--exclude", "--apart", "--solver",
-                   "--method", "--max-size", "--time-limit", "--out", "--quiet"):
+                   "--method", "--max-size", "--time-limit", "--jobs", "--out", "--quiet"):
         assert option in stdout
     code, stdout, _ = run(capsys, "--version")
     assert code == 0 and stdout.startswith("optimiser ")

@@ -560,6 +560,8 @@ def test_unknown_area_code(inst, out, capsys):
         ("--time-limit", "soon"),
         ("--max-size", "1"),
         ("--max-size", "two"),
+        ("--jobs", "0"),
+        ("--jobs", "many"),
         ("--solver", "gurobi"),
         ("--method", "clever"),
     ],

@@ -1,0 +1,109 @@
+"""Blocks solved in worker processes: the same optimum as in one process, and every
+failure, progress report and log record carried back to the caller."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import queue
+import random
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from optimiser import parallel
+from optimiser.api import solve
+from optimiser.errors import InputError, SolveError
+from optimiser.problem import RunOptions
+from optimiser.verify import verify
+from test_exact import write_grid
+
+
+@pytest.fixture
+def small_runs_in_parallel(monkeypatch):
+    monkeypatch.setattr(parallel, "MIN_PAIRS", 0)
+
+
+@pytest.mark.parametrize("seed,locked", [(21, False), (22, True), (23, False)])
+def test_workers_reach_the_same_optimum(tmp_path, small_runs_in_parallel, seed, locked):
+    folder = write_grid(tmp_path / "grid", random.Random(seed), 6, limits=False, locked=locked, max_size=5)
+    model = folder / "model.toml"
+    alone = solve(folder, model, RunOptions(jobs=1))
+    events = []
+    shared = solve(folder, model, RunOptions(jobs=2), progress=lambda *event: events.append(event))
+    assert alone.stats["jobs"] == 1 and shared.stats["jobs"] == 2
+    assert alone.status == shared.status == "optimal"
+    assert shared.objective == pytest.approx(alone.objective, rel=1e-9, abs=1e-6)
+    assert verify(folder, shared.data, model).ok
+    # every function's candidates were reported from whichever worker generated them
+    assert {e[1] for e in events if e[0] == "candidates"} == {"back-office", "waste"}
+
+
+def test_worker_logs_reach_the_caller(tmp_path, small_runs_in_parallel, caplog):
+    folder = write_grid(tmp_path / "grid", random.Random(24), 5, limits=False, locked=False)
+    with caplog.at_level(logging.INFO, logger="optimiser"):
+        solve(folder, folder / "model.toml", RunOptions(jobs=2))
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("candidates for back-office") for m in messages)
+    assert any(m.startswith("candidates for waste") for m in messages)
+
+
+def test_a_time_limit_holds_across_workers(tmp_path, small_runs_in_parallel):
+    folder = write_grid(tmp_path / "grid", random.Random(25), 6, limits=False, locked=True, max_size=5)
+    model = folder / "model.toml"
+    plan = solve(folder, model, RunOptions(jobs=2, time_limit=5))
+    assert plan.status in ("optimal", "time_limit")
+    assert plan.solver["bound"] >= plan.solver["objective"] - 1e-6 * abs(plan.solver["objective"])
+    assert verify(folder, plan.data, model).ok
+
+
+def test_worker_count(tmp_path, monkeypatch):
+    from optimiser.api import _resolve
+    from optimiser.master import blocks
+    from optimiser.problem import prepare
+
+    folder = write_grid(tmp_path / "grid", random.Random(26), 5, limits=False, locked=False)
+
+    def count(**options):
+        instance, model, run = _resolve(folder, folder / "model.toml", None, options)
+        problem = prepare(instance, model, run)
+        return parallel.worker_count(problem, blocks(problem))
+
+    assert count(jobs=4) == 1  # too small to be worth a worker's start-up
+    monkeypatch.setattr(parallel, "MIN_PAIRS", 0)
+    assert count(jobs=4) == 2  # one worker per block at most
+    assert count(jobs=1) == 1
+    assert count(jobs=4, functions=("waste",)) == 1  # one block
+    assert count(jobs=4, budget=1e6) == 1  # a budget ties the functions into one block
+
+
+def test_bad_job_counts_are_input_errors():
+    for jobs in (0, -1, 1.5, True):
+        with pytest.raises(InputError, match="--jobs"):
+            RunOptions(jobs=jobs)
+
+
+def test_input_errors_cross_process_boundaries_intact():
+    error = InputError("models/x.toml", "function 'ict': too many groups", "line 3")
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), str(copy), copy.source, copy.problem, copy.where) == (InputError, str(error), error.source, error.problem, error.where)
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang():
+    process = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    inbox: queue.Queue = queue.Queue()
+    threading.Thread(target=parallel._read_all, args=(0, process.stdout, inbox), daemon=True).start()
+    try:
+        with pytest.raises(SolveError, match="exit status 3"):
+            parallel._serve([process], [0], [[0]], inbox, None)
+    finally:
+        process.wait()
+        process.stdin.close()
+        process.stdout.close()
+
+
+def test_a_worker_without_a_task_exits_quietly():
+    done = subprocess.run([sys.executable, "-m", "optimiser.parallel"], input=b"", capture_output=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == b""
