@@ -613,7 +613,12 @@ def _bound_block(problem: Problem, cand: CandidateSet, functions: list[int], dea
             cut_time_over = cut_deadline is not None and time.perf_counter() > cut_deadline
             if stalled or out_of_time or cut_time_over or cut_rounds >= MAX_CUT_ROUNDS:
                 break
-            new_cuts = relaxation.separate(values, cut_deadline)
+            try:
+                new_cuts = relaxation.separate(values, cut_deadline)
+            except SolveError as exc:
+                # cuts only tighten a bound that is already proven: the run goes on without them
+                log.warning("%s: no more divisibility cuts (%s)", label, exc)
+                break
             if not new_cuts:
                 break
             relaxation.add_cuts(new_cuts)

@@ -118,3 +118,26 @@ def test_a_fractional_tiling_of_seven_rows_by_sixes_is_cut():
     violation, chosen = cuts.most_violated(rows_of, x, 6, time_limit=5.0)
     assert violation == pytest.approx(1 / 6)
     assert sorted(chosen.tolist()) == list(range(7))
+
+
+def test_a_failing_separation_leaves_the_solve_exact(tmp_path, monkeypatch, caplog):
+    """Cuts only tighten a proven bound: if separation fails, the solve goes on without them."""
+    from optimiser.api import solve
+    from optimiser.errors import SolveError
+    from optimiser.problem import RunOptions
+    from optimiser.verify import verify
+    from test_exact import write_grid
+
+    folder = write_grid(tmp_path / "grid", random.Random(31), 5, limits=False, locked=False)
+    model = folder / "model.toml"
+    expected = solve(folder, model, RunOptions(method="naive"))
+
+    def fail(*args, **kwargs):
+        raise SolveError("HiGHS failed on a cut separation MIP: test")
+
+    monkeypatch.setattr(cuts, "most_violated", fail)
+    plan = solve(folder, model, RunOptions(jobs=1))
+    assert plan.status == expected.status == "optimal"
+    assert plan.objective == pytest.approx(expected.objective, rel=1e-9)
+    assert verify(folder, plan.data, model).ok
+    assert any("no more divisibility cuts" in r.getMessage() for r in caplog.records)
