@@ -106,7 +106,7 @@ def solve_blocks(problem, blocks: list[list[int]], solver: str, deadline: float 
                                        stdout=subprocess.PIPE, env=env)
             workers.append(process)
             threading.Thread(target=_read_all, args=(number, process.stdout, inbox), daemon=True).start()
-            _send(process.stdin, setup)
+            _tell(process, setup)
         return _serve(workers, order, blocks, inbox, progress)
     finally:
         for process in workers:
@@ -118,6 +118,13 @@ def solve_blocks(problem, blocks: list[list[int]], solver: str, deadline: float 
                     stream.close()
                 except OSError:
                     pass
+
+
+def _tell(process: subprocess.Popen, message) -> None:
+    try:
+        _send(process.stdin, message)
+    except OSError as exc:  # the worker has gone; its exit status says more than the broken pipe
+        raise SolveError(f"a worker process stopped unexpectedly (exit status {process.wait()})") from exc
 
 
 def _read_all(number: int, stream, inbox: queue.Queue) -> None:
@@ -144,7 +151,7 @@ def _serve(workers, order: list[int], blocks, inbox: queue.Queue, progress) -> t
         kind = message[0]
         if kind == "ready":
             reply = ("block", pending.pop(0), len(pending)) if pending else ("finish",)
-            _send(workers[number].stdin, reply)
+            _tell(workers[number], reply)
         elif kind == "progress":
             if progress is not None:
                 progress(*message[1])
