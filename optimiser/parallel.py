@@ -55,8 +55,8 @@ def worker_count(problem, blocks: list[list[int]]) -> int:
 
 
 def expected_work(problem, block: list[int]) -> float:
-    """A rough size of a block's work, to hand the largest out first: eligible councils
-    times their neighbours' reach, which grows with the size limit."""
+    """A rough size of a block's work, to hand the largest out first: its eligible councils
+    times the square of its group size limit (candidate groups grow about that fast)."""
     return float(sum(problem.eligible[k].sum() * problem.max_size[k] ** 2 for k in block))
 
 
