@@ -5,10 +5,11 @@ run spends nearly all its time in per-block work (LP bound, cuts, plans, MIPs) t
 looks at another block. HiGHS solves each of these single-threaded, so a second core does
 nothing unless blocks run in separate processes.
 
-Each worker is a fresh interpreter (``python -m optimiser.parallel``), not a fork: the
-solver's thread pool in the parent must not be copied into a child, and a fresh
-interpreter does not re-run the caller's script the way multiprocessing's spawn does.
-Parent and workers talk in length-prefixed pickles over pipes. The parent hands out blocks
+Each worker is a fresh interpreter (``WORKER_COMMAND``), not a fork: the solver's thread
+pool in the parent must not be copied into a child, and a fresh interpreter does not re-run
+the caller's script the way multiprocessing's spawn does. Parent and workers talk in
+length-prefixed pickles over pipes; the worker moves its stdout aside before it imports
+anything, so nothing printed can corrupt a message. The parent hands out blocks
 one at a time, the largest expected first, to whichever worker asks; a worker does the first
 phase (candidates, LP bound, cuts, a plan) of every block it is given, then the second phase
 (fixing and MIPs) of its own blocks, sharing the time left among them, and sends each
@@ -22,6 +23,7 @@ import logging
 import os
 import pickle
 import queue
+import site
 import struct
 import subprocess
 import sys
@@ -35,7 +37,13 @@ log = logging.getLogger(__name__)
 
 #: below this many (function, council) pairs a run is over before workers have started
 MIN_PAIRS = 400
-_HEADER = struct.Struct("<Q")
+_MAGIC = b"OPTW"
+_HEADER = struct.Struct("<4sQ")
+#: a worker: the protocol gets a private copy of stdout before the package is imported, and
+#: -P keeps the current folder (which may hold another copy of the package) off sys.path
+WORKER_COMMAND = [sys.executable, "-P", "-c",
+                  "import os; answers = os.dup(1); os.dup2(2, 1); "
+                  "from optimiser.parallel import main; main(answers)"]
 
 
 def available_cores() -> int:
@@ -63,9 +71,13 @@ def expected_work(problem, block: list[int]) -> float:
 # ---------------------------------------------------------------- frames
 
 
-def _send(stream, message) -> None:
+def _frame(message) -> bytes:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(data)) + data)
+    return _HEADER.pack(_MAGIC, len(data)) + data
+
+
+def _send(stream, message) -> None:
+    stream.write(message if isinstance(message, bytes) else _frame(message))
     stream.flush()
 
 
@@ -74,7 +86,9 @@ def _receive(stream):
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
         return None
-    (length,) = _HEADER.unpack(header)
+    magic, length = _HEADER.unpack(header)
+    if magic != _MAGIC:
+        raise ValueError(f"not a message (starts {header[:8]!r})")
     data = stream.read(length)
     if len(data) < length:
         return None
@@ -90,34 +104,63 @@ def solve_blocks(problem, blocks: list[list[int]], solver: str, deadline: float 
     ``deadline`` is a ``time.perf_counter()`` instant. Returns ({block number: (the block's
     chosen candidates as a CandidateSet, its _BlockResult)}, each worker's peak memory in MB).
     """
-    wall_deadline = None if deadline is None else time.time() + (deadline - time.perf_counter())
     order = sorted(range(len(blocks)), key=lambda b: -expected_work(problem, blocks[b]))
-    package_root = str(Path(__file__).resolve().parent.parent)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     level = logging.getLogger("optimiser").getEffectiveLevel()
-    setup = {"problem": problem, "solver": solver, "wall_deadline": wall_deadline, "log_level": level,
-             "workers": jobs, "blocks": len(blocks)}
+    setup = _frame({"problem": problem, "solver": solver, "wall_deadline": wall_clock(deadline), "log_level": level,
+                    "workers": jobs, "blocks": len(blocks)})
     inbox: queue.Queue = queue.Queue()
     workers = []
     try:
         for number in range(jobs):
-            process = subprocess.Popen([sys.executable, "-m", "optimiser.parallel"], stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, env=env)
+            try:
+                process = subprocess.Popen(WORKER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=worker_environment())
+            except OSError as exc:
+                raise SolveError(f"could not start a worker process ({exc}); --jobs 1 solves in this process") from exc
             workers.append(process)
             threading.Thread(target=_read_all, args=(number, process.stdout, inbox), daemon=True).start()
+        # every worker imports the package meanwhile: the first waits for its task, not the last
+        for process in workers:
             _tell(process, setup)
         return _serve(workers, order, blocks, inbox, progress)
     finally:
         for process in workers:
-            if process.poll() is None:
+            # end of input tells a worker its parent is done with it
+            _close(process.stdin)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
                 process.kill()
-            process.wait()
-            for stream in (process.stdin, process.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+                process.wait()
+            _close(process.stdout)
+
+
+def wall_clock(deadline: float | None) -> float | None:
+    """A ``time.perf_counter()`` instant as ``time.time()``, which every process shares."""
+    return None if deadline is None else time.time() + (deadline - time.perf_counter())
+
+
+def local_clock(wall_deadline: float | None) -> float | None:
+    """A ``time.time()`` instant as this process's ``time.perf_counter()``."""
+    return None if wall_deadline is None else time.perf_counter() + (wall_deadline - time.time())
+
+
+def worker_environment() -> dict:
+    """This environment, with the folder holding this package on PYTHONPATH unless a worker
+    finds it anyway (installed in site-packages)."""
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    folders = [*getattr(site, "getsitepackages", list)(), site.getusersitepackages()]
+    installed = {str(Path(p).resolve()) for p in folders}
+    if package_root not in installed:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _close(stream) -> None:
+    try:
+        stream.close()
+    except OSError:
+        pass
 
 
 def _tell(process: subprocess.Popen, message) -> None:
@@ -185,7 +228,10 @@ class _Forward(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            record.msg, record.args, record.exc_info, record.exc_text = record.getMessage(), None, None, None
+            message = record.getMessage()
+            if record.exc_info:
+                message += "\n" + self.formatException(record.exc_info)
+            record.msg, record.args, record.exc_info, record.exc_text = message, None, None, None
             self.send(("log", record))
         except Exception:
             self.handleError(record)
@@ -196,7 +242,7 @@ def _work(setup: dict, requests, send) -> None:
     from .candidates import CandidateGenerator
 
     problem = setup["problem"]
-    deadline = None if setup["wall_deadline"] is None else time.perf_counter() + (setup["wall_deadline"] - time.time())
+    deadline = local_clock(setup["wall_deadline"])
     workers = setup["workers"]
     all_blocks = master.blocks(problem)
     if len(all_blocks) != setup["blocks"]:
@@ -210,23 +256,33 @@ def _work(setup: dict, requests, send) -> None:
     while True:
         send(("ready",))
         reply = _receive(requests)
-        if reply is None or reply[0] == "finish":
+        if reply is None:
+            raise SystemExit(1)  # the parent has gone
+        if reply[0] == "finish":
             break
         _, number, still_unassigned = reply
         # this worker's likely share of the blocks not yet bounded, this one included
         to_come = 1 + still_unassigned / workers
         cand, state = master.first_phase(problem, generator, all_blocks[number], deadline, to_come, report)
+        if isinstance(state, master._BlockResult) and state.status == "infeasible":
+            send(("result", number, cand.take(state.chosen), state))  # the whole run is infeasible
+            return
         mine.append((number, cand, state))
+    # the parent sends nothing more: the end of input now means it has gone
+    threading.Thread(target=_exit_at_end_of, args=(requests,), daemon=True).start()
     for number, chosen, result in master.second_phase(problem, mine, setup["solver"], deadline, report):
         send(("result", number, chosen, result))
 
 
-def main() -> None:
-    """Entry point of a worker process: reads its task from stdin, answers on stdout."""
+def _exit_at_end_of(stream) -> None:
+    stream.read()
+    os._exit(1)
+
+
+def main(answers_fd: int) -> None:
+    """A worker: reads its task from stdin, answers on ``answers_fd`` (see WORKER_COMMAND)."""
     requests = sys.stdin.buffer
-    # messages go out on a private copy of stdout; anything else printed goes to stderr
-    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    answers = os.fdopen(answers_fd, "wb")
     sys.stdout = sys.stderr
     lock = threading.Lock()
 
@@ -234,21 +290,17 @@ def main() -> None:
         with lock:
             _send(answers, message)
 
-    setup = _receive(requests)
-    if setup is None:
-        return
-    root = logging.getLogger()
-    root.handlers[:] = [_Forward(send)]
-    root.setLevel(logging.WARNING)
-    logging.getLogger("optimiser").setLevel(setup["log_level"])
     try:
+        setup = _receive(requests)
+        if setup is None:
+            return
+        root = logging.getLogger()
+        root.handlers[:] = [_Forward(send)]
+        root.setLevel(logging.WARNING)
+        logging.getLogger("optimiser").setLevel(setup["log_level"])
         _work(setup, requests, send)
     except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent, which raises it
-        try:
-            pickle.dumps(exc)
-        except Exception:
-            exc = SolveError(f"{type(exc).__name__} in a worker process: {exc}")
-        send(("error", exc))
+        _report_failure(exc, send)
         return
     try:
         import resource
@@ -256,8 +308,23 @@ def main() -> None:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     except ImportError:  # not on Unix
         peak_mb = 0.0
-    send(("done", peak_mb))
+    try:
+        send(("done", peak_mb))
+    except OSError:
+        pass  # the parent has gone
 
 
-if __name__ == "__main__":
-    main()
+def _report_failure(exc: BaseException, send) -> None:
+    """Sends ``exc`` to the parent: as itself when it survives the trip (bad input stays bad
+    input), else as a SolveError that names it. The traceback of a bug goes along as an
+    INFO record (the command line shows it with --verbose)."""
+    if not isinstance(exc, (SolveError, ValueError, KeyboardInterrupt, SystemExit)):
+        log.info("a worker process failed", exc_info=(type(exc), exc, exc.__traceback__))
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        exc = SolveError(f"{type(exc).__name__} in a worker process: {exc}")
+    try:
+        send(("error", exc))
+    except OSError:
+        pass  # the parent has gone

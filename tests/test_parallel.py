@@ -10,6 +10,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -53,10 +54,23 @@ def test_worker_logs_reach_the_caller(tmp_path, small_runs_in_parallel, caplog):
 def test_a_time_limit_holds_across_workers(tmp_path, small_runs_in_parallel):
     folder = write_grid(tmp_path / "grid", random.Random(25), 6, limits=False, locked=True, max_size=5)
     model = folder / "model.toml"
-    plan = solve(folder, model, RunOptions(jobs=2, time_limit=5))
-    assert plan.status in ("optimal", "time_limit")
-    assert plan.solver["bound"] >= plan.solver["objective"] - 1e-6 * abs(plan.solver["objective"])
-    assert verify(folder, plan.data, model).ok
+    # a limit far beyond the solve's needs changes nothing (a deadline carried between
+    # processes wrongly would end it at once)
+    roomy = solve(folder, model, RunOptions(jobs=2, time_limit=600))
+    assert roomy.status == "optimal" and roomy.stats["jobs"] == 2
+    started = time.perf_counter()
+    tight = solve(folder, model, RunOptions(jobs=2, time_limit=2))
+    assert time.perf_counter() - started < 2 + 15  # worker start-up and the solvers' overrun
+    assert tight.status in ("optimal", "time_limit")
+    assert tight.solver["bound"] >= tight.solver["objective"] - 1e-6 * abs(tight.solver["objective"])
+    assert verify(folder, tight.data, model).ok
+
+
+def test_deadlines_cross_between_clocks():
+    now = time.perf_counter()
+    for seconds in (0.0, 1.5, 600.0):
+        assert parallel.local_clock(parallel.wall_clock(now + seconds)) == pytest.approx(now + seconds, abs=0.05)
+    assert parallel.wall_clock(None) is None and parallel.local_clock(None) is None
 
 
 def test_worker_count(tmp_path, monkeypatch):
@@ -91,19 +105,42 @@ def test_input_errors_cross_process_boundaries_intact():
     assert (type(copy), str(copy), copy.source, copy.problem, copy.where) == (InputError, str(error), error.source, error.problem, error.where)
 
 
-def test_a_worker_that_dies_is_an_error_not_a_hang():
-    process = subprocess.Popen([sys.executable, "-c", "import sys; sys.exit(3)"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+def _serve_fake_worker(code: str):
+    """What the parent makes of a 'worker' running ``code``: the error _serve raises."""
+    process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     inbox: queue.Queue = queue.Queue()
     threading.Thread(target=parallel._read_all, args=(0, process.stdout, inbox), daemon=True).start()
-    try:
-        with pytest.raises(SolveError, match="exit status 3"):
+    outcome: list = []
+
+    def serve():
+        try:
             parallel._serve([process], [0], [[0]], inbox, None)
-    finally:
-        process.wait()
-        process.stdin.close()
-        process.stdout.close()
+        except Exception as exc:
+            outcome.append(exc)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    server.join(timeout=60)
+    process.kill()
+    process.wait()
+    process.stdin.close()
+    process.stdout.close()
+    assert not server.is_alive(), "the parent hung on a broken worker"
+    return outcome[0] if outcome else None
 
 
-def test_a_worker_without_a_task_exits_quietly():
-    done = subprocess.run([sys.executable, "-m", "optimiser.parallel"], input=b"", capture_output=True, timeout=60)
-    assert done.returncode == 0 and done.stdout == b""
+def test_a_worker_that_dies_is_an_error_not_a_hang():
+    error = _serve_fake_worker("import sys; sys.exit(3)")
+    assert isinstance(error, SolveError) and "exit status 3" in str(error)
+
+
+def test_a_worker_that_prints_garbage_is_an_error_not_a_hang():
+    error = _serve_fake_worker("print('hello from a stray print statement')")
+    assert isinstance(error, SolveError) and "unreadable message" in str(error)
+
+
+def test_a_worker_without_a_task_exits_quietly(tmp_path):
+    # started from an unrelated folder, as a caller's script might be
+    done = subprocess.run(parallel.WORKER_COMMAND, input=b"", capture_output=True, timeout=60, cwd=tmp_path,
+                          env=parallel.worker_environment())
+    assert done.returncode == 0 and done.stdout == b"", done.stderr.decode()[-500:]
