@@ -180,7 +180,8 @@ def run_one(config: dict, timeout: float) -> dict:
         self_mb = result.pop("self_mb", None)
         result.pop("children_mb", None)
         if result.get("workers_mb"):
-            # worker processes run side by side: their peaks add to the solving process's
+            # worker processes run side by side: the sum of the peaks bounds the total from
+            # above (the processes need not peak at the same moment)
             row["peak_mb"] = self_mb + result["workers_mb"]
         row.update(result)
     return row

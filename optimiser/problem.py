@@ -70,7 +70,10 @@ class RunOptions:
             raise InputError("--jobs", f"must be a whole number of processes >= 1, got {self.jobs}")
 
     def to_dict(self) -> dict:
+        """The options as plan.json records them; ``jobs`` is left out: it changes how fast a
+        plan is found, never which plan is optimal."""
         data = asdict(self)
+        del data["jobs"]
         data["exclude"] = [f"{c}:{f}" for c, f in self.exclude]
         data["apart"] = [f"{a}:{b}" for a, b in self.apart]
         data["area"] = list(self.area)
