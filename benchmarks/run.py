@@ -443,6 +443,8 @@ SCALING_FIELDS = ["config", "label", "max_size", "jobs", "councils", "n_function
 
 
 def plot(results: Path = RESULTS, out: Path = HERE / "scaling.png") -> None:
+    """Wall time, peak memory and proven gap against councils and against max_size, one line
+    per worker count when the runs compared several."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -451,33 +453,40 @@ def plot(results: Path = RESULTS, out: Path = HERE / "scaling.png") -> None:
     rows = read_csv(results / "scaling.csv")
     councils = [r for r in rows if r["config"].startswith("councils/")]
     sizes = [r for r in rows if r["config"].startswith("size/")]
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    fig, axes = plt.subplots(3, 2, figsize=(11, 11))
+    style = {"optimal": ("o", "tab:blue", 50, "proven optimal"),
+             "time_limit": ("X", "tab:red", 90, "stopped at the time limit"),
+             "killed": ("s", "black", 60, "killed at the wall-clock timeout")}
 
-    def series(ax, data, x_of, y_key, xlabel, ylabel, logx):
-        xs = [x_of(r) for r in data]
-        ys = [float(r[y_key]) for r in data]
-        kinds = [r["status"] if r["status"] in ("optimal", "time_limit") else "killed" for r in data]
-        ax.plot(xs, ys, "-", color="0.6", zorder=1)
-        style = {"optimal": ("o", "tab:blue", 50, "proven optimal"),
-                 "time_limit": ("X", "tab:red", 90, "stopped at the time limit"),
-                 "killed": ("s", "black", 60, "killed at the wall-clock timeout")}
-        for kind, (marker, color, size, label) in style.items():
-            pts = [(x, y) for x, y, k in zip(xs, ys, kinds) if k == kind]
-            if pts:
-                ax.scatter(*zip(*pts), marker=marker, s=size, color=color, label=label, zorder=3)
-        for number, (r, x, y) in enumerate(zip(data, xs, ys)):
-            text = r["label"].split(" (")[0].replace("East of England, ", "")
-            text += f"\n{int(float(r['candidates'])):,} options" if r.get("candidates") else ""
-            if r["status"] == "time_limit":
-                text += f"\ngap {100 * float(r['gap']):.2f}%" if r.get("gap") else "\nno proven bound"
-            elif r["status"] not in ("optimal", "time_limit"):
-                text += "\nno plan"
-            # alternate labels below and above the point so neighbours do not overlap
-            offset = (6, -22) if number % 2 == 0 else (6, 6)
-            ax.annotate(text, (x, y), textcoords="offset points", xytext=offset, fontsize=7)
-        if y_key == "wall_s" and data and data[0].get("time_limit"):
+    def gap_percent(r) -> float:
+        return 0.0 if r["status"] == "optimal" else 100 * float(r["gap"]) if r.get("gap") else float("nan")
+
+    def series(ax, data, x_of, y_of, xlabel, ylabel, logx, logy=True, annotate=False):
+        by_jobs: dict = {}
+        for r in data:
+            by_jobs.setdefault(r.get("jobs") or "1", []).append(r)
+        labelled = set()
+        for line, (jobs, group) in zip(("-", "--", ":"), sorted(by_jobs.items())):
+            group = sorted(group, key=x_of)
+            xs, ys = [x_of(r) for r in group], [y_of(r) for r in group]
+            name = f"{jobs} worker{'s' if str(jobs) != '1' else ''}" if len(by_jobs) > 1 else None
+            ax.plot(xs, ys, line, color="0.5", zorder=1, label=name)
+            for r, x, y in zip(group, xs, ys):
+                kind = r["status"] if r["status"] in style else "killed"
+                marker, color, size, label = style[kind]
+                ax.scatter([x], [y], marker=marker, s=size, color=color, zorder=3, label=None if kind in labelled else label)
+                labelled.add(kind)
+            if annotate:
+                for number, (r, x, y) in enumerate(zip(group, xs, ys)):
+                    text = r["label"].split(" (")[0].split(",")[0] if "max_size" not in r["label"] else f"max_size {r['max_size']}"
+                    if jobs == sorted(by_jobs)[0] and r.get("candidates"):
+                        text += f"\n{int(float(r['candidates'])):,} options"
+                    offset = (6, -22) if number % 2 == 0 else (6, 6)
+                    ax.annotate(text, (x, y), textcoords="offset points", xytext=offset, fontsize=7)
+        if ylabel.startswith("wall") and data and data[0].get("time_limit"):
             ax.axhline(float(data[0]["time_limit"]), color="tab:red", ls=":", lw=1, label="solver time limit")
-        ax.set_yscale("log")
+        if logy:
+            ax.set_yscale("log")
         if logx:
             ax.set_xscale("log")
         ax.set_xlabel(xlabel)
@@ -485,17 +494,20 @@ def plot(results: Path = RESULTS, out: Path = HERE / "scaling.png") -> None:
         ax.grid(True, which="both", alpha=0.3)
         ax.margins(x=0.2, y=0.3)
 
-    series(axes[0, 0], councils, lambda r: int(r["councils"]), "wall_s", "councils in the run (log)", "wall seconds (log)", True)
-    series(axes[0, 1], sizes, lambda r: int(r["max_size"]), "wall_s", "group size limit (max_size)", "wall seconds (log)", False)
-    series(axes[1, 0], councils, lambda r: int(r["councils"]), "peak_mb", "councils in the run (log)", "peak RSS MB (log)", True)
-    series(axes[1, 1], sizes, lambda r: int(r["max_size"]), "peak_mb", "group size limit (max_size)", "peak RSS MB (log)", False)
+    by_councils, by_size = (lambda r: int(r["councils"])), (lambda r: int(r["max_size"]))
+    series(axes[0, 0], councils, by_councils, lambda r: float(r["wall_s"]), "councils in the run (log)", "wall seconds (log)", True, annotate=True)
+    series(axes[0, 1], sizes, by_size, lambda r: float(r["wall_s"]), "group size limit (max_size)", "wall seconds (log)", False, annotate=True)
+    series(axes[1, 0], councils, by_councils, lambda r: float(r["peak_mb"]), "councils in the run (log)", "peak memory MB (log)", True)
+    series(axes[1, 1], sizes, by_size, lambda r: float(r["peak_mb"]), "group size limit (max_size)", "peak memory MB (log)", False)
+    series(axes[2, 0], councils, by_councils, gap_percent, "councils in the run (log)", "proven gap %", True, logy=False)
+    series(axes[2, 1], sizes, by_size, gap_percent, "group size limit (max_size)", "proven gap %", False, logy=False)
     axes[0, 0].set_title("all 15 functions, groups up to 6, exact/HiGHS")
     axes[0, 1].set_title("East of England, all 15 functions, exact/HiGHS")
-    axes[0, 0].legend(fontsize=7, loc="lower right")
-    axes[0, 1].legend(fontsize=7, loc="lower right")
+    for ax in axes[0]:
+        ax.legend(fontsize=7, loc="lower right")
     for ax in axes[:, 1]:
         ax.set_xticks(sorted({int(r["max_size"]) for r in sizes}))
-    fig.suptitle("partnership-optimiser: wall time and peak memory per run (median of repeats), 2-core shared machine", fontsize=11)
+    fig.suptitle("partnership-optimiser: wall time, peak memory and proven gap per run (median of repeats)", fontsize=11)
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     print(f"wrote {out}")
@@ -628,7 +640,9 @@ def main(argv=None) -> None:
     s.add_argument("--part", default="councils,size", help="councils, size or both (comma-separated)")
     s.add_argument("--sizes", type=lambda t: [int(x) for x in t.split(",")], default=[4, 5, 6, 8])
 
-    sub.add_parser("plot", help="benchmarks/scaling.png from results/scaling.csv")
+    pl = sub.add_parser("plot", help="benchmarks/scaling.png from results/scaling.csv")
+    pl.add_argument("--results", type=Path, default=RESULTS)
+    pl.add_argument("--out", type=Path, default=HERE / "scaling.png")
     sub.add_parser("machine", help="record the machine in results/machine.csv")
     t = sub.add_parser("tables", help="print the README's markdown tables from the result CSVs")
     t.add_argument("--results", type=Path, default=RESULTS)
@@ -638,7 +652,7 @@ def main(argv=None) -> None:
         worker(json.loads(args.config))
         return
     if args.command == "plot":
-        plot()
+        plot(args.results, args.out)
         return
     if args.command == "machine":
         machine()
@@ -683,7 +697,7 @@ def main(argv=None) -> None:
             print(f"{row['label']:40} {row['status']:10} {float(row['wall_s']):8.1f}s {float(row['peak_mb']):7.0f} MB "
                   f"gap {row['gap']}")
         try:
-            plot(args.results)
+            plot(args.results, args.results / "scaling.png")  # the README's plot changes only by `run.py plot`
         except ImportError:
             print("matplotlib is not installed: pip install matplotlib (the bench extra) for the plot")
 
