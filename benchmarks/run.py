@@ -476,10 +476,10 @@ def plot(results: Path = RESULTS, out: Path = HERE / "scaling.png") -> None:
                 marker, color, size, label = style[kind]
                 ax.scatter([x], [y], marker=marker, s=size, color=color, zorder=3, label=None if kind in labelled else label)
                 labelled.add(kind)
-            if annotate:
+            if annotate and jobs == min(by_jobs):  # one label per point, from the first line
                 for number, (r, x, y) in enumerate(zip(group, xs, ys)):
                     text = r["label"].split(" (")[0].split(",")[0] if "max_size" not in r["label"] else f"max_size {r['max_size']}"
-                    if jobs == sorted(by_jobs)[0] and r.get("candidates"):
+                    if r.get("candidates"):
                         text += f"\n{int(float(r['candidates'])):,} options"
                     offset = (6, -22) if number % 2 == 0 else (6, 6)
                     ax.annotate(text, (x, y), textcoords="offset points", xytext=offset, fontsize=7)
@@ -493,6 +493,8 @@ def plot(results: Path = RESULTS, out: Path = HERE / "scaling.png") -> None:
         ax.set_ylabel(ylabel)
         ax.grid(True, which="both", alpha=0.3)
         ax.margins(x=0.2, y=0.3)
+        if not logy:
+            ax.set_ylim(bottom=0)
 
     by_councils, by_size = (lambda r: int(r["councils"])), (lambda r: int(r["max_size"]))
     series(axes[0, 0], councils, by_councils, lambda r: float(r["wall_s"]), "councils in the run (log)", "wall seconds (log)", True, annotate=True)

@@ -62,7 +62,9 @@ MAX_CUT_ROUNDS = 30
 CUT_SHARE = 0.3  # of a block's share of a time limit, at most this much goes to cuts
 CUT_STALL = 1e-3  # stop adding cuts once a round lowers the LP bound by less than this share
 # (later rounds cost seconds each for a few parts per million; the MIP does better with the time)
-MIN_MIP_SECONDS = 2.0  # below this much time left, the MIP is not started
+MIN_MIP_SECONDS = 2.0  # below this much time left, the MIP of a large part is not started
+SMALL_MIP_COLUMNS = 2000  # a part with at most this many options gets its MIP whatever its share:
+# such MIPs take well under a second, and no share is too small for them
 IMPROVE_SHARE = 0.4  # of a part's time, at most this much goes to improving its plan window by window
 
 
@@ -656,8 +658,25 @@ def _bound_block(problem: Problem, cand: CandidateSet, functions: list[int], dea
     return _BlockBound(cand, label, bound, rc, in_lp, incumbent, parts, stats, cut_rows)
 
 
-def _finish_block(problem: Problem, block: _BlockBound, solver: str, deadline: float | None, progress=None) -> _BlockResult:
-    """Second phase for one block: reduced-cost fixing and a MIP for each open part."""
+def fair_share(deadline: float | None, shares: float, end: float | None) -> float | None:
+    """The instant at which one of ``shares`` equal shares of the time to ``deadline`` ends,
+    but never sooner than ``MIN_MIP_SECONDS`` from now (nor later than ``end``, the run's
+    own deadline): a small part whose MIP would take a fraction of a second should not be
+    left unsolved because many parts came after it. ``shares`` is at least 1."""
+    if deadline is None:
+        return None
+    now = time.perf_counter()
+    fair = now + max(0.0, deadline - now) / shares
+    return min(end if end is not None else deadline, max(fair, now + MIN_MIP_SECONDS))
+
+
+def _finish_block(problem: Problem, block: _BlockBound, solver: str, deadline: float | None, progress=None,
+                  end: float | None = None) -> _BlockResult:
+    """Second phase for one block: reduced-cost fixing and a MIP for each open part.
+
+    ``deadline`` ends this block's share of the time; ``end`` the run's (default: the same).
+    """
+    end = deadline if end is None else end
     cand, stats, bound = block.cand, block.stats, block.bound
     if block.incumbent is None:
         # no quick plan places every locked group: the MIP over all options decides
@@ -669,9 +688,9 @@ def _finish_block(problem: Problem, block: _BlockBound, solver: str, deadline: f
     chosen, objective, proven, statuses = [], 0.0, 0.0, []
     for number, (columns, part_bound) in enumerate(block.parts):
         # under a time limit each part gets a fair share of what is left, the easy ones first
-        share = None if deadline is None else time.perf_counter() + (deadline - time.perf_counter()) / (len(block.parts) - number)
+        share = fair_share(deadline, len(block.parts) - number, end)
         part = _solve_component(problem, cand, columns, block.rc, block.in_lp, part_bound, block.incumbent, solver,
-                                lambda: None if share is None else max(0.5, share - time.perf_counter()), stats, block.cut_rows)
+                                lambda: None if share is None else share - time.perf_counter(), stats, block.cut_rows)
         chosen.append(part.chosen)
         objective += part.objective
         proven += part.bound
@@ -777,10 +796,10 @@ def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver
         if bound - lower <= tolerance:
             return _PartResult(current, "optimal", lower, max(lower, bound))
         time_left = remaining()
-    if time_left is not None and time_left < MIN_MIP_SECONDS:
-        # solvers overrun tiny limits on big models: return the plan in hand, honestly bounded
+    small = len(columns) <= SMALL_MIP_COLUMNS
+    if _no_time_for(time_left, small):
         return _PartResult(current, "time_limit", lower, bound)
-    if bound - lower > 1e-6 * max(1.0, abs(bound)) and len(active):
+    if not small and bound - lower > 1e-6 * max(1.0, abs(bound)) and len(active):
         # a short MIP over the LP's columns usually finds a better plan, which shrinks the
         # set of options that reduced-cost fixing must keep
         result = _solve(problem, cand.take(active), solver=solver,
@@ -794,10 +813,10 @@ def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver
     keep = columns[(rc[columns] >= -slack) | (cand.locked[columns] >= 0)]
     stats["kept_columns"] += len(keep)
     time_left = remaining()
-    if time_left is not None and time_left < MIN_MIP_SECONDS:
-        # solvers overrun tiny limits on big models: return the plan in hand, honestly bounded
+    if _no_time_for(time_left, len(keep) <= SMALL_MIP_COLUMNS):
         return _PartResult(current, "time_limit", lower, bound)
-    result = _solve(problem, cand.take(keep), solver=solver, time_limit=remaining(), cuts=cut_rows(keep))
+    result = _solve(problem, cand.take(keep), solver=solver, time_limit=None if time_left is None else max(0.5, time_left),
+                    cuts=cut_rows(keep))
     if result.status == "infeasible":  # cannot happen once the LP was feasible; keep the plan in hand
         return _PartResult(current, "time_limit", lower, bound)
     if result.values is None or result.objective < lower:
@@ -805,6 +824,14 @@ def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver
         return _PartResult(current, status, lower, lower if status == "optimal" else min(bound, result.bound))
     chosen = keep[np.flatnonzero(result.values > 0.5)]
     return _PartResult(chosen, result.status, result.objective, min(bound, max(result.bound, result.objective)))
+
+
+def _no_time_for(time_left: float | None, small: bool) -> bool:
+    """Whether a part's MIP must not start: its time is over, or (solvers overrun tiny limits
+    on big models) the part is large and its time nearly over."""
+    if time_left is None:
+        return False
+    return time_left <= 0 or (time_left < MIN_MIP_SECONDS and not small)
 
 
 def blocks(problem: Problem) -> list[list[int]]:
@@ -842,8 +869,7 @@ def second_phase(problem: Problem, bounded: list[tuple[int, CandidateSet, "_Bloc
     order = sorted(bounded, key=lambda item: len(item[1]))
     for number, (block, cand, state) in enumerate(order):
         if isinstance(state, _BlockBound):
-            share = None if deadline is None else time.perf_counter() + max(0.0, deadline - time.perf_counter()) / (len(order) - number)
-            result = _finish_block(problem, state, solver, share, progress)
+            result = _finish_block(problem, state, solver, fair_share(deadline, len(order) - number, deadline), progress, deadline)
         else:
             result = state
         yield block, cand.take(result.chosen), result

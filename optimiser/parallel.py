@@ -269,13 +269,16 @@ def _work(setup: dict, requests, send) -> None:
             return
         mine.append((number, cand, state))
     # the parent sends nothing more: the end of input now means it has gone
-    threading.Thread(target=_exit_at_end_of, args=(requests,), daemon=True).start()
+    threading.Thread(target=_exit_at_end_of_input, daemon=True).start()
     for number, chosen, result in master.second_phase(problem, mine, setup["solver"], deadline, report):
         send(("result", number, chosen, result))
 
 
-def _exit_at_end_of(stream) -> None:
-    stream.read()
+def _exit_at_end_of_input() -> None:
+    # the file descriptor, not sys.stdin: a thread blocked inside a buffered reader stops the
+    # interpreter from shutting down cleanly
+    while os.read(sys.stdin.fileno(), 4096):
+        pass
     os._exit(1)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,21 @@ def test_time_limit_returns_the_incumbent_with_an_honest_gap():
         assert solver["gap"] > 0
     assert verify(instance, plan.data).ok
     assert not math.isnan(solver["gap"])
+
+
+def test_every_part_gets_time_for_its_mip_while_the_run_has_time():
+    """A share of the time never ends sooner than MIN_MIP_SECONDS from now, unless the run's
+    own deadline does: small parts are not left unsolved because many came after them."""
+    from optimiser import master
+
+    now = time.perf_counter()
+    assert master.fair_share(None, 5, None) is None
+    fair = master.fair_share(now + 100, 4, now + 100)
+    assert fair == pytest.approx(now + 25, abs=0.5)
+    many = master.fair_share(now + 10, 50, now + 60)  # a fair share of 0.2 s
+    assert many >= now + master.MIN_MIP_SECONDS
+    assert master.fair_share(now + 10, 50, now + 1) <= now + 1 + 1e-6  # never past the run's end
+    assert not master._no_time_for(None, small=False)
+    assert master._no_time_for(0.0, small=True) and master._no_time_for(-1.0, small=True)
+    assert not master._no_time_for(0.3, small=True)
+    assert master._no_time_for(master.MIN_MIP_SECONDS / 2, small=False)

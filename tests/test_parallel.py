@@ -144,3 +144,21 @@ def test_a_worker_without_a_task_exits_quietly(tmp_path):
     done = subprocess.run(parallel.WORKER_COMMAND, input=b"", capture_output=True, timeout=60, cwd=tmp_path,
                           env=parallel.worker_environment())
     assert done.returncode == 0 and done.stdout == b"", done.stderr.decode()[-500:]
+
+
+def test_workers_leave_no_trace_on_the_terminal(tmp_path):
+    """A script that solves with workers prints only its own output, and exits cleanly."""
+    folder = write_grid(tmp_path / "grid", random.Random(27), 5, limits=False, locked=False)
+    script = tmp_path / "run.py"
+    script.write_text(
+        "from optimiser import parallel\n"
+        "from optimiser.api import solve\n"
+        "parallel.MIN_PAIRS = 0\n"  # no __main__ guard on purpose: workers must not re-run this
+        f"plan = solve({str(folder)!r}, {str(folder / 'model.toml')!r}, jobs=2)\n"
+        "print(plan.status, plan.stats['jobs'])\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=300, cwd=tmp_path,
+                          env=parallel.worker_environment())
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert done.stdout.decode().split() == ["optimal", "2"]
+    assert done.stderr == b"", done.stderr.decode()[-2000:]
