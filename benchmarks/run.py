@@ -506,7 +506,8 @@ def plot(results: Path = RESULTS, out: Path = HERE / "scaling.png") -> None:
     axes[0, 0].set_title("all 15 functions, groups up to 6, exact/HiGHS")
     axes[0, 1].set_title("East of England, all 15 functions, exact/HiGHS")
     for ax in axes[0]:
-        ax.legend(fontsize=7, loc="lower right")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="lower right")
     for ax in axes[:, 1]:
         ax.set_xticks(sorted({int(r["max_size"]) for r in sizes}))
     fig.suptitle("partnership-optimiser: wall time, peak memory and proven gap per run (median of repeats)", fontsize=11)

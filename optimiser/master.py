@@ -897,11 +897,10 @@ def solve_exact(problem: Problem, generator, solver: str, time_limit: float | No
         bounded = []
         for number, block in enumerate(all_blocks):
             cand, state = first_phase(problem, generator, block, deadline, len(all_blocks) - number, progress)
-            bounded.append((number, cand, state))
             if isinstance(state, _BlockResult) and state.status == "infeasible":
+                finished = {number: (cand.take(state.chosen), state)}  # the whole run is infeasible
                 break
-        if any(isinstance(state, _BlockResult) and state.status == "infeasible" for _, _, state in bounded):
-            finished = {number: (cand.take(state.chosen), state) for number, cand, state in bounded}
+            bounded.append((number, cand, state))
         else:
             finished = {number: (chosen, result) for number, chosen, result in second_phase(problem, bounded, solver, deadline, progress)}
     if any(result.status == "infeasible" for _, result in finished.values()):
