@@ -456,6 +456,7 @@ def plot(results: Path = RESULTS, out: Path = HERE / "scaling.png") -> None:
     fig, axes = plt.subplots(3, 2, figsize=(11, 11))
     style = {"optimal": ("o", "tab:blue", 50, "proven optimal"),
              "time_limit": ("X", "tab:red", 90, "stopped at the time limit"),
+             "mixed": ("D", "tab:purple", 60, "proven optimal in some runs only"),
              "killed": ("s", "black", 60, "killed at the wall-clock timeout")}
 
     def gap_percent(r) -> float:
@@ -464,7 +465,9 @@ def plot(results: Path = RESULTS, out: Path = HERE / "scaling.png") -> None:
     def series(ax, data, x_of, y_of, xlabel, ylabel, logx, logy=True, annotate=False):
         by_jobs: dict = {}
         for r in data:
-            by_jobs.setdefault(r.get("jobs") or "1", []).append(r)
+            # the series a run belongs to is the worker count it asked for (a small run may use fewer)
+            asked = r["config"].rsplit("/jobs", 1)[1] if "/jobs" in r["config"] else (r.get("jobs") or "1")
+            by_jobs.setdefault(asked, []).append(r)
         labelled = set()
         for line, (jobs, group) in zip(("-", "--", ":"), sorted(by_jobs.items())):
             group = sorted(group, key=x_of)
@@ -472,7 +475,7 @@ def plot(results: Path = RESULTS, out: Path = HERE / "scaling.png") -> None:
             name = f"{jobs} worker{'s' if str(jobs) != '1' else ''}" if len(by_jobs) > 1 else None
             ax.plot(xs, ys, line, color="0.5", zorder=1, label=name)
             for r, x, y in zip(group, xs, ys):
-                kind = r["status"] if r["status"] in style else "killed"
+                kind = r["status"] if r["status"] in style else "mixed" if r["status"].startswith("mixed") else "killed"
                 marker, color, size, label = style[kind]
                 ax.scatter([x], [y], marker=marker, s=size, color=color, zorder=3, label=None if kind in labelled else label)
                 labelled.add(kind)
