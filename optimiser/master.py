@@ -26,9 +26,11 @@ Two methods solve it, with the same rows:
     with the cuts as extra rows) has the same optimum. The bound holds for any
     plan x because c x = y A x + rc x <= y b + rc x = z + rc x when every reduced cost is
     <= 0 (LP optimal over all candidates) and the duals y have the rows' signs. Under a
-    time limit the bounds come first and the MIPs share what is left; the plan returned
-    is the best found, with its proven gap. Blocks are shared among worker processes when
-    there are several blocks and cores (``parallel.py``).
+    time limit the bounds come first and the MIPs share what is left, the smallest blocks
+    and parts first; parts that reach the end of their share before their MIP finishes get
+    the time that others left over in a last pass. The plan returned is the best found, with
+    its proven gap. Blocks are shared among worker processes when there are several blocks
+    and cores (``parallel.py``).
 """
 
 from __future__ import annotations
@@ -551,6 +553,7 @@ class _BlockResult:
     objective: float
     bound: float
     stats: dict
+    parts: list = field(default_factory=list)  # its parts' _PartResults, when it was split into parts
 
 
 @dataclass
@@ -685,22 +688,41 @@ def _finish_block(problem: Problem, block: _BlockBound, solver: str, deadline: f
         if result.status == "infeasible" or result.values is None:
             return _BlockResult(np.zeros(0, dtype=np.int64), result.status, 0.0, bound, stats)
         return _BlockResult(np.flatnonzero(result.values > 0.5), result.status, result.objective, min(bound, result.bound), stats)
-    chosen, objective, proven, statuses = [], 0.0, 0.0, []
+    parts = []
     for number, (columns, part_bound) in enumerate(block.parts):
         # under a time limit each part gets a fair share of what is left, the easy ones first
         share = fair_share(deadline, len(block.parts) - number, end)
         part = _solve_component(problem, cand, columns, block.rc, block.in_lp, part_bound, block.incumbent, solver,
                                 lambda: None if share is None else share - time.perf_counter(), stats, block.cut_rows)
-        chosen.append(part.chosen)
-        objective += part.objective
-        proven += part.bound
-        statuses.append(part.status)
-    status = "optimal" if all(s == "optimal" for s in statuses) else "time_limit"
-    log.info("%s: LP bound %.2f, plan %.2f over %d independent parts, %d of %d options kept", block.label, bound, objective,
+        if part.status != "optimal":
+            part.columns, part.lp_bound = columns, part_bound
+        parts.append(part)
+    result = _combine(block, parts)
+    log.info("%s: LP bound %.2f, plan %.2f over %d independent parts, %d of %d options kept", block.label, bound, result.objective,
              stats["components"], stats["kept_columns"], len(cand))
     if progress:
-        progress("fixing", block.label, stats["kept_columns"], len(cand), objective)
-    return _BlockResult(np.concatenate(chosen), status, objective, min(bound, max(proven, objective)), stats)
+        progress("fixing", block.label, stats["kept_columns"], len(cand), result.objective)
+    return result
+
+
+def _combine(block: _BlockBound, parts: list[_PartResult]) -> _BlockResult:
+    """A block's result from its parts' results."""
+    objective = sum(part.objective for part in parts)
+    proven = sum(part.bound for part in parts)
+    status = "optimal" if all(part.status == "optimal" for part in parts) else "time_limit"
+    chosen = np.concatenate([part.chosen for part in parts]) if parts else np.zeros(0, dtype=np.int64)
+    return _BlockResult(chosen, status, objective, min(block.bound, max(proven, objective)), block.stats, parts)
+
+
+def _revisit(problem: Problem, block: _BlockBound, part: _PartResult, solver: str, seconds: float) -> _PartResult:
+    """Another MIP for a part that stopped at its share of the time, with ``seconds`` more."""
+    found = _final_mip(problem, block.cand, part.columns, block.rc, part.lp_bound, part.chosen, part.objective, solver,
+                       seconds, block.cut_rows)
+    if found.status != "optimal":
+        found.columns, found.lp_bound = part.columns, part.lp_bound
+    # the bound proven before stays proven
+    found.bound = min(found.bound, part.bound) if found.status != "optimal" else found.bound
+    return found
 
 
 def _components(problem: Problem, cand: CandidateSet, relaxation: "Relaxation", duals: np.ndarray, bound: float):
@@ -765,6 +787,8 @@ class _PartResult:
     status: str
     objective: float
     bound: float
+    columns: np.ndarray | None = None  # the part's options, kept while it may be revisited
+    lp_bound: float = math.inf  # the part's share of the LP bound, for reduced-cost fixing
 
 
 def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver, remaining, stats, cut_rows) -> _PartResult:
@@ -809,10 +833,16 @@ def _solve_component(problem, cand, columns, rc, in_lp, bound, incumbent, solver
             current, lower = active[np.flatnonzero(result.values > 0.5)], result.objective
         if bound - lower <= tolerance:
             return _PartResult(current, "optimal", lower, max(lower, bound))
+    return _final_mip(problem, cand, columns, rc, bound, current, lower, solver, remaining(), cut_rows, stats)
+
+
+def _final_mip(problem, cand, columns, rc, bound, current, lower, solver, time_left, cut_rows, stats=None) -> _PartResult:
+    """Reduced-cost fixing against the plan ``current`` (worth ``lower``) and the MIP over the
+    options left, within ``time_left`` seconds (None: no limit)."""
     slack = (bound - lower) + PRICING_TOLERANCE * max(1.0, abs(bound)) + 1e-6
     keep = columns[(rc[columns] >= -slack) | (cand.locked[columns] >= 0)]
-    stats["kept_columns"] += len(keep)
-    time_left = remaining()
+    if stats is not None:
+        stats["kept_columns"] += len(keep)
     if _no_time_for(time_left, len(keep) <= SMALL_MIP_COLUMNS):
         return _PartResult(current, "time_limit", lower, bound)
     result = _solve(problem, cand.take(keep), solver=solver, time_limit=None if time_left is None else max(0.5, time_left),
@@ -867,12 +897,32 @@ def second_phase(problem: Problem, bounded: list[tuple[int, CandidateSet, "_Bloc
     after its first phase, the smallest first: a block that finishes early leaves its time
     to the larger ones after it."""
     order = sorted(bounded, key=lambda item: len(item[1]))
+    results = {}
     for number, (block, cand, state) in enumerate(order):
         if isinstance(state, _BlockBound):
-            result = _finish_block(problem, state, solver, fair_share(deadline, len(order) - number, deadline), progress, deadline)
+            results[block] = _finish_block(problem, state, solver, fair_share(deadline, len(order) - number, deadline), progress, deadline)
         else:
-            result = state
-        yield block, cand.take(result.chosen), result
+            results[block] = state
+    if deadline is not None:
+        _use_time_left(problem, {block: state for block, _, state in order}, results, solver, deadline)
+    for block, cand, _ in order:
+        yield block, cand.take(results[block].chosen), results[block]
+
+
+def _use_time_left(problem: Problem, states: dict, results: dict, solver: str, deadline: float) -> None:
+    """Gives the time that blocks finishing early left over to the parts that stopped at their
+    share of it, the smallest first, updating ``results`` in place."""
+    waiting = [(len(part.columns), block, number) for block, result in results.items() if isinstance(states[block], _BlockBound)
+               for number, part in enumerate(result.parts) if part.status != "optimal" and part.columns is not None]
+    waiting.sort()
+    for count, (_, block, number) in enumerate(waiting):
+        share = fair_share(deadline, len(waiting) - count, deadline)
+        seconds = share - time.perf_counter()
+        if seconds <= 0:
+            break
+        parts = list(results[block].parts)
+        parts[number] = _revisit(problem, states[block], parts[number], solver, seconds)
+        results[block] = _combine(states[block], parts)
 
 
 def solve_exact(problem: Problem, generator, solver: str, time_limit: float | None, progress=None) -> tuple[CandidateSet, Solution]:

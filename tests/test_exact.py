@@ -183,3 +183,34 @@ def test_every_part_gets_time_for_its_mip_while_the_run_has_time():
     assert master._no_time_for(0.0, small=True) and master._no_time_for(-1.0, small=True)
     assert not master._no_time_for(0.3, small=True)
     assert master._no_time_for(master.MIN_MIP_SECONDS / 2, small=False)
+
+
+@pytest.mark.parametrize("seed", [1, 3, 8])
+def test_parts_that_stopped_at_their_share_are_finished_with_time_left_over(tmp_path, seed):
+    """Parts handed back unsolved (their share of the time was over) reach the optimum when a
+    later pass gives them the time other blocks left."""
+    import numpy as np
+
+    from optimiser import master
+    from optimiser.api import _resolve
+    from optimiser.candidates import CandidateGenerator
+    from optimiser.problem import prepare
+
+    folder = write_grid(tmp_path / "grid", random.Random(seed), 6, limits=False, locked=seed == 3, max_size=5)
+    model = folder / "model.toml"
+    instance, savings, options = _resolve(folder, model, None, {"functions": ("back-office",)})
+    problem = prepare(instance, savings, options)
+    cand, state = master.first_phase(problem, CandidateGenerator(problem), [0], None, 1)
+    assert isinstance(state, master._BlockBound)
+    parts = []
+    for columns, bound in state.parts:
+        chosen = state.incumbent[np.isin(state.incumbent, columns)]
+        parts.append(master._PartResult(chosen, "time_limit", float(cand.npv[chosen].sum()), bound, columns, bound))
+    results = {0: master._combine(state, parts)}
+    assert results[0].status == "time_limit"
+    master._use_time_left(problem, {0: state}, results, "highs", time.perf_counter() + 120)
+    expected = solve(folder, model, RunOptions(method="naive", functions=("back-office",)))
+    assert results[0].status == expected.status == "optimal"
+    assert results[0].objective == pytest.approx(expected.objective, rel=1e-9, abs=1e-6)
+    assert results[0].bound == pytest.approx(results[0].objective, rel=1e-9, abs=1e-6)
+    assert float(cand.npv[results[0].chosen].sum()) == pytest.approx(results[0].objective, rel=1e-12)
