@@ -54,20 +54,28 @@ def coefficients(cut: Cut, rows_of: np.ndarray, total_rows: int) -> np.ndarray:
     return counts // cut.divisor
 
 
-def clusters(rows_of: np.ndarray, total_rows: int) -> list[np.ndarray]:
-    """Groups of candidates (positions in ``rows_of``) linked by sharing a packing row."""
-    if len(rows_of) == 0:
-        return []
+def row_labels(rows_of: np.ndarray, total_rows: int) -> np.ndarray:
+    """For each packing row, the smallest row linked to it through candidates sharing rows.
+
+    Label propagation: every row takes the smallest label of any candidate it is in, until
+    nothing changes (a few rounds on these graphs). ``rows_of`` is padded with -1.
+    """
     padded = np.where(rows_of >= 0, rows_of, rows_of[:, :1])
     label = np.arange(total_rows, dtype=np.int64)
     while True:
         smallest = label[padded].min(axis=1)
         before = label.copy()
         np.minimum.at(label, padded.ravel(), np.repeat(smallest, padded.shape[1]))
-        label = label[label]
+        label = label[label]  # follow chains of labels
         if np.array_equal(label, before):
-            break
-    of_candidate = label[padded[:, 0]]
+            return label
+
+
+def clusters(rows_of: np.ndarray, total_rows: int) -> list[np.ndarray]:
+    """Groups of candidates (positions in ``rows_of``) linked by sharing a packing row."""
+    if len(rows_of) == 0:
+        return []
+    of_candidate = row_labels(rows_of, total_rows)[rows_of[:, 0]]
     order = np.argsort(of_candidate, kind="stable")
     starts = np.flatnonzero(np.r_[True, of_candidate[order][1:] != of_candidate[order][:-1]])
     return np.split(order, starts[1:])

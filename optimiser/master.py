@@ -368,13 +368,12 @@ class Relaxation:
             col = np.r_[col, position]
             row = np.r_[row, np.full(len(idx), self.budget_row)]
             val = np.r_[val, cand.one_off[idx]]
-        for number, (members_of_cut, coefficient) in enumerate(self.cut_terms):
-            at = np.searchsorted(members_of_cut, idx)
-            hit = at < len(members_of_cut)
-            hit[hit] = members_of_cut[at[hit]] == idx[hit]
+        for number, terms in enumerate(self.cut_terms):
+            dense = _cut_coefficients(terms, idx)
+            hit = dense != 0
             col = np.r_[col, position[hit]]
             row = np.r_[row, np.full(int(hit.sum()), self.base_rows + number)]
-            val = np.r_[val, coefficient[at[hit]]]
+            val = np.r_[val, dense[hit]]
         order = np.argsort(col, kind="stable")
         return col[order], row[order], val[order]
 
@@ -405,11 +404,10 @@ class Relaxation:
     def cut_rows(self, idx: np.ndarray, count: int) -> list[tuple[np.ndarray, float]]:
         """The first ``count`` cuts over candidates ``idx``: dense coefficients and right-hand side."""
         rows = []
-        for (touched, coefficient), cut in zip(self.cut_terms[:count], self.cuts[:count]):
-            at = np.minimum(np.searchsorted(touched, idx), len(touched) - 1)
-            hit = touched[at] == idx
-            if hit.any():
-                rows.append((np.where(hit, coefficient[at], 0.0), cut.rhs))
+        for terms, cut in zip(self.cut_terms[:count], self.cuts[:count]):
+            dense = _cut_coefficients(terms, idx)
+            if dense.any():
+                rows.append((dense, cut.rhs))
         return rows
 
     def separate(self, values: np.ndarray, deadline: float | None) -> list[divisibility.Cut]:
@@ -474,21 +472,20 @@ class Relaxation:
         is at most the sum over packing rows of the largest share. Valid mid-way through
         column generation, when the LP bound is not yet proven.
         """
-        cand, n = self.cand, self.n
-        share = np.maximum(rc, 0.0) / cand.size
-        rows = np.where(cand.members >= 0, self.local[cand.function][:, None] * n + cand.members, self.joins_row)
+        share = np.maximum(rc, 0.0) / self.cand.size
+        rows = np.where(self.rows_of >= 0, self.rows_of, self.joins_row)
         best = np.zeros(self.joins_row + 1)
         np.maximum.at(best, rows.ravel(), np.repeat(share, rows.shape[1]))
         return float(self.rhs[: len(duals)] @ duals + best[: self.joins_row].sum())
 
     def reduced_costs(self, duals: np.ndarray) -> np.ndarray:
         """NPV minus the priced rows, for every candidate of the block at once."""
-        cand, problem, n = self.cand, self.problem, self.n
+        cand = self.cand
         y = np.r_[duals, 0.0]  # the last entry prices padding
         pad = len(duals)
         members = cand.members
         valid = members >= 0
-        pack = np.where(valid, self.local[cand.function][:, None] * n + members, pad)
+        pack = np.where(valid, self.rows_of, pad)
         joins = np.where(valid, self.joins_row + members, pad)
         priced = y[pack].sum(axis=1) + y[joins].sum(axis=1) + y[self.hosts_row + cand.host]
         priced += np.where(cand.locked >= 0, y[self.locked_row[cand.locked]], 0.0)
@@ -496,6 +493,15 @@ class Relaxation:
         for number, (touched, coefficient) in enumerate(self.cut_terms[: len(duals) - self.base_rows]):
             priced[touched] += y[self.base_rows + number] * coefficient
         return cand.npv - priced
+
+
+def _cut_coefficients(terms: tuple[np.ndarray, np.ndarray], idx: np.ndarray) -> np.ndarray:
+    """A cut's coefficient on each candidate of ``idx``, from its sparse (candidates, values)."""
+    touched, coefficient = terms
+    if len(touched) == 0:
+        return np.zeros(len(idx))
+    at = np.minimum(np.searchsorted(touched, idx), len(touched) - 1)
+    return np.where(touched[at] == idx, coefficient[at], 0.0)
 
 
 def _initial_columns(cand: CandidateSet, n: int, per_council: int = 2) -> np.ndarray:
@@ -720,8 +726,7 @@ def _revisit(problem: Problem, block: _BlockBound, part: _PartResult, solver: st
                        seconds, block.cut_rows)
     if found.status != "optimal":
         found.columns, found.lp_bound = part.columns, part.lp_bound
-    # the bound proven before stays proven
-    found.bound = min(found.bound, part.bound) if found.status != "optimal" else found.bound
+        found.bound = min(found.bound, part.bound)  # the bound proven before stays proven
     return found
 
 
@@ -737,23 +742,13 @@ def _components(problem: Problem, cand: CandidateSet, relaxation: "Relaxation", 
         yield np.arange(len(cand)), bound
         return
     n = relaxation.n
-    rows = relaxation.local[cand.function][:, None] * n + cand.members  # packing rows, -1 padding below
-    rows = np.where(cand.members >= 0, rows, rows[:, :1])
-    # connected parts by label propagation: every row takes the smallest label of any
-    # candidate it is in, until nothing changes (a few rounds on these graphs)
-    label = np.arange(relaxation.joins_row, dtype=np.int64)
-    while True:
-        smallest = label[rows].min(axis=1)
-        before = label.copy()
-        np.minimum.at(label, rows.ravel(), np.repeat(smallest, rows.shape[1]))
-        label = label[label]  # follow chains of labels
-        if np.array_equal(label, before):
-            break
+    rows = relaxation.rows_of
+    label = divisibility.row_labels(rows, relaxation.joins_row)
     used = np.unique(label[rows[:, 0]])
     renumber = np.full(relaxation.joins_row, -1, dtype=np.int64)
     renumber[used] = np.arange(len(used))
     touched = np.zeros(relaxation.joins_row, dtype=bool)
-    touched[rows.ravel()] = True
+    touched[rows[rows >= 0]] = True
     label = np.where(touched, renumber[label], -1)
     part = label[rows[:, 0]]
     y = duals

@@ -11,7 +11,6 @@ import difflib
 import math
 import re
 from dataclasses import dataclass, field, asdict
-from pathlib import Path
 
 import numpy as np
 
