@@ -167,7 +167,12 @@ def _tell(process: subprocess.Popen, message) -> None:
     try:
         _send(process.stdin, message)
     except OSError as exc:  # the worker has gone; its exit status says more than the broken pipe
-        raise SolveError(f"a worker process stopped unexpectedly (exit status {process.wait()})") from exc
+        raise _stopped(process) from exc
+
+
+def _stopped(process: subprocess.Popen) -> SolveError:
+    return SolveError(f"a worker process stopped unexpectedly (exit status {process.wait()}); "
+                      "its own message, if any, is above; --jobs 1 solves in this process")
 
 
 def _read_all(number: int, stream, inbox: queue.Queue) -> None:
@@ -189,8 +194,7 @@ def _serve(workers, order: list[int], blocks, inbox: queue.Queue, progress) -> t
     while running:
         number, message = inbox.get()
         if message is None:
-            code = workers[number].wait()
-            raise SolveError(f"a worker process stopped unexpectedly (exit status {code})")
+            raise _stopped(workers[number])
         kind = message[0]
         if kind == "ready":
             reply = ("block", pending.pop(0), len(pending)) if pending else ("finish",)
