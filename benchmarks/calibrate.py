@@ -218,11 +218,11 @@ def main(argv: list[str] | None = None) -> int:
         print(report(results))
         return 0
 
-    from optimiser.api import _resolve
+    from optimiser.problem import load_run
     from optimiser.problem import RunOptions
 
     instance_path = str(ROOT / args.instance) if not Path(args.instance).is_absolute() else args.instance
-    _, model, _ = _resolve(instance_path, args.model, RunOptions(), {})
+    _, model, _ = load_run(instance_path, args.model, RunOptions())
     if args.functions:
         functions = [f.strip() for f in args.functions.split(",") if f.strip()]
     else:

@@ -11,8 +11,8 @@ The public API::
 
 from .api import evaluate, solve
 from .errors import InputError, SolveError
-from .instance import Instance, load_instance
-from .model import SavingsModel, load_model
+from .io.instance import Instance, load_instance
+from .io.model import SavingsModel, load_model
 from .plan import Plan
 from .problem import RunOptions
 from .verify import VerifyReport, verify

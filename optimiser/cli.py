@@ -212,8 +212,8 @@ def _check_out(out: str | None) -> None:
 
 
 def _load(args):
-    from .instance import load_instance
-    from .model import load_model
+    from .io.instance import load_instance
+    from .io.model import load_model
 
     instance = load_instance(args.instance)
     ref = args.model or instance.model_ref
@@ -262,7 +262,7 @@ def cmd_solve(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from .instance import load_instance
+    from .io.instance import load_instance
     from .verify import verify
 
     instance = load_instance(args.instance)
@@ -309,7 +309,8 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_instances(args) -> int:
-    from .instance import instance_homes, load_instance, shipped_instances
+    from .io.instance import load_instance, shipped_instances
+    from .io.shipped import instance_homes
 
     homes = [Path(args.dir)] if args.dir else instance_homes()
     rows = []

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .candidates import CandidateSet
-from .master import Solution
+from .candidates.table import CandidateSet
+from .io.tables import csv_text, write_atomically
+from .solve.master import Solution
 from .problem import Problem
 
 PARTNERSHIP_FIELDS = ["id", "function", "members", "host", "depth", "platform", "annual_saving", "one_off_cost", "npv", "payback_years"]
@@ -60,12 +61,12 @@ class Plan:
     def to_json(self) -> str:
         return json.dumps(self.data, indent=2, allow_nan=False) + "\n"
 
-    def partnerships_csv(self) -> str:
+    def partnershipscsv_text(self) -> str:
         rows = [{**p, "members": " ".join(p["members"])} for p in self.partnerships]
-        return _csv(PARTNERSHIP_FIELDS, rows)
+        return csv_text(PARTNERSHIP_FIELDS, rows)
 
-    def councils_csv(self) -> str:
-        return _csv(COUNCIL_FIELDS, self.councils)
+    def councilscsv_text(self) -> str:
+        return csv_text(COUNCIL_FIELDS, self.councils)
 
     def write(self, out: str | Path) -> list[Path]:
         """Writes plan.json, partnerships.csv and councils.csv into ``out`` atomically.
@@ -77,8 +78,8 @@ class Plan:
         out.mkdir(parents=True, exist_ok=True)
         contents = {
             "plan.json": self.to_json(),
-            "partnerships.csv": self.partnerships_csv(),
-            "councils.csv": self.councils_csv(),
+            "partnerships.csv": self.partnershipscsv_text(),
+            "councils.csv": self.councilscsv_text(),
         }
         with tempfile.TemporaryDirectory(dir=out, prefix=".plan-") as tmp:
             for name, text in contents.items():
@@ -98,23 +99,6 @@ class Plan:
             return cls(json.loads(path.read_text(encoding="utf-8")))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(path, f"not a valid plan.json: {exc}") from None
-
-
-def _csv(fields: list[str], rows: list[dict]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else _cell(row.get(k))) for k in fields})
-    return buffer.getvalue()
-
-
-def _cell(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(round(value, 6))
-    return value
 
 
 def _number(value: float) -> float:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, asdict
 import numpy as np
 
 from .errors import InputError
-from .instance import ExistingPartnership, Instance, check_against_model
-from .model import Function, SavingsModel
+from .io.instance import ExistingPartnership, Instance, check_against_model, load_instance
+from .io.model import Function, SavingsModel, load_model
 
 SOLVERS = ("highs", "cbc")
 METHODS = ("exact", "naive")
@@ -132,6 +132,24 @@ class Problem:
     @property
     def annuity(self) -> float:
         return self.model.annuity
+
+
+def load_run(instance, model=None, options: "RunOptions | None" = None, **overrides) -> tuple[Instance, SavingsModel, "RunOptions"]:
+    """The instance, model and options of a run, each given as an object, a name or a path
+    (the model defaults to the instance's own), loaded and validated."""
+    if not isinstance(instance, Instance):
+        instance = load_instance(instance)
+    if model is None:
+        if instance.model_ref is None:
+            raise InputError(instance.folder / "instance.toml", "names no default model; pass --model", "model")
+        model = load_model(instance.model_ref, near=instance.folder)
+    elif not isinstance(model, SavingsModel):
+        model = load_model(model, near=instance.folder)
+    if options is None:
+        options = RunOptions(**overrides)
+    elif overrides:
+        options = RunOptions(**{**options.__dict__, **overrides})
+    return instance, model, options
 
 
 EARTH_RADIUS_KM = 6371.0088

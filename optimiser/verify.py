@@ -24,8 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import InputError
-from .instance import Instance, load_instance
-from .model import SavingsModel, load_model, resolve_model_path
+from .io.instance import Instance, load_instance
+from .io.model import SavingsModel, load_model, resolve_model_path
 from .problem import RunOptions, resolve_area
 
 EARTH_RADIUS_KM = 6371.0088

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from optimiser.candidates import enumerate_sets, evaluate_sets
-from optimiser.instance import load_instance
-from optimiser.model import load_model
+from optimiser.io.instance import load_instance
+from optimiser.io.model import load_model
 from optimiser.problem import RunOptions, prepare
 
 from test_exact import write_grid

@@ -14,7 +14,7 @@ import random
 import numpy as np
 import pytest
 
-from optimiser import cuts
+from optimiser.solve import cuts
 
 
 def _random_system(rng: random.Random, rows: int, groups: int, width: int) -> np.ndarray:

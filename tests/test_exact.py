@@ -170,7 +170,7 @@ def test_time_limit_returns_the_incumbent_with_an_honest_gap():
 def test_every_part_gets_time_for_its_mip_while_the_run_has_time():
     """A share of the time never ends sooner than MIN_MIP_SECONDS from now, unless the run's
     own deadline does: small parts are not left unsolved because many came after them."""
-    from optimiser import master
+    from optimiser.solve import master
 
     now = time.perf_counter()
     assert master.fair_share(None, 5, None) is None
@@ -191,14 +191,14 @@ def test_parts_that_stopped_at_their_share_are_finished_with_time_left_over(tmp_
     later pass gives them the time other blocks left."""
     import numpy as np
 
-    from optimiser import master
-    from optimiser.api import _resolve
+    from optimiser.solve import master
+    from optimiser.problem import load_run
     from optimiser.candidates import CandidateGenerator
     from optimiser.problem import prepare
 
     folder = write_grid(tmp_path / "grid", random.Random(seed), 6, limits=False, locked=seed == 3, max_size=5)
     model = folder / "model.toml"
-    instance, savings, options = _resolve(folder, model, None, {"functions": ("back-office",)})
+    instance, savings, options = load_run(folder, model, functions=("back-office",))
     problem = prepare(instance, savings, options)
     cand, state = master.first_phase(problem, CandidateGenerator(problem), [0], None, 1)
     assert isinstance(state, master._BlockBound)

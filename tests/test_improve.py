@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from optimiser import improve, master
+from optimiser.solve import improve, master
 from optimiser.api import build, solve
 from optimiser.problem import RunOptions
 from optimiser.verify import verify

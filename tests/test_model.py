@@ -17,7 +17,7 @@ import pytest
 
 import optimiser
 from optimiser.errors import InputError
-from optimiser.model import GeographyRule, load_model, parse_geography_rule
+from optimiser.io.model import GeographyRule, load_model, parse_geography_rule
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "models" / "README.md").read_text(encoding="utf-8")

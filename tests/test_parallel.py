@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from optimiser import parallel
+from optimiser.solve import workers as parallel
 from optimiser.api import solve
 from optimiser.errors import InputError, SolveError
 from optimiser.problem import RunOptions
@@ -72,14 +72,14 @@ def test_deadlines_cross_between_clocks():
 
 
 def test_worker_count(tmp_path, monkeypatch):
-    from optimiser.api import _resolve
-    from optimiser.master import blocks
+    from optimiser.problem import load_run
+    from optimiser.solve.master import blocks
     from optimiser.problem import prepare
 
     folder = write_grid(tmp_path / "grid", random.Random(26), 5, limits=False, locked=False)
 
     def count(**options):
-        instance, model, run = _resolve(folder, folder / "model.toml", None, options)
+        instance, model, run = load_run(folder, folder / "model.toml", **options)
         problem = prepare(instance, model, run)
         return parallel.worker_count(problem, blocks(problem))
 
@@ -149,7 +149,7 @@ def test_workers_leave_no_trace_on_the_terminal(tmp_path):
     folder = write_grid(tmp_path / "grid", random.Random(27), 5, limits=False, locked=False)
     script = tmp_path / "run.py"
     script.write_text(
-        "from optimiser import parallel\n"
+        "from optimiser.solve import workers as parallel\n"
         "from optimiser.api import solve\n"
         "parallel.MIN_PAIRS = 0\n"  # no __main__ guard on purpose: workers must not re-run this
         f"plan = solve({str(folder)!r}, {str(folder / 'model.toml')!r}, jobs=2)\n"

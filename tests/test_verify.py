@@ -16,8 +16,8 @@ import tomllib
 import pytest
 
 from optimiser.errors import InputError
-from optimiser.instance import load_instance
-from optimiser.model import parse_model
+from optimiser.io.instance import load_instance
+from optimiser.io.model import parse_model
 from optimiser.verify import VerifyReport, haversine_km, verify
 
 MODEL_TOML = """

@@ -18,14 +18,14 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 
-from .errors import InputError
-from .model import SavingsModel, _Table, read_text, read_toml
+from ..errors import InputError
+from .model import SavingsModel
+from .shipped import instance_homes
+from .tables import CsvTable, TomlTable, read_text, read_toml
 
 log = logging.getLogger(__name__)
 
 NATIONS = ("england", "wales", "scotland", "northern-ireland")
-TRUE_WORDS = {"true", "yes", "1", "y", "t"}
-FALSE_WORDS = {"false", "no", "0", "n", "f", ""}
 
 
 @dataclass(frozen=True)
@@ -65,96 +65,6 @@ class Instance:
 
     def __post_init__(self) -> None:
         self._index = {c: i for i, c in enumerate(self.councils["code"])}
-
-
-class CsvTable:
-    """A CSV file read as text rows, with line numbers kept for error messages."""
-
-    def __init__(self, path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()):
-        self.path = path
-        text = read_text(path, "file is empty (it needs at least a header row)")
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        rows = []
-        try:
-            for raw in reader:
-                rows.append(raw)
-        except csv.Error as exc:
-            # an unterminated quote runs to the end of the file: name the line where the field began
-            if "end of data" in str(exc):
-                where, problem = _unclosed_quote_line(text, len(rows)), "a quoted field opened on this line is never closed"
-            else:
-                where, problem = reader.line_num, str(exc)
-            raise InputError(path, f"malformed CSV: {problem}", f"line {where}") from None
-        header = [h.strip() for h in rows[0]]
-        if len(set(header)) != len(header):
-            dup = next(h for h in header if header.count(h) > 1)
-            raise InputError(path, f"column '{dup}' appears twice", "header")
-        for column in required:
-            if column not in header:
-                raise InputError(path, f"missing column '{column}' (columns: {', '.join(header)})", "header")
-        unknown = [h for h in header if h not in required and h not in optional]
-        if unknown:
-            known = ", ".join(required + optional)
-            raise InputError(path, f"unknown column '{unknown[0]}' (known: {known})", "header")
-        self.columns = header
-        self.rows: list[tuple[int, dict[str, str]]] = []
-        for line, raw in enumerate(rows[1:], start=2):
-            if not raw or all(not v.strip() for v in raw):
-                continue
-            if len(raw) != len(header):
-                raise InputError(path, f"expected {len(header)} fields, found {len(raw)}", f"line {line}")
-            self.rows.append((line, {h: v.strip() for h, v in zip(header, raw)}))
-
-    def where(self, line: int, column: str) -> str:
-        return f"line {line}, column '{column}'"
-
-    def text(self, line: int, row: dict, column: str, required: bool = True) -> str:
-        value = row.get(column, "")
-        if required and not value:
-            raise InputError(self.path, "is empty", self.where(line, column))
-        return value
-
-    def number(self, line, row, column, *, integer=False, low=None, high=None, low_open=False, default=None):
-        value = row.get(column, "")
-        if value == "":
-            if default is None:
-                raise InputError(self.path, "is empty", self.where(line, column))
-            return default
-        try:
-            number = float(value)
-        except ValueError:
-            kind = "a whole number" if integer else "a number"
-            raise InputError(self.path, f"'{value}' is not {kind}", self.where(line, column)) from None
-        if not math.isfinite(number):
-            raise InputError(self.path, f"'{value}' is not a finite number", self.where(line, column))
-        if integer:
-            if number != int(number):
-                raise InputError(self.path, f"'{value}' is not a whole number", self.where(line, column))
-            number = int(number)
-        if low is not None and (number < low or (low_open and number == low)):
-            bound = f"> {low}" if low_open else f">= {low}"
-            raise InputError(self.path, f"{value} is out of range (must be {bound})", self.where(line, column))
-        if high is not None and number > high:
-            raise InputError(self.path, f"{value} is out of range (must be <= {high})", self.where(line, column))
-        return number
-
-    def flag(self, line, row, column) -> bool:
-        value = row.get(column, "").lower()
-        if value in TRUE_WORDS:
-            return True
-        if value in FALSE_WORDS:
-            return False
-        raise InputError(self.path, f"'{row[column]}' is not true or false", self.where(line, column))
-
-
-def _unclosed_quote_line(text: str, complete_rows: int) -> int:
-    """The line where the record after ``complete_rows`` well-formed records starts."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    line = 1
-    for _ in range(complete_rows):
-        next(reader)
-        line = reader.line_num + 1
-    return line
 
 
 def _read_councils(path: Path) -> pd.DataFrame:
@@ -276,11 +186,6 @@ def _read_partnerships(path: Path, known: set[str]) -> tuple[ExistingPartnership
     return tuple(result)
 
 
-def instance_homes() -> list[Path]:
-    """Folders holding shipped instances: ./instances, then the package's project's."""
-    return [Path.cwd() / "instances", Path(__file__).resolve().parent.parent / "instances"]
-
-
 def shipped_instances(homes: list[Path] | None = None) -> list[Path]:
     """Instance folders (those with an instance.toml) in ``homes``, the first of each name."""
     found: dict[str, Path] = {}
@@ -327,13 +232,13 @@ def load_instance(folder: str | Path) -> Instance:
     toml_path = folder / "instance.toml"
     data = read_toml(toml_path)
     source = str(toml_path)
-    top = _Table(data, source, "")
+    top = TomlTable(data, source, "")
     name = top.get("name", "str")
     title = top.get("title", "str", default=name)
     model_ref = top.get("model", "str", default=None)
     attribution = tuple(top.get("attribution", "strlist", default=[]))
     top.used.add("tables")
-    tables = _Table(data.get("tables", {}), source, "tables")
+    tables = TomlTable(data.get("tables", {}), source, "tables")
     files: dict[str, Path] = {}
     for key in TABLES:
         required = key in ("councils", "adjacency")

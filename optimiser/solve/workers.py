@@ -31,7 +31,7 @@ import threading
 import time
 from pathlib import Path
 
-from .errors import SolveError
+from ..errors import SolveError
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ _HEADER = struct.Struct("<4sQ")
 #: -P keeps the current folder (which may hold another copy of the package) off sys.path
 WORKER_COMMAND = [sys.executable, "-P", "-c",
                   "import os; answers = os.dup(1); os.dup2(2, 1); "
-                  "from optimiser.parallel import main; main(answers)"]
+                  "from optimiser.solve.workers import main; main(answers)"]
 
 
 def available_cores() -> int:
@@ -147,7 +147,7 @@ def local_clock(wall_deadline: float | None) -> float | None:
 def worker_environment() -> dict:
     """This environment, with the folder holding this package on PYTHONPATH unless a worker
     finds it anyway (installed in site-packages)."""
-    package_root = str(Path(__file__).resolve().parent.parent)
+    package_root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     folders = [*getattr(site, "getsitepackages", list)(), site.getusersitepackages()]
     installed = {str(Path(p).resolve()) for p in folders}
@@ -243,7 +243,7 @@ class _Forward(logging.Handler):
 
 def _work(setup: dict, requests, send) -> None:
     from . import master
-    from .candidates import CandidateGenerator
+    from ..candidates import CandidateGenerator
 
     problem = setup["problem"]
     deadline = local_clock(setup["wall_deadline"])

@@ -13,7 +13,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
+from .shipped import model_homes
+from .tables import TomlTable, read_text, read_toml
 
 GEOGRAPHY_KINDS = ("contiguous", "within_km", "same_region", "same_county", "same_nation", "none")
 
@@ -105,68 +107,7 @@ def parse_geography_rule(text: object, source: str, where: str) -> GeographyRule
     )
 
 
-class _Table:
-    """Typed access to one TOML table that reports the file and key path on any problem."""
-
-    def __init__(self, data: dict, source: str, path: str):
-        if not isinstance(data, dict):
-            raise InputError(source, "must be a table", path or None)
-        self.data, self.source, self.path = data, source, path
-        self.used: set[str] = set()
-
-    def _where(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def has(self, key: str) -> bool:
-        return key in self.data
-
-    def get(self, key: str, kind: str, default=..., low=None, high=None, low_open=False):
-        self.used.add(key)
-        if key not in self.data:
-            if default is ...:
-                typo = difflib.get_close_matches(key, [k for k in self.data if k not in self.used and isinstance(k, str)], n=1)
-                hint = f" (is '{typo[0]}' a misspelling of it?)" if typo else ""
-                raise InputError(self.source, f"missing required key{hint}", self._where(key))
-            return default
-        value = self.data[key]
-        where = self._where(key)
-        if kind == "str":
-            if not isinstance(value, str) or not value.strip():
-                raise InputError(self.source, f"must be non-empty text, got {value!r}", where)
-            return value.strip()
-        if kind == "bool":
-            if not isinstance(value, bool):
-                raise InputError(self.source, f"must be true or false, got {value!r}", where)
-            return value
-        if kind == "int":
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise InputError(self.source, f"must be a whole number, got {value!r}", where)
-        elif kind == "float":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise InputError(self.source, f"must be a number, got {value!r}", where)
-            value = float(value)
-        elif kind == "strlist":
-            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-                raise InputError(self.source, f"must be a list of text, got {value!r}", where)
-            return [v.strip() for v in value]
-        else:  # pragma: no cover - programming error
-            raise ValueError(kind)
-        if low is not None and (value < low or (low_open and value == low)):
-            bound = f"> {low}" if low_open else f">= {low}"
-            raise InputError(self.source, f"must be {bound}, got {value!r}", where)
-        if high is not None and value > high:
-            raise InputError(self.source, f"must be <= {high}, got {value!r}", where)
-        return value
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], sorted(self.used), n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise InputError(self.source, f"unknown key ({hint}known: {', '.join(sorted(self.used))})", self._where(unknown[0]))
-
-
-def _geography(table: _Table, key: str) -> tuple[GeographyRule, ...]:
+def _geography(table: TomlTable, key: str) -> tuple[GeographyRule, ...]:
     texts = table.get(key, "strlist")
     where = table._where(key)
     rules = tuple(parse_geography_rule(t, table.source, where) for t in texts)
@@ -182,7 +123,7 @@ def _geography(table: _Table, key: str) -> tuple[GeographyRule, ...]:
 
 def parse_model(data: dict, source: str, path: Path | None = None) -> SavingsModel:
     """Validates a parsed model TOML document; ``source`` names it in error messages."""
-    top = _Table(data, source, "")
+    top = TomlTable(data, source, "")
     name = top.get("name", "str")
     title = top.get("title", "str", default=name)
     tiers = top.get("tiers", "strlist")
@@ -192,13 +133,13 @@ def parse_model(data: dict, source: str, path: Path | None = None) -> SavingsMod
         raise InputError(source, "a tier is listed twice", "tiers")
 
     top.used.add("finance")
-    finance = _Table(data.get("finance", {}), source, "finance")
+    finance = TomlTable(data.get("finance", {}), source, "finance")
     horizon = finance.get("horizon_years", "int", low=1, high=200)
     rate = finance.get("discount_rate", "float", low=0.0, high=1.0)
     finance.finish()
 
     top.used.add("rules")
-    rules = _Table(data.get("rules", {}), source, "rules")
+    rules = TomlTable(data.get("rules", {}), source, "rules")
     default_max_size = rules.get("max_size", "int", low=2)
     default_geography = _geography(rules, "geography")
     default_host_min = rules.get("host_min_commitment", "float", low=0.0, high=1.0)
@@ -210,7 +151,7 @@ def parse_model(data: dict, source: str, path: Path | None = None) -> SavingsMod
         raise InputError(source, "needs at least one [[depths]] table", "depths")
     depths = []
     for k, raw in enumerate(raw_depths):
-        t = _Table(raw, source, f"depths[{k}]")
+        t = TomlTable(raw, source, f"depths[{k}]")
         depth = Depth(
             id=t.get("id", "str"),
             capture=t.get("capture", "float", low=0.0, high=1.0),
@@ -229,7 +170,7 @@ def parse_model(data: dict, source: str, path: Path | None = None) -> SavingsMod
         raise InputError(source, "needs at least one [[functions]] table", "functions")
     functions = []
     for k, raw in enumerate(raw_functions):
-        t = _Table(raw, source, f"functions[{k}]")
+        t = TomlTable(raw, source, f"functions[{k}]")
         fid = t.get("id", "str")
         f_tiers = t.get("tiers", "strlist")
         for tier in f_tiers:
@@ -258,41 +199,6 @@ def parse_model(data: dict, source: str, path: Path | None = None) -> SavingsMod
     return SavingsModel(name, title, tuple(tiers), horizon, rate, tuple(depths), tuple(functions), path)
 
 
-def read_text(path: Path, empty: str = "file is empty") -> str:
-    """A UTF-8 text file's contents, turning every way it can be unreadable into an InputError."""
-    if not path.is_file():
-        raise InputError(path, "is a folder, not a file" if path.is_dir() else "file not found")
-    try:
-        data = path.read_bytes()
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(path, f"not UTF-8 text (byte {exc.start}: {data[exc.start]:#04x}); save it as UTF-8", f"line {line}") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror}") from None
-    if not text.strip():
-        raise InputError(path, empty)
-    return text
-
-
-def read_toml(path: Path) -> dict:
-    """Reads a TOML file, turning every way it can be unreadable into an InputError."""
-    text = read_text(path)
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, f"malformed TOML: {exc}") from None
-
-
-def model_search_dirs(near: Path | None = None) -> list[Path]:
-    """Folders searched for a model given by name: ./models, the instance's project, the package's project."""
-    dirs = [Path.cwd() / "models"]
-    if near is not None:
-        dirs.append(near.resolve().parent.parent / "models")
-    dirs.append(Path(__file__).resolve().parent.parent / "models")
-    return list(dict.fromkeys(d.resolve() for d in dirs))  # each folder once, in order
-
-
 def resolve_model_path(ref: str | Path, near: Path | None = None) -> Path:
     """A model given as a path, or as a file stem looked up in the models folders."""
     candidate = Path(ref)
@@ -302,11 +208,11 @@ def resolve_model_path(ref: str | Path, near: Path | None = None) -> Path:
             if beside.exists():
                 return beside
         return candidate
-    for folder in model_search_dirs(near):
+    for folder in model_homes(near):
         path = folder / f"{ref}.toml"
         if path.is_file():
             return path
-    searched = ", ".join(str(d) for d in model_search_dirs(near))
+    searched = ", ".join(str(d) for d in model_homes(near))
     raise InputError(f"model '{ref}'", f"no such model (looked for {ref}.toml in {searched})")
 
 

@@ -49,10 +49,10 @@ import pulp
 
 from . import cuts as divisibility
 from . import improve
-from .candidates import CandidateSet
-from .errors import SolveError
-from .highs import new_highs, silence_banner
-from .problem import Problem
+from ..candidates.table import CandidateSet
+from ..errors import SolveError
+from .backends import new_highs, silence_banner
+from ..problem import Problem
 
 log = logging.getLogger(__name__)
 
@@ -928,7 +928,7 @@ def solve_exact(problem: Problem, generator, solver: str, time_limit: float | No
     MIPs of the parts still open, each block taking a fair share of the time left. With
     several blocks and cores, worker processes share the blocks (``parallel.py``).
     """
-    from . import parallel
+    from . import workers as parallel
 
     started = time.perf_counter()
     deadline = None if time_limit is None else started + time_limit

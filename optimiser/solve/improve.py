@@ -24,8 +24,8 @@ from typing import Callable
 
 import numpy as np
 
-from .candidates import CandidateSet
-from .problem import Problem
+from ..candidates.table import CandidateSet
+from ..problem import Problem
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,137 @@
+"""Member sets: every group of eligible councils the rules allow, grown level by level.
+
+* with ``contiguous``, sets of size k+1 are the sets of size k grown by one neighbour
+  (connected induced subgraphs), de-duplicated;
+* without it, sets are grown by any compatible council of a higher index (each set once).
+
+Councils of different region/county/nation (for the ``same_*`` rules) are never joined, and
+when ``within_km:N`` applies, two members more than 2N km apart are never joined (no host
+could then be within N km of both).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from ..problem import Problem
+
+#: Above this many member sets for one function the rules are too loose to enumerate.
+MAX_SETS_PER_FUNCTION = 20_000_000
+CHUNK = 200_000
+
+
+def _unique_rows(rows: np.ndarray, n: int) -> np.ndarray:
+    """Distinct sorted rows, in order of first appearance; rows hold council indices < n."""
+    rows = np.ascontiguousarray(rows)
+    width = rows.shape[1]
+    if width * np.log2(max(n, 2)) < 62:
+        key = np.zeros(len(rows), dtype=np.int64)
+        for column in range(width):
+            key = key * n + rows[:, column]
+    else:
+        key = rows.view(np.dtype((np.void, rows.dtype.itemsize * width))).ravel()
+    _, first = np.unique(key, return_index=True)
+    return rows[np.sort(first)]
+
+
+def _class_labels(problem: Problem, k: int) -> np.ndarray:
+    """An integer class per council such that members of one group must share a class."""
+    function = problem.functions[k]
+    councils = problem.instance.councils
+    key = np.zeros(len(councils), dtype=np.int64)
+    for kind, column in (("same_region", "region"), ("same_county", "county"), ("same_nation", "nation")):
+        if function.rule(kind):
+            codes, labels = np.unique(councils[column].to_numpy(dtype=str), return_inverse=True)
+            key = key * (len(codes) + 1) + labels
+    return key
+
+
+def enumerate_sets(problem: Problem, k: int, nodes: np.ndarray | None = None) -> list[np.ndarray]:
+    """Member sets of function k allowed by tier, size, geography and --apart, by size.
+
+    Returns a list whose entry s-2 is an int32 array (count, s) of sorted council indices.
+    ``nodes`` restricts the councils considered (default: all eligible for the function).
+    """
+    function = problem.functions[k]
+    eligible = problem.eligible[k].copy()
+    if nodes is not None:
+        mask = np.zeros_like(eligible)
+        mask[nodes] = True
+        eligible &= mask
+    max_size = int(problem.max_size[k])
+    nodes = np.flatnonzero(eligible)
+    n = len(problem.eligible[k])
+    if len(nodes) < 2:
+        return []
+
+    same_class = _class_labels(problem, k)
+    compatible = (same_class[:, None] == same_class[None, :]) & eligible[:, None] & eligible[None, :]
+    np.fill_diagonal(compatible, False)
+    within = function.rule("within_km")
+    if within is not None:
+        compatible &= problem.distance_km <= 2 * within.km + 1e-9
+    for a, b in problem.apart:
+        compatible[a, b] = compatible[b, a] = False
+
+    contiguous = function.rule("contiguous") is not None
+    if contiguous:
+        index = {c: i for i, c in enumerate(problem.codes)}
+        adjacent = np.zeros((n, n), dtype=bool)
+        edges = np.array([(index[a], index[b]) for a, b in problem.instance.graph.edges()], dtype=np.int64).reshape(-1, 2)
+        adjacent[edges[:, 0], edges[:, 1]] = True
+        adjacent[edges[:, 1], edges[:, 0]] = True
+        # neighbour lists in CSR form: council i's are targets[starts[i]:starts[i + 1]]
+        grow = adjacent & compatible
+        degree = grow.sum(axis=1)
+        starts = np.r_[0, np.cumsum(degree)]
+        targets = np.nonzero(grow)[1].astype(np.int32)
+
+    levels = []
+    current = nodes.astype(np.int32)[:, None]
+    total = 0
+    for size in range(2, max_size + 1):
+        pieces = []
+        for start in range(0, len(current), CHUNK):
+            block = current[start : start + CHUNK]
+            if contiguous:
+                # grow by neighbours above the set's smallest member (its root), so each set
+                # comes only from its root; a connected set can always be grown that way
+                member_degree = degree[block]
+                rows = np.repeat(np.arange(len(block)), member_degree.sum(axis=1))
+                flat = block.ravel()
+                counts = degree[flat]
+                first = np.repeat(starts[flat] - np.r_[0, np.cumsum(counts)[:-1]], counts)
+                v = targets[first + np.arange(counts.sum())]
+                keep = v > block[rows, 0]
+                rows, v = rows[keep], v[keep]
+                keep = ~(block[rows] == v[:, None]).any(axis=1)
+            else:
+                # grow only by councils above the set's largest member: each set once
+                above = np.arange(n)[None, :] > block[:, -1:]
+                ok = above & compatible[block[:, 0]]
+                rows, v = np.nonzero(ok)
+                v = v.astype(np.int32)
+                keep = np.ones(len(v), dtype=bool)
+            rows, v = rows[keep], v[keep]
+            # every member must be compatible with the newcomer (class, distance, --apart)
+            keep = compatible[block[rows], v[:, None]].all(axis=1)
+            grown = np.concatenate([block[rows[keep]], v[keep, None]], axis=1)
+            if contiguous:
+                grown.sort(axis=1)
+            pieces.append(grown)
+        grown = np.concatenate(pieces) if pieces else np.zeros((0, size), dtype=np.int32)
+        if contiguous and len(grown):
+            grown = _unique_rows(grown, n)
+        total += len(grown)
+        if total > MAX_SETS_PER_FUNCTION:
+            raise InputError(
+                problem.model.path or problem.model.name,
+                f"function '{function.id}': its rules allow more than {MAX_SETS_PER_FUNCTION:,} groups; "
+                "add 'contiguous' or a tighter within_km, or lower max_size",
+            )
+        if not len(grown):
+            break
+        levels.append(grown.astype(np.int32))
+        current = grown
+    return levels

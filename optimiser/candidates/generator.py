@@ -1,0 +1,64 @@
+"""Every candidate of a run, function by function."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ..problem import Problem
+from .enumerate import CHUNK, enumerate_sets
+from .evaluate import evaluate_sets
+from .locked import locked_candidates
+from .table import CandidateSet
+
+log = logging.getLogger(__name__)
+
+
+class CandidateGenerator:
+    """Candidates function by function, sharing enumerations between functions whose
+    eligible councils and rules are the same.
+
+    Sets that contain a member of a locked group of the same function are left out: those
+    councils are committed for that function already; the locked group's own options are
+    included.
+    """
+
+    def __init__(self, problem: Problem, progress=None):
+        self.problem = problem
+        self.progress = progress
+        self.width = max(int(problem.max_size.max()), max((len(g.members) for g in problem.locked), default=2))
+        self.committed = np.zeros_like(problem.eligible)
+        for group in problem.locked:
+            self.committed[group.function_index, group.members] = True
+        self._sets: dict[tuple, list[np.ndarray]] = {}
+        # evaluated up front, so a locked group that breaks a rule fails before any work
+        self._locked = {k: locked_candidates(problem, k) for k in range(len(problem.functions))}
+
+    def sets(self, k: int) -> list[np.ndarray]:
+        problem = self.problem
+        key = (problem.eligible[k].tobytes(), self.committed[k].tobytes(), problem.functions[k].geography, int(problem.max_size[k]))
+        if key not in self._sets:
+            free = np.flatnonzero(problem.eligible[k] & ~self.committed[k])
+            self._sets[key] = enumerate_sets(problem, k, free)
+        return self._sets[key]
+
+    def function(self, k: int) -> CandidateSet:
+        """Every candidate option of function k (locked groups' options first)."""
+        parts = list(self._locked[k])
+        levels = self.sets(k)
+        for sets in levels:
+            for start in range(0, len(sets), CHUNK):
+                parts.append(evaluate_sets(self.problem, k, sets[start : start + CHUNK]))
+        result = CandidateSet.concat(parts, self.width)
+        n_sets = sum(len(s) for s in levels)
+        log.info("candidates for %s: %d groups allowed, %d options with positive NPV", self.problem.functions[k].id, n_sets, len(result))
+        if self.progress is not None:
+            self.progress("candidates", self.problem.functions[k].id, n_sets, len(result))
+        return result
+
+
+def generate(problem: Problem, progress=None) -> CandidateSet:
+    """Every candidate option of every function, with locked groups' options included."""
+    generator = CandidateGenerator(problem, progress)
+    return CandidateSet.concat([generator.function(k) for k in range(len(problem.functions))], generator.width)

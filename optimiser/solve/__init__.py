@@ -1,0 +1,1 @@
+"""Solving the master problem: which candidates to choose."""
