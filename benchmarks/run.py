@@ -96,8 +96,10 @@ def worker(config: dict) -> None:
     captured: dict = {}
     original = api.solve_master
 
-    def recording(problem, generator, progress=None):
-        cand, solution = original(problem, generator, progress)
+    def recording(problem, generator, progress=None, run_blocks=None):
+        # older code roots (``code_root``) take no runner
+        runner = {} if run_blocks is None else {"run_blocks": run_blocks}
+        cand, solution = original(problem, generator, progress, **runner)
         captured["councils"] = int(problem.in_area.sum())
         captured["n_functions"] = len(problem.functions)
         stats = solution.stats or {}

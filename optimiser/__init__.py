@@ -10,6 +10,7 @@ The public API::
 """
 
 from .api import evaluate, solve
+from .version import __version__
 from .errors import InputError, SolveError
 from .io.instance import Instance, load_instance
 from .io.model import SavingsModel, load_model
@@ -31,4 +32,3 @@ __all__ = [
     "solve",
     "verify",
 ]
-__version__ = "0.1.0"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -10,10 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from . import candidates as candidates_module
-from .analysis.evaluate import Evaluation, evaluate, read_groups
+from .analysis.evaluate import Evaluation, evaluate
+from .analysis.shares import with_shares
+from .io.groups import read_groups
 from .plan import Plan, build_plan
 from .problem import RunOptions, load_run, prepare
-from .solve.master import solve_master
+from .solve import solve_master, workers
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,8 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     ``instance`` is an Instance, a folder or a shipped instance's name; ``model`` a
     SavingsModel, a model name or path, or None for the instance's default. Options may be
     given as a RunOptions or as keywords (``area=("Suffolk",)``, ``budget=1e6`` ...).
-    ``progress``, if given, is called with (stage, *details) as the solve advances.
+    ``progress``, if given, is called with each :class:`~optimiser.progress.ProgressEvent` as the
+    solve advances.
 
     Examples
     --------
@@ -44,10 +48,10 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     problem = prepare(instance, model, options)
 
     generator = candidates_module.CandidateGenerator(problem, progress)
-    cand, solution = solve_master(problem, generator, progress)
-    solution.seconds = time.perf_counter() - started
-    plan = build_plan(problem, cand, solution)
-    plan.stats = solution.stats
+    cand, solution = solve_master(problem, generator, progress, run_blocks=workers.solve_blocks)
+    # the whole run's time, reading and preparing included
+    solution = dataclasses.replace(solution, seconds=time.perf_counter() - started)
+    plan = with_shares(problem, build_plan(problem, cand, solution))
     log.info("solved %s: %s, NPV %.0f, gap %s", instance.name, solution.status, plan.objective, plan.solver["gap"])
     return plan
 

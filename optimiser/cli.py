@@ -1,4 +1,5 @@
-"""The ``optimiser`` command: solve, verify, evaluate, instances.
+"""The ``optimiser`` command: solve, verify, evaluate, and what there is to choose from
+(instances, functions, councils, areas).
 
 A thin layer over the library: it parses options, shows progress on a terminal, prints a
 summary and turns every input problem into one line on stderr and exit status 2.
@@ -9,196 +10,199 @@ breaks rules; 2 bad input; 3 internal error (including a solved plan failing ver
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import logging
 import os
+import re
 import sys
-import time
+import tempfile
 import traceback
 from pathlib import Path
 
-from . import __version__
+from .version import __version__
 from .errors import InputError, SolveError
+from .report.terminal import TerminalProgress, can_print_pounds, log_handler, printable, say
 
 log = logging.getLogger("optimiser")
-
-
-# ---------------------------------------------------------------- progress and output
-
-
-class Progress:
-    """One status line on stderr, rewritten in place; silent unless stderr is a terminal."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.started = time.perf_counter()
-        self.width = 0
-
-    def __call__(self, stage: str, *details) -> None:
-        if not self.enabled:
-            return
-        elapsed = time.perf_counter() - self.started
-        if stage == "candidates":
-            function_id, groups, columns = details
-            text = f"candidates  {function_id:<28} {groups:>10,} groups  {columns:>10,} options"
-        elif stage == "pricing":
-            label, rounds, columns, bound = details
-            text = f"LP bound    {label:<28} round {rounds:<3} {columns:>8,} columns  bound £{bound:,.0f}"
-        elif stage == "fixing":
-            label, kept, total, incumbent = details
-            text = f"MIP         {label:<28} {kept:,} of {total:,} options can be optimal; plan so far £{incumbent:,.0f}"
-        else:
-            text = " ".join(str(d) for d in (stage, *details))
-        line = f"[{elapsed:6.1f}s] {text}"
-        sys.stderr.write("\r" + line.ljust(self.width))
-        self.width = len(line)
-        sys.stderr.flush()
-
-    def done(self) -> None:
-        if self.enabled and self.width:
-            sys.stderr.write("\r" + " " * self.width + "\r")
-            sys.stderr.flush()
-
-
-def _money(value: float | None) -> str:
-    if value is None:
-        return "-"
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    if value >= 1e9:
-        return f"{sign}£{value / 1e9:,.2f}bn"
-    if value >= 1e6:
-        return f"{sign}£{value / 1e6:,.2f}m"
-    if value >= 1e3:
-        return f"{sign}£{value / 1e3:,.0f}k"
-    return f"{sign}£{value:,.0f}"
-
-
-def summary(plan, instance, top: int = 10) -> str:
-    """A readable account of a plan: totals, per function, the largest partnerships."""
-    names = dict(zip(instance.councils["code"], instance.councils["name"]))
-    s = plan.solver
-    totals = plan.totals
-    gap = "-" if s["gap"] is None else f"{s['gap']:.2e}"
-    lines = [
-        f"{plan.data['instance']} with model {plan.data['model']}: {s['status']} "
-        f"({s['name']}, {s['seconds']:.1f}s, gap {gap})",
-        f"  {len(plan.partnerships)} partnerships; NPV {_money(totals['npv'])}; yearly saving "
-        f"{_money(totals['annual_saving'])} of {_money(totals['baseline'])} baseline "
-        f"({100 * totals['annual_saving'] / totals['baseline'] if totals['baseline'] else 0:.1f}%); "
-        f"one-off cost {_money(totals['one_off_cost'])}",
-        "",
-        f"  {'function':<28}{'partnerships':>13}{'councils':>10}{'yearly saving':>15}{'% of spend':>11}{'NPV':>12}",
-    ]
-    by_function: dict[str, dict] = {}
-    for row in plan.councils:
-        entry = by_function.setdefault(row["function"], {"baseline": 0.0, "partnerships": set(), "councils": 0, "annual": 0.0, "npv": 0.0})
-        entry["baseline"] += row["baseline"]
-        if row["partnership"]:
-            entry["partnerships"].add(row["partnership"])
-            entry["councils"] += 1
-            entry["annual"] += row.get("annual_saving_share", 0.0)
-            entry["npv"] += row["npv_share"]
-    for function, e in by_function.items():
-        share = 100 * e["annual"] / e["baseline"] if e["baseline"] else 0.0
-        lines.append(f"  {function:<28}{len(e['partnerships']):>13}{e['councils']:>10}{_money(e['annual']):>15}{share:>10.1f}%{_money(e['npv']):>12}")
-    largest = sorted(plan.partnerships, key=lambda p: -p["npv"])[:top]
-    if largest:
-        lines += ["", f"  largest partnerships (of {len(plan.partnerships)}):"]
-        for p in largest:
-            members = ", ".join(names.get(c, c) + (" (host)" if c == p["host"] else "") for c in p["members"])
-            payback = "-" if p["payback_years"] is None else f"{p['payback_years']:.1f}y"
-            lines.append(f"  {p['id']:>5} {p['function']:<26} NPV {_money(p['npv']):>9}  {p['depth']:<18} payback {payback:>5}  {members}")
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- argument parsing
 
 
-def _pair(text: str) -> tuple[str, str]:
-    left, sep, right = text.partition(":")
-    if not sep or not left.strip() or not right.strip():
-        raise argparse.ArgumentTypeError(f"'{text}' should be two parts joined by ':'")
-    return left.strip(), right.strip()
+NAMES = """Councils and areas may be given by code (any case) or by name: 'Mid Suffolk', Hull, Durham,
+'Bristol, City of', 'Greater Manchester'. Join several with ';' (names may hold commas);
+',' works too where it cannot split a name. See 'optimiser councils INSTANCE' and
+'optimiser areas INSTANCE' for what an instance has."""
+EXIT = {
+    "solve": ["0  a plan: optimal, or the best at --time-limit with its proven gap",
+              "1  no plan satisfies the locked partnerships together with the run's limits",
+              "2  bad input: one line naming the file, line or option; nothing is written",
+              "3  internal error, such as a plan failing its own verification (it is not written)"],
+    "verify": ["0  the plan is valid", "1  problems were found (listed on stdout)",
+               "2  bad input: one line naming the file, line or key", "3  internal error"],
+    "evaluate": ["0  every group keeps every rule", "1  a group breaks a rule (listed under it)",
+                 "2  bad input: one line naming the file, line or option; nothing is written", "3  internal error"],
+    "list": ["0  success", "2  bad input: an unknown instance, model or area (one line)", "3  internal error"],
+    "optimiser": ["0  success", "1  no feasible plan, a plan with problems, or a grouping that breaks rules",
+                  "2  bad input: one line naming the file, line or option", "3  internal error"],
+}
+EXAMPLES = {
+    "solve": ["optimiser solve england-2023 --area Suffolk --out results/suffolk",
+              "optimiser solve england-2023 --area 'Norfolk; Suffolk' --functions ict,legal --budget 5m",
+              "optimiser solve england-2023 --area 'Greater Manchester' --withdraw Bolton --time-limit 10m",
+              "optimiser solve uk-2023 --area Wales --exclude 'Cardiff:*' --apart 'Swansea:Neath Port Talbot'"],
+    "verify": ["optimiser verify england-2023 results/suffolk/plan.json"],
+    "evaluate": ["optimiser evaluate england-2023 instances/england-2023/partnerships.csv",
+                 "optimiser evaluate suffolk-2023 groups.csv --budget 750k --out results/today"],
+    "instances": ["optimiser instances"],
+    "functions": ["optimiser functions", "optimiser functions england-2023", "optimiser functions --model uk-central-sceptical"],
+    "councils": ["optimiser councils england-2023 --area Suffolk", "optimiser councils uk-2023 --area Wales"],
+    "areas": ["optimiser areas england-2023"],
+    "optimiser": ["optimiser solve england-2023 --area Suffolk --out results/suffolk",
+                  "optimiser areas england-2023", "optimiser solve --help"],
+}
 
 
-def _list(text: str) -> tuple[str, ...]:
-    items = tuple(t.strip() for t in text.split(",") if t.strip())
-    if not items:
-        raise argparse.ArgumentTypeError("an empty list")
-    return items
+def _epilog(command: str) -> str:
+    examples = "\n".join(f"  {line}" for line in EXAMPLES[command])
+    names = f"\n\n{NAMES}" if command in ("solve", "evaluate", "councils") else ""
+    status = "\n".join(f"  {line}" for line in EXIT.get(command, EXIT["list"]))
+    return f"examples:\n{examples}{names}\n\nexit status:\n{status}"
 
 
-def _run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", metavar="NAME|PATH", help="savings model (default: the instance's)")
-    parser.add_argument("--area", type=_list, metavar="CODE[,CODE...]", help="keep only these councils, counties (with their districts), regions or nations; codes or names")
-    parser.add_argument("--functions", type=_list, metavar="ID[,ID...]", help="only these functions")
-    parser.add_argument("--budget", type=float, metavar="POUNDS", help="one-off investment budget for all partnerships together")
-    parser.add_argument("--exclude", type=_pair, action="append", default=[], metavar="CODE:FUNCTION", help="keep a council out of a function (repeatable)")
-    parser.add_argument("--apart", type=_pair, action="append", default=[], metavar="CODE:CODE", help="two councils that must not share any partnership (repeatable)")
-    parser.add_argument("--max-size", type=int, metavar="N", help="cap every function's group size")
-    parser.add_argument("--solver", choices=("highs", "cbc"), default="highs", help="MIP solver (default highs)")
-    parser.add_argument("--method", choices=("exact", "naive"), default="exact", help="exact: LP pricing and reduced-cost fixing (default); naive: every candidate in one MIP")
-    parser.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop with the best plan so far and its gap")
-    parser.add_argument("--jobs", type=int, metavar="N", help="worker processes for functions solved apart (default: one per core)")
-    parser.add_argument("--quiet", action="store_true", help="no progress or summary on the terminal")
+SOLVE_ONLY = ("--solver", "--method", "--time-limit", "--jobs", "--top")
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line on stderr (exit status 2), like any bad input."""
+    """argparse, but a usage error is one line on stderr (exit status 2) in the style of every
+    other bad input, ``optimiser solve: --OPTION: problem``, and help prints on any terminal."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        match = re.match(r"argument (\S+?)(?:/\S+)?: (.*)", message)
+        if match:
+            message = f"{match[1]}: {match[2]}"
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+    def unknown(self, extra: list[str]):
+        first = extra[0]
+        if first.split("=")[0] in SOLVE_ONLY and self.prog.endswith(" evaluate"):
+            self.error(f"{first.split('=')[0]}: not an option of evaluate, which solves no MIP (it is an option of solve)")
+        if first.startswith("-"):
+            known = [o for action in self._actions for o in action.option_strings]
+            close = difflib.get_close_matches(first.split("=")[0], known, n=1)
+            self.error(f"{first.split('=')[0]}: unknown option" + (f"; did you mean {close[0]}?" if close else ""))
+        self.error(f"'{first}': unexpected argument")
+
+    def _print_message(self, message, file=None):
+        if message:
+            stream = file or sys.stderr
+            stream.write(printable(message, stream))
+
+
+def _subparser(sub, name: str, help: str, description: str):
+    p = sub.add_parser(name, help=help, description=description, epilog=_epilog(name),
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log each stage to stderr")
+    return p
+
+
+def _run_options(parser, solving: bool) -> None:
+    add = parser.add_argument
+    add("--model", metavar="NAME|PATH", help="savings model (default: the instance's)")
+    add("--area", action="append", metavar="AREA[;AREA...]",
+        help="keep only these councils, counties (with their districts), regions, nations or combined authorities")
+    add("--functions", action="append", metavar="ID[,ID...]", help="only these functions (see 'optimiser functions')")
+    add("--budget", metavar="POUNDS", help="one-off investment budget for all partnerships together: 5m, £750k, 5,000,000")
+    add("--exclude", action="append", default=[], metavar="COUNCIL:FUNCTION",
+        help="keep a council out of a function; COUNCIL:* out of all, COUNCIL:ict,legal out of two (repeatable)")
+    add("--withdraw", action="append", default=[], metavar="COUNCIL", help="keep a council out of every function (repeatable)")
+    add("--apart", action="append", default=[], metavar="COUNCIL:COUNCIL", help="two councils that must not share any partnership (repeatable)")
+    add("--max-size", metavar="N", help="cap every function's group size")
+    if solving:
+        add("--solver", metavar="highs|cbc", default="highs", help="MIP solver (default highs)")
+        add("--method", metavar="exact|naive", default="exact",
+            help="exact: LP pricing and reduced-cost fixing (default); naive: every candidate in one MIP")
+        add("--time-limit", metavar="SECONDS", help="stop with the best plan so far and its gap: 60, 90s, 10m, 1h")
+        add("--jobs", metavar="N", help="worker processes for functions solved apart (default: one per core)")
+        add("--shares", metavar="RULE", default="proportional", help="how npv_share splits each partnership: proportional (default), shapley, nucleolus")
+    add("--out", metavar="DIR", help="write the results here (the folder is checked before any work)")
+    add("--force", action="store_true", help="replace results already in --out")
+    add("--quiet", action="store_true", help="no progress, warnings or summary on the terminal")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="optimiser", description="Which shared-service partnerships should councils form? Exact optimisation of savings under commitment, geography and democratic-structure rules.")
+    parser = _Parser(prog="optimiser", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_epilog("optimiser"),
+                     description="Which shared-service partnerships should councils form? Exact optimisation of savings\n"
+                                 "under commitment, geography and democratic-structure rules. Each command has its own\n"
+                                 "--help, with examples.")
     parser.add_argument("--version", action="version", version=f"optimiser {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each stage to stderr")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    parser.commands = sub.choices  # each command's parser, for messages about its options
 
-    p = sub.add_parser("solve", help="find the best plan for an instance", description="Find the plan of partnerships with the highest total NPV, prove it optimal (or report its gap), verify it and write it.")
+    p = _subparser(sub, "solve", "find the best plan for an instance",
+                   "Find the plan of partnerships with the highest total NPV, prove it optimal (or report its gap),\n"
+                   "verify it and write plan.json, partnerships.csv and councils.csv into --out.")
+    p.add_argument("instance", help="instance folder, or the name of a shipped instance (see 'optimiser instances')")
+    _run_options(p, solving=True)
+    p.add_argument("--top", default="10", metavar="N", help="largest partnerships to list in the summary (default 10)")
+
+    p = _subparser(sub, "verify", "check a plan against the instance and model, independently",
+                   "Recompute every rule and every pound of a plan from the input files.")
     p.add_argument("instance", help="instance folder, or the name of a shipped instance")
-    _run_options(p)
-    p.add_argument("--out", metavar="DIR", help="write plan.json, partnerships.csv and councils.csv here")
-    p.add_argument("--top", type=int, default=10, metavar="N", help="largest partnerships to list in the summary (default 10)")
-
-    p = sub.add_parser("verify", help="check a plan against the instance and model, independently", description="Recompute every rule and every pound of a plan from the input files.")
-    p.add_argument("instance")
     p.add_argument("plan", help="a plan.json")
     p.add_argument("--model", metavar="NAME|PATH", help="savings model (default: the plan's)")
 
-    p = sub.add_parser("evaluate", help="score a given grouping, such as today's arrangements", description="Score each group of a grouping file (columns id, function, code): best depth, host and platform, its NPV, and every rule it breaks.")
-    p.add_argument("instance")
+    p = _subparser(sub, "evaluate", "score a given grouping, such as today's arrangements",
+                   "Score each group of a grouping file (columns id, function, code; one row per member, the\n"
+                   "code a council code or name): best depth, host and platform, its NPV and every rule it\n"
+                   "breaks. --out gets evaluation.json and evaluation.csv.")
+    p.add_argument("instance", help="instance folder, or the name of a shipped instance")
     p.add_argument("groups", help="CSV with columns id, function, code (one row per member)")
-    _run_options(p)
-    p.add_argument("--out", metavar="DIR", help="write evaluation.json and evaluation.csv here")
+    _run_options(p, solving=False)
 
-    p = sub.add_parser("instances", help="list the shipped instances")
-    p.add_argument("--dir", default=None, help="folder holding instance folders (default ./instances)")
+    p = _subparser(sub, "instances", "list the shipped instances", "List the instances found by name.")
+    p.add_argument("--dir", default=None, help="folder holding instance folders (default ./instances, then the shipped ones)")
+
+    p = _subparser(sub, "functions", "list a savings model's functions",
+                   "List the functions of a savings model: the ids --functions and --exclude take, titles, tiers.")
+    p.add_argument("instance", nargs="?", help="an instance: its model, and how many of its councils take part")
+    p.add_argument("--model", metavar="NAME|PATH", help="savings model (default: the instance's, or the shipped instances')")
+
+    p = _subparser(sub, "councils", "list an instance's councils", "List councils: code, name, tier, county, region, population.")
+    p.add_argument("instance", help="instance folder, or the name of a shipped instance")
+    p.add_argument("--area", action="append", metavar="AREA[;AREA...]", help="only the councils of these areas")
+
+    p = _subparser(sub, "areas", "list the areas --area takes",
+                   "List the areas of an instance --area takes: nations, regions, combined authorities,\n"
+                   "metropolitan counties, counties, with codes and how many councils each holds.")
+    p.add_argument("instance", help="instance folder, or the name of a shipped instance")
     return parser
 
 
-def _options_from(args) -> dict:
-    return dict(
-        area=args.area or (),
-        functions=args.functions or (),
-        budget=args.budget,
-        exclude=tuple(args.exclude),
-        apart=tuple(args.apart),
-        solver=args.solver,
-        time_limit=args.time_limit,
-        method=args.method,
-        max_size=args.max_size,
-        jobs=args.jobs,
-    )
+def _options(args):
+    from .io import values
+    from .problem import RunOptions
+
+    for option, given in (("--area", args.area), ("--functions", args.functions), ("--exclude", args.exclude),
+                          ("--withdraw", args.withdraw), ("--apart", args.apart)):
+        if any(not text.strip(" ;,") for text in given or ()):
+            raise InputError(option, "'' is empty: give a code or a name")
+    given = dict(area=args.area, functions=args.functions, budget=args.budget, exclude=args.exclude,
+                 withdraw=args.withdraw, apart=args.apart, max_size=args.max_size)
+    if args.command == "solve":
+        given.update(solver=args.solver, method=args.method, time_limit=args.time_limit, jobs=args.jobs, shares=args.shares)
+        args.top = values.whole(args.top, "--top", low=0)
+    return RunOptions.create(**given)
 
 
 # ---------------------------------------------------------------- commands
 
 
-def _check_out(out: str | None) -> None:
-    """Fails early (before any solving) when --out cannot be a folder."""
+def _check_out(out: str | None, force: bool = False, files: tuple[str, ...] = ()) -> None:
+    """Fails early (before any work) when --out cannot be a folder we may write into, or
+    already holds results and --force is not given."""
     if not out:
         return
     path = Path(out)
@@ -209,6 +213,16 @@ def _check_out(out: str | None) -> None:
         parent = parent.parent
     if parent.exists() and not parent.is_dir():
         raise InputError("--out", f"'{out}' cannot be made: '{parent}' is not a folder")
+    target = path if path.exists() else parent
+    try:
+        handle, probe = tempfile.mkstemp(dir=target, prefix=".optimiser-check-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError("--out", f"'{out}' cannot be written: {exc.strerror or exc} in '{target}'") from None
+    held = [name for name in files if (path / name).exists()]
+    if held and not force:
+        raise InputError("--out", f"'{out}' already holds {', '.join(held)}; pass --force to replace them, or choose another folder")
 
 
 def _load(args):
@@ -228,35 +242,43 @@ def _load(args):
         raise InputError(instance.folder / "instance.toml", f"{exc.problem}; pass --model or fix the key", "model") from None
 
 
+def _write(out: str, write) -> None:
+    try:
+        write()
+    except OSError as exc:
+        raise InputError("--out", f"'{out}' cannot be written: {exc.strerror or exc}") from None
+
+
 def cmd_solve(args) -> int:
     from .api import solve
-    from .problem import RunOptions
+    from .plan import PLAN_FILES
+    from .report.text import plan_summary
     from .verify import verify
 
-    _check_out(args.out)
+    options = _options(args)
+    _check_out(args.out, args.force, PLAN_FILES)
     instance, model = _load(args)
-    options = RunOptions(**_options_from(args))
-    progress = Progress(enabled=not args.quiet and sys.stderr.isatty())
+    progress = TerminalProgress(enabled=not args.quiet and sys.stderr.isatty())
     try:
         plan = solve(instance, model, options, progress=progress)
     finally:
         progress.done()
     report = verify(instance, plan.data, model)
     if args.out and report.ok:  # a plan that fails verification is a bug, never a result
-        plan.write(args.out)
+        _write(args.out, lambda: plan.write(args.out))
     if not args.quiet:
-        print(summary(plan, instance, args.top))
-        print()
-        print(f"  verified: {'every rule and every pound recomputed from the input files' if report.ok else 'FAILED'}")
+        say(plan_summary(plan, instance, args.top))
+        say()
+        say(f"  verified: {'every rule and every pound recomputed from the input files' if report.ok else 'FAILED'}")
         if args.out and report.ok:
-            print(f"  written: {Path(args.out) / 'plan.json'}, partnerships.csv, councils.csv")
+            say(f"  written: {Path(args.out) / 'plan.json'}, partnerships.csv, councils.csv")
     if not report.ok:
         for problem in report.problems[:20]:
-            print(f"verify: {problem}", file=sys.stderr)
-        print("optimiser: internal error: the plan failed independent verification and was not written; please report it", file=sys.stderr)
+            say(f"verify: {problem}", sys.stderr)
+        say("optimiser: internal error: the plan failed independent verification and was not written; please report it", sys.stderr)
         return 3
     if plan.status == "infeasible":
-        print("optimiser: no plan satisfies the locked partnerships together with the run's limits (budget, max_partnerships, max_hosted)", file=sys.stderr)
+        say("optimiser: no plan satisfies the locked partnerships together with the run's limits (budget, max_partnerships, max_hosted)", sys.stderr)
         return 1
     return 0
 
@@ -269,42 +291,29 @@ def cmd_verify(args) -> int:
     report = verify(instance, Path(args.plan), args.model)  # verify reads and checks the file itself
     if report.ok:
         counts = ", ".join(f"{v} {k}" for k, v in report.checked.items())
-        print(f"{args.plan}: valid ({counts})")
+        say(f"{args.plan}: valid ({counts})")
         return 0
     for problem in report.problems:
-        print(f"{args.plan}: {problem}")
-    print(f"{args.plan}: {len(report.problems)} problem(s) found", file=sys.stderr)
+        say(f"{args.plan}: {problem}")
+    say(f"{args.plan}: {len(report.problems)} problem(s) found", sys.stderr)
     return 1
 
 
 def cmd_evaluate(args) -> int:
     from .api import evaluate
-    from .problem import RunOptions
+    from .io.groups import read_groups
+    from .io.tables import write_atomically
+    from .report.text import evaluation_summary
 
-    _check_out(args.out)
+    options = _options(args)
+    _check_out(args.out, args.force, ("evaluation.json", "evaluation.csv"))
     instance, model = _load(args)
-    result = evaluate(instance, args.groups, model, RunOptions(**_options_from(args)))
+    result = evaluate(instance, read_groups(args.groups, instance, model, options.functions), model, options)
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        tmp_json, tmp_csv = out / ".evaluation.json.tmp", out / ".evaluation.csv.tmp"
-        tmp_json.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
-        tmp_csv.write_text(result.to_csv(), encoding="utf-8")
-        os.replace(tmp_json, out / "evaluation.json")
-        os.replace(tmp_csv, out / "evaluation.csv")
+        files = {"evaluation.json": json.dumps(result.to_dict(), indent=2) + "\n", "evaluation.csv": result.to_csv()}
+        _write(args.out, lambda: write_atomically(Path(args.out), files))
     if not args.quiet:
-        names = dict(zip(instance.councils["code"], instance.councils["name"]))
-        for g in result.groups:
-            members = ", ".join(names.get(c, c) for c in g["members"])
-            payback = "-" if g["payback_years"] is None else f"{g['payback_years']:.1f}y"
-            print(f"{g['id']} {g['function']}: {members}")
-            print(f"    best: {g['depth']} hosted by {names.get(g['host'], g['host'])}, platform {g['platform'] or '-'}; "
-                  f"yearly saving {_money(g['annual_saving'])}, one-off {_money(g['one_off_cost'])}, NPV {_money(g['npv'])}, payback {payback}")
-            for b in g["breaks"]:
-                print(f"    breaks {b}")
-        t = result.totals
-        print(f"{len(result.groups)} groups: NPV {_money(t['npv'])}, yearly saving {_money(t['annual_saving'])}, one-off {_money(t['one_off_cost'])}; "
-              f"{sum(1 for g in result.groups if g['breaks'])} break rules")
+        say(evaluation_summary(result, instance))
     return 0 if result.ok else 1
 
 
@@ -321,27 +330,75 @@ def cmd_instances(args) -> int:
                     f"{', '.join(f'{n} {c}' for n, c in nations.items())}  {path}")
     if not rows:
         raise InputError(homes[0], "no instance folders found")
-    print("\n".join(rows))
+    say("\n".join(rows))
     return 0
 
 
-COMMANDS = {"solve": cmd_solve, "verify": cmd_verify, "evaluate": cmd_evaluate, "instances": cmd_instances}
+def cmd_functions(args) -> int:
+    from .io.instance import load_instance, shipped_instances
+    from .io.model import load_model
+    from .report.listings import functions_listing
+
+    instance = None
+    if args.instance:
+        instance, model = _load(args)
+    elif args.model:
+        model = load_model(args.model)
+    else:  # the model the shipped instances use
+        refs = sorted({load_instance(p).model_ref for p in shipped_instances()} - {None})
+        if len(refs) != 1:
+            raise InputError("--model", f"name a model or an instance (the shipped instances use {', '.join(refs) or 'none'})")
+        model = load_model(refs[0])
+    say(functions_listing(model, instance))
+    return 0
+
+
+def cmd_councils(args) -> int:
+    from .io.instance import load_instance
+    from .report.listings import councils_listing
+
+    say(councils_listing(load_instance(args.instance), tuple(args.area or ())))
+    return 0
+
+
+def cmd_areas(args) -> int:
+    from .io.instance import load_instance
+    from .report.listings import areas_listing
+
+    say(areas_listing(load_instance(args.instance)))
+    return 0
+
+
+COMMANDS = {"solve": cmd_solve, "verify": cmd_verify, "evaluate": cmd_evaluate, "instances": cmd_instances,
+            "functions": cmd_functions, "councils": cmd_councils, "areas": cmd_areas}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        parser.commands[args.command].unknown(extra)
+    quiet = getattr(args, "quiet", False)
+    handler = log_handler()
+    saved = (log.level, log.propagate)
+    log.addHandler(handler)
+    log.setLevel(logging.INFO if args.verbose else logging.ERROR if quiet else logging.WARNING)
+    log.propagate = False
+    from .report import text
+
+    pounds = text.CURRENCY
+    if not can_print_pounds(sys.stdout):
+        text.CURRENCY = "GBP "
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:
-        print(f"optimiser: {exc}", file=sys.stderr)
+        say(f"optimiser: {exc}", sys.stderr)
         return 2
     except SolveError as exc:
-        print(f"optimiser: solver error: {exc}", file=sys.stderr)
+        say(f"optimiser: solver error: {exc}", sys.stderr)
         return 3
     except KeyboardInterrupt:
-        print("optimiser: interrupted", file=sys.stderr)
+        say("optimiser: interrupted", sys.stderr)
         return 130
     except BrokenPipeError:
         # the reader (e.g. `| head`) stopped early: not an error of ours
@@ -351,5 +408,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.verbose:
             traceback.print_exc()
         detail = " ".join(str(exc).split())
-        print(f"optimiser: internal error: {type(exc).__name__}: {detail} (run with --verbose for details)", file=sys.stderr)
+        say(f"optimiser: internal error: {type(exc).__name__}: {detail} (run with --verbose for details)", sys.stderr)
         return 3
+    finally:
+        text.CURRENCY = pounds
+        log.removeHandler(handler)
+        log.setLevel(saved[0])
+        log.propagate = saved[1]

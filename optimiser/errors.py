@@ -7,6 +7,8 @@ one line, so the command line can print it as-is and exit with status 2.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class InputError(ValueError):
     """Bad input: names the source (a file or an option), where in it, and the problem."""
@@ -25,3 +27,17 @@ class InputError(ValueError):
 
 class SolveError(RuntimeError):
     """The solver failed in a way that is not the input's fault."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem a check found: the rule or check that failed (a name from
+    ``optimiser.rules.RULES`` where it is one), where (a partnership, council or key), and a
+    sentence for a person."""
+
+    rule: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message

@@ -1,113 +1,252 @@
-"""The Plan: chosen partnerships, every council's share, totals; written as JSON and CSV.
+"""The Plan: chosen partnerships, every council's share, totals, and how the solve went.
+
+In memory a plan is frozen, typed records (:class:`Plan`, :class:`Partnership`,
+:class:`CouncilShare`, :class:`SolverReport`, :class:`Totals`); JSON and CSV exist only at the
+file edge (:meth:`Plan.to_dict`, :meth:`Plan.write`, :meth:`Plan.read`). Each record also reads
+like its plan.json object (``partnership["npv"]``), and :meth:`Plan.to_frame` gives pandas
+tables for library users.
 
 Each member's share of a partnership's NPV, yearly saving and one-off cost is proportional
-to its baseline for the function.
+to its baseline for the function (SPEC §3).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
-import os
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
 
 import numpy as np
 
 from .candidates.table import CandidateSet
+from .errors import InputError
 from .io.tables import csv_text, write_atomically
-from .solve.master import Solution
-from .problem import Problem
+from .problem import Problem, RunOptions
 
-PARTNERSHIP_FIELDS = ["id", "function", "members", "host", "depth", "platform", "annual_saving", "one_off_cost", "npv", "payback_years"]
-COUNCIL_FIELDS = ["code", "function", "partnership", "baseline", "baseline_estimated", "npv_share", "annual_saving_share", "one_off_share"]
+PARTNERSHIP_FIELDS = ["id", "function", "members", "host", "depth", "platform", "annual_saving", "one_off_cost", "npv", "payback_years",
+                      "core_excess_proportional", "core_excess_shapley", "core_excess_nucleolus"]
+COUNCIL_FIELDS = ["code", "function", "partnership", "baseline", "baseline_estimated", "npv_share", "annual_saving_share", "one_off_share",
+                  "transfer"]
+PLAN_FILES = ("plan.json", "partnerships.csv", "councils.csv")
 
 
-@dataclass
-class Plan:
-    """A solved (or evaluated) plan: the data of plan.json, with helpers to read it."""
+class Record:
+    """A frozen record that also reads like its JSON object: ``record["key"]``."""
 
-    data: dict
-    #: how the solve went (method, blocks, LP columns, worker processes); not part of plan.json
-    stats: dict = field(default_factory=dict, compare=False, repr=False)
+    def to_dict(self) -> dict:
+        return {f.name: _json_value(getattr(self, f.name)) for f in fields(self) if f.metadata.get("json", True)}
 
-    @property
-    def partnerships(self) -> list[dict]:
-        return self.data["partnerships"]
+    def __getitem__(self, key: str):
+        if key not in {f.name for f in fields(self)}:
+            raise KeyError(key)
+        return _json_value(getattr(self, key))
 
-    @property
-    def councils(self) -> list[dict]:
-        return self.data["councils"]
+    def get(self, key: str, default=None):
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
-    @property
-    def totals(self) -> dict:
-        return self.data["totals"]
+    @classmethod
+    def from_dict(cls, data: Mapping):
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in names})
 
-    @property
-    def solver(self) -> dict:
-        return self.data["solver"]
+
+def _json_value(value):
+    if isinstance(value, tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, Record):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return {k: _json_value(v) for k, v in value.items()}
+    return value
+
+
+def frozen_mapping(data: Mapping | None) -> Mapping | None:
+    """A read-only copy of a (nested) mapping, for records that must not change."""
+    if data is None:
+        return None
+    return MappingProxyType({k: frozen_mapping(v) if isinstance(v, Mapping) else v for k, v in data.items()})
+
+
+@dataclass(frozen=True)
+class SolverReport(Record):
+    """How the master problem was solved: ``status`` is optimal, time_limit or infeasible;
+    ``gap`` is the relative gap between the plan's objective and the proven ``bound``."""
+
+    name: str
+    status: str
+    objective: float
+    bound: float | None
+    gap: float | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Partnership(Record):
+    id: str
+    function: str
+    members: tuple[str, ...]
+    host: str
+    depth: str
+    platform: str | None
+    annual_saving: float
+    one_off_cost: float
+    npv: float
+    payback_years: float | None
+    #: {rule: {member: pounds}}: the partnership's NPV split by every share rule (SPEC §6)
+    shares: Mapping | None = None
+    #: {rule: pounds}: the largest excess v(T) - sum of T's shares over proper subgroups T
+    core_excess: Mapping | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "shares", frozen_mapping(self.shares))
+        object.__setattr__(self, "core_excess", frozen_mapping(self.core_excess))
+
+
+@dataclass(frozen=True)
+class CouncilShare(Record):
+    """One eligible (council, function) pair of the run: its partnership (None: alone) and
+    its share of that partnership's figures."""
+
+    code: str
+    function: str
+    partnership: str | None
+    baseline: float
+    baseline_estimated: bool
+    npv_share: float  # under the run's share rule (options.shares)
+    annual_saving_share: float
+    one_off_share: float
+    #: npv_share minus the proportional share: what the council receives (+) or pays (-)
+    transfer: float = 0.0
+
+
+@dataclass(frozen=True)
+class Stability(Record):
+    """Groups that would rather break away from one function's plan (SPEC §6): feasible
+    groups whose best NPV beats the sum of their members' shares under the run's rule."""
+
+    function: str
+    rule: str
+    groups_checked: int
+    blocking_groups: int
+    largest_surplus: float
+    largest_surplus_members: tuple[str, ...]
+    lp_bound: float | None
+    objective: float
+    cost_of_stability: float | None  # the function's LP relaxation bound minus its objective
+
+
+@dataclass(frozen=True)
+class Totals(Record):
+    npv: float
+    annual_saving: float
+    one_off_cost: float
+    baseline: float
+
+
+@dataclass(frozen=True)
+class Plan(Record):
+    """A solved (or read) plan: the contents of plan.json (SPEC §4) as frozen records.
+
+    ``stats`` says how the solve went (method, blocks, LP columns, worker processes); it is not
+    part of plan.json.
+    """
+
+    instance: str
+    model: str
+    options: RunOptions
+    solver: SolverReport
+    partnerships: tuple[Partnership, ...]
+    councils: tuple[CouncilShare, ...]
+    totals: Totals
+    stability: tuple[Stability, ...] = ()
+    stats: Mapping = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False, metadata={"json": False})
 
     @property
     def status(self) -> str:
-        return self.data["solver"]["status"]
+        return self.solver.status
 
     @property
     def objective(self) -> float:
-        return self.data["solver"]["objective"]
+        return self.solver.objective
+
+    @property
+    def data(self) -> dict:
+        """The plan as plan.json holds it (a new dict each time)."""
+        return self.to_dict()
+
+    def to_dict(self) -> dict:
+        data = super().to_dict()
+        data["options"] = self.options.to_dict()
+        data["stability"] = {s.function: {k: v for k, v in s.to_dict().items() if k != "function"} for s in self.stability}
+        return data
 
     def to_json(self) -> str:
-        return json.dumps(self.data, indent=2, allow_nan=False) + "\n"
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n"
 
-    def partnershipscsv_text(self) -> str:
-        rows = [{**p, "members": " ".join(p["members"])} for p in self.partnerships]
+    def to_frame(self, table: str = "partnerships"):
+        """The plan's ``partnerships`` or ``councils`` as a pandas DataFrame, one row a record."""
+        import pandas as pd
+
+        if table == "partnerships":
+            return pd.DataFrame([p.to_dict() for p in self.partnerships], columns=PARTNERSHIP_FIELDS)
+        if table == "councils":
+            return pd.DataFrame([c.to_dict() for c in self.councils], columns=COUNCIL_FIELDS)
+        raise ValueError(f"table must be 'partnerships' or 'councils', not {table!r}")
+
+    def partnerships_csv(self) -> str:
+        rows = [{**p.to_dict(), "members": " ".join(p.members),
+                 **{f"core_excess_{rule}": excess for rule, excess in (p.core_excess or {}).items()}} for p in self.partnerships]
         return csv_text(PARTNERSHIP_FIELDS, rows)
 
-    def councilscsv_text(self) -> str:
-        return csv_text(COUNCIL_FIELDS, self.councils)
+    def councils_csv(self) -> str:
+        return csv_text(COUNCIL_FIELDS, [c.to_dict() for c in self.councils])
 
     def write(self, out: str | Path) -> list[Path]:
-        """Writes plan.json, partnerships.csv and councils.csv into ``out`` atomically.
+        """Writes plan.json, partnerships.csv and councils.csv into ``out`` atomically: an
+        interrupted run never leaves a half-written plan."""
+        return write_atomically(Path(out), dict(zip(PLAN_FILES, (self.to_json(), self.partnerships_csv(), self.councils_csv()))))
 
-        The files are first written to a temporary folder beside ``out`` and then moved in,
-        so an interrupted run never leaves a half-written plan.
-        """
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        contents = {
-            "plan.json": self.to_json(),
-            "partnerships.csv": self.partnershipscsv_text(),
-            "councils.csv": self.councilscsv_text(),
-        }
-        with tempfile.TemporaryDirectory(dir=out, prefix=".plan-") as tmp:
-            for name, text in contents.items():
-                Path(tmp, name).write_text(text, encoding="utf-8", newline="")
-            for name in contents:
-                os.replace(Path(tmp, name), out / name)
-        return [out / name for name in contents]
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Plan":
+        """A plan from the contents of a plan.json; raises KeyError or TypeError when a part is
+        missing or malformed (:meth:`read` turns those into an InputError)."""
+        return cls(
+            instance=data["instance"],
+            model=data["model"],
+            options=RunOptions.from_dict(data.get("options") or {}),
+            solver=SolverReport.from_dict(data["solver"]),
+            partnerships=tuple(Partnership.from_dict(p) for p in data["partnerships"]),
+            councils=tuple(CouncilShare.from_dict(c) for c in data["councils"]),
+            totals=Totals.from_dict(data["totals"]),
+            stability=tuple(Stability.from_dict({"function": f, **s}) for f, s in (data.get("stability") or {}).items()),
+        )
 
     @classmethod
     def read(cls, path: str | Path) -> "Plan":
-        from .errors import InputError
-
         path = Path(path)
         if not path.is_file():
             raise InputError(path, "file not found")
         try:
-            return cls(json.loads(path.read_text(encoding="utf-8")))
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(path, f"not a valid plan.json: {exc}") from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise InputError(path, f"not a plan.json of this tool: missing or malformed {exc}") from None
 
 
-def _number(value: float) -> float:
+def _number(value: float) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
 
 
-def build_plan(problem: Problem, cand: CandidateSet, solution: Solution, *, solver_name: str | None = None) -> Plan:
-    """Turns chosen candidates into the plan of SPEC §4."""
+def build_plan(problem: Problem, cand: CandidateSet, solution, *, solver_name: str | None = None) -> Plan:
+    """The plan of SPEC §4 from the chosen options (``solution.chosen`` indexes ``cand``)."""
     codes = problem.codes
     labels = problem.platform_labels
     chosen = np.asarray(solution.chosen, dtype=np.int64)
@@ -121,20 +260,18 @@ def build_plan(problem: Problem, cand: CandidateSet, solution: Solution, *, solv
         pid = f"P{number}"
         annual = float(cand.annual[j])
         one_off = float(cand.one_off[j])
-        partnerships.append(
-            {
-                "id": pid,
-                "function": problem.functions[k].id,
-                "members": [codes[i] for i in members],
-                "host": codes[int(cand.host[j])],
-                "depth": problem.model.depths[int(cand.depth[j])].id,
-                "platform": labels[int(cand.platform[j])] if cand.platform[j] >= 0 else None,
-                "annual_saving": annual,
-                "one_off_cost": one_off,
-                "npv": float(cand.npv[j]),
-                "payback_years": one_off / annual if annual > 0 else None,
-            }
-        )
+        partnerships.append(Partnership(
+            id=pid,
+            function=problem.functions[k].id,
+            members=tuple(codes[i] for i in members),
+            host=codes[int(cand.host[j])],
+            depth=problem.model.depths[int(cand.depth[j])].id,
+            platform=labels[int(cand.platform[j])] if cand.platform[j] >= 0 else None,
+            annual_saving=annual,
+            one_off_cost=one_off,
+            npv=float(cand.npv[j]),
+            payback_years=one_off / annual if annual > 0 else None,
+        ))
         baselines = problem.baseline[k, members]
         total = float(baselines.sum())
         for i, b in zip(members, baselines):
@@ -148,41 +285,31 @@ def build_plan(problem: Problem, cand: CandidateSet, solution: Solution, *, solv
             b = float(problem.baseline[k, i])
             totals_baseline += b
             pid, j, share = membership.get((k, int(i)), (None, -1, 0.0))
-            councils.append(
-                {
-                    "code": codes[i],
-                    "function": function.id,
-                    "partnership": pid,
-                    "baseline": b,
-                    "baseline_estimated": bool(problem.estimated[k, i]),
-                    "npv_share": float(cand.npv[j]) * share if j >= 0 else 0.0,
-                    "annual_saving_share": float(cand.annual[j]) * share if j >= 0 else 0.0,
-                    "one_off_share": float(cand.one_off[j]) * share if j >= 0 else 0.0,
-                }
-            )
-    totals = {
-        "npv": float(sum(p["npv"] for p in partnerships)),
-        "annual_saving": float(sum(p["annual_saving"] for p in partnerships)),
-        "one_off_cost": float(sum(p["one_off_cost"] for p in partnerships)),
-        "baseline": totals_baseline,
-    }
-    objective = totals["npv"]
-    bound = solution.bound if solution.status != "infeasible" else None
-    gap = solution.gap if solution.status != "infeasible" else None
-    data = {
-        "instance": problem.instance.name,
-        "model": problem.model.name,
-        "options": problem.options.to_dict(),
-        "solver": {
-            "name": solver_name or problem.options.solver,
-            "status": solution.status,
-            "objective": objective,
-            "bound": _number(max(bound, objective)) if bound is not None else None,
-            "gap": _number(gap) if gap is not None else None,
-            "seconds": round(solution.seconds, 3),
-        },
-        "partnerships": partnerships,
-        "councils": councils,
-        "totals": totals,
-    }
-    return Plan(data)
+            councils.append(CouncilShare(
+                code=codes[i],
+                function=function.id,
+                partnership=pid,
+                baseline=b,
+                baseline_estimated=bool(problem.estimated[k, i]),
+                npv_share=float(cand.npv[j]) * share if j >= 0 else 0.0,
+                annual_saving_share=float(cand.annual[j]) * share if j >= 0 else 0.0,
+                one_off_share=float(cand.one_off[j]) * share if j >= 0 else 0.0,
+            ))
+    totals = Totals(
+        npv=float(sum(p.npv for p in partnerships)),
+        annual_saving=float(sum(p.annual_saving for p in partnerships)),
+        one_off_cost=float(sum(p.one_off_cost for p in partnerships)),
+        baseline=totals_baseline,
+    )
+    objective = totals.npv
+    feasible = solution.status != "infeasible"
+    solver = SolverReport(
+        name=solver_name or problem.options.solver,
+        status=solution.status,
+        objective=objective,
+        bound=_number(max(solution.bound, objective)) if feasible else None,
+        gap=_number(solution.gap) if feasible else None,
+        seconds=round(solution.seconds, 3),
+    )
+    return Plan(problem.instance.name, problem.model.name, problem.options, solver, tuple(partnerships), tuple(councils),
+                totals, stats=MappingProxyType(dict(getattr(solution, "stats", None) or {})))

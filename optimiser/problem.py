@@ -8,35 +8,26 @@ out, per function, which councils are eligible and what each spends. Everything 
 from __future__ import annotations
 
 import difflib
-import math
-import re
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field, asdict, replace
 
 import numpy as np
 
 from .errors import InputError
 from .io.instance import ExistingPartnership, Instance, check_against_model, load_instance
 from .io.model import Function, SavingsModel, load_model
+from .io import options as option_values
+from .io.names import REGION_NAMES, resolve_area  # noqa: F401  (resolve_area is part of this module's API)
 
-SOLVERS = ("highs", "cbc")
-METHODS = ("exact", "naive")
+SOLVERS = option_values.SOLVERS
+METHODS = option_values.METHODS
+SHARE_RULES = ("proportional", "shapley", "nucleolus")
 
-# ONS names for the region and nation codes the shipped instances use, so that areas can be
-# given by name as well as by code.
-REGION_NAMES = {
-    "E12000001": "North East",
-    "E12000002": "North West",
-    "E12000003": "Yorkshire and The Humber",
-    "E12000004": "East Midlands",
-    "E12000005": "West Midlands",
-    "E12000006": "East of England",
-    "E12000007": "London",
-    "E12000008": "South East",
-    "E12000009": "South West",
-    "W92000004": "Wales",
-    "S92000003": "Scotland",
-    "N92000002": "Northern Ireland",
-}
+
+def check_share_rule(name: str) -> str:
+    """``name`` if it is one of the share rules of SPEC §6, else the ``--shares`` InputError."""
+    if name not in SHARE_RULES:
+        raise InputError("--shares", f"unknown share rule '{name}' (choose proportional, shapley or nucleolus)")
+    return name
 
 
 @dataclass(frozen=True)
@@ -53,20 +44,40 @@ class RunOptions:
     method: str = "exact"
     max_size: int | None = None
     jobs: int | None = None  # worker processes for independent blocks (None: one per core)
+    shares: str = "proportional"  # the share rule each council's npv_share follows (SPEC §6)
 
     def __post_init__(self) -> None:
-        if self.solver not in SOLVERS:
-            raise InputError("--solver", f"unknown solver '{self.solver}' (choose highs or cbc)")
-        if self.method not in METHODS:
-            raise InputError("--method", f"unknown method '{self.method}' (choose exact or naive)")
-        if self.budget is not None and (not math.isfinite(self.budget) or self.budget < 0):
-            raise InputError("--budget", f"must be a number of pounds >= 0, got {self.budget}")
-        if self.time_limit is not None and (not math.isfinite(self.time_limit) or self.time_limit <= 0):
-            raise InputError("--time-limit", f"must be a positive number of seconds, got {self.time_limit}")
-        if self.max_size is not None and self.max_size < 2:
-            raise InputError("--max-size", f"must be at least 2, got {self.max_size}")
-        if self.jobs is not None and (isinstance(self.jobs, bool) or not isinstance(self.jobs, int) or self.jobs < 1):
-            raise InputError("--jobs", f"must be a whole number of processes >= 1, got {self.jobs}")
+        # what people pass (text, a string for a list, "CODE:FUNCTION", "5m") as plain types,
+        # each checked: an InputError names the option
+        for name, value in option_values.coerce(self.__dict__).items():
+            object.__setattr__(self, name, value)
+        check_share_rule(self.shares)
+
+    @classmethod
+    def create(cls, **given) -> "RunOptions":
+        """RunOptions from keyword arguments as a caller writes them: any option as text or
+        a Python value, a string or a list for ``area``, ``functions``, ``exclude`` and
+        ``apart``, and ``withdraw`` (councils out of every function). An unknown keyword is
+        an InputError naming it.
+
+        >>> RunOptions.create(area="Suffolk", budget="750k", withdraw="Ipswich").exclude
+        (('Ipswich', '*'),)
+        """
+        withdraw = option_values.withdrawn(given.pop("withdraw", None))
+        known = cls.__dataclass_fields__
+        for name in given:
+            if name not in known:
+                close = difflib.get_close_matches(name, list(known) + ["withdraw"], n=1)
+                hint = f"; did you mean {close[0]}?" if close else f" (options: {', '.join([*known, 'withdraw'])})"
+                raise InputError(name, f"unknown run option{hint}")
+        if withdraw:
+            given["exclude"] = option_values.pairs(given.get("exclude"), "--exclude", option_values.EXCLUDE_FORM) + withdraw
+        return cls(**given)
+
+    def resolved(self, instance: Instance, model: SavingsModel) -> "RunOptions":
+        """These options against ``instance`` and ``model``: names resolved to codes,
+        wildcards expanded (see :mod:`optimiser.io.options`); what plan.json records."""
+        return replace(self, **option_values.normalise(instance, model, self))
 
     def to_dict(self) -> dict:
         """The options as plan.json records them; ``jobs`` is left out: it changes how fast a
@@ -145,10 +156,14 @@ def load_run(instance, model=None, options: "RunOptions | None" = None, **overri
         model = load_model(instance.model_ref, near=instance.folder)
     elif not isinstance(model, SavingsModel):
         model = load_model(model, near=instance.folder)
+    if isinstance(options, dict):
+        options, overrides = None, {**options, **overrides}
     if options is None:
-        options = RunOptions(**overrides)
+        options = RunOptions.create(**overrides)
+    elif not isinstance(options, RunOptions):
+        raise InputError("options", f"must be RunOptions or a dict of options, got {type(options).__name__}")
     elif overrides:
-        options = RunOptions(**{**options.__dict__, **overrides})
+        options = RunOptions.create(**{**options.__dict__, **overrides})
     return instance, model, options
 
 
@@ -165,101 +180,19 @@ def haversine_matrix(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
-def _normalise(text: str) -> str:
-    text = text.lower().replace("&", "and")
-    text = re.sub(r"\b(council|county council|borough|district|city of|metropolitan)\b", " ", text)
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
-
-
-def resolve_area(instance: Instance, area: tuple[str, ...]) -> np.ndarray:
-    """Councils kept by --area: councils, counties (with their districts), regions, nations."""
-    councils = instance.councils
-    n = len(councils)
-    if not area:
-        return np.ones(n, dtype=bool)
-    codes = councils["code"].to_numpy()
-    county_values = councils["county"].to_numpy()
-    regions = councils["region"].to_numpy()
-    nations = councils["nation"].to_numpy()
-    names: dict[str, np.ndarray] = {}
-    labels: list[str] = []  # as written, for suggestions
-
-    normalised: list[tuple[str, np.ndarray]] = []
-
-    def add(label: str, mask: np.ndarray) -> None:
-        labels.append(label)
-        names.setdefault(label, mask)
-        names.setdefault(label.lower(), mask)
-        normalised.append((_normalise(label), mask))
-
-    for i, (code, name) in enumerate(zip(codes, councils["name"])):
-        mask = (codes == code) | (county_values == code)
-        add(code, mask)
-        add(name, mask)
-    for county in set(county_values) - {""} - set(codes):
-        add(county, county_values == county)
-    for region in set(regions):
-        mask = regions == region
-        add(region, mask)
-        if region in REGION_NAMES:
-            add(REGION_NAMES[region], mask)
-    for nation in set(nations):
-        add(nation, nations == nation)
-        add(nation.replace("-", " "), nations == nation)
-
-    # loose forms ("london" for "City of London") only where no name matches exactly
-    for label, mask in normalised:
-        names.setdefault(label, mask)
-
-    keep = np.zeros(n, dtype=bool)
-    for token in area:
-        token = token.strip()
-        mask = names.get(token)
-        if mask is None:
-            mask = names.get(token.lower())
-        if mask is None:
-            mask = names.get(_normalise(token))
-        if mask is None:
-            by_lower = {label.lower(): label for label in labels}
-            close = [by_lower[c] for c in difflib.get_close_matches(token.lower(), list(by_lower), n=5, cutoff=0.6)]
-            hint = f" (close matches: {', '.join(close)})" if close else ""
-            raise InputError("--area", f"unknown area '{token}' in instance '{instance.name}'{hint}")
-        keep |= mask
-    return keep
-
-
-def _parse_pairs(values, option: str, what: str) -> list[tuple[str, str]]:
-    pairs = []
-    for value in values:
-        if isinstance(value, str):
-            left, sep, right = value.partition(":")
-            if not sep or not left or not right:
-                raise InputError(option, f"'{value}' is not {what}")
-            value = (left.strip(), right.strip())
-        pairs.append(tuple(value))
-    return pairs
-
-
 def prepare(instance: Instance, model: SavingsModel, options: RunOptions | None = None) -> Problem:
-    """Resolves a run's options against an instance and model into a :class:`Problem`."""
+    """Resolves a run's options against an instance and model into a :class:`Problem`;
+    ``problem.options`` are the resolved ones (codes, function ids, explicit pairs)."""
     options = options or RunOptions()
     check_against_model(instance, model)
+    options = options.resolved(instance, model)
     councils = instance.councils
     n = len(councils)
     codes = councils["code"].tolist()
     index = {c: i for i, c in enumerate(codes)}
 
-    if options.functions:
-        functions = []
-        for fid in options.functions:
-            if fid not in model.function_ids:
-                close = difflib.get_close_matches(fid, model.function_ids, n=3)
-                hint = f"; did you mean {', '.join(close)}?" if close else f" (known: {', '.join(model.function_ids)})"
-                raise InputError("--functions", f"model '{model.name}' has no function '{fid}'{hint}")
-            if model.function(fid) not in functions:
-                functions.append(model.function(fid))
-    else:
-        functions = list(model.functions)
+    # names, case and wildcards are resolved: functions are ids, exclude and apart are codes
+    functions = [model.function(fid) for fid in options.functions] if options.functions else list(model.functions)
     function_pos = {f.id: k for k, f in enumerate(functions)}
 
     in_area = resolve_area(instance, options.area)
@@ -269,22 +202,11 @@ def prepare(instance: Instance, model: SavingsModel, options: RunOptions | None 
     for k, f in enumerate(functions):
         eligible[k] = np.isin(tiers, list(f.tiers)) & in_area
 
-    for code, fid in _parse_pairs(options.exclude, "--exclude", "CODE:FUNCTION"):
-        if code not in index:
-            raise InputError("--exclude", f"unknown council code '{code}' in instance '{instance.name}'")
-        if fid not in model.function_ids:
-            raise InputError("--exclude", f"model '{model.name}' has no function '{fid}'")
+    for code, fid in options.exclude:
         if fid in function_pos:
             eligible[function_pos[fid], index[code]] = False
 
-    apart = []
-    for a, b in _parse_pairs(options.apart, "--apart", "CODE:CODE"):
-        for code in (a, b):
-            if code not in index:
-                raise InputError("--apart", f"unknown council code '{code}' in instance '{instance.name}'")
-        if a == b:
-            raise InputError("--apart", f"'{a}:{b}' names the same council twice")
-        apart.append((min(index[a], index[b]), max(index[a], index[b])))
+    apart = [(min(index[a], index[b]), max(index[a], index[b])) for a, b in options.apart]
 
     baseline = np.zeros((len(functions), n))
     estimated = np.zeros((len(functions), n), dtype=bool)

@@ -213,11 +213,11 @@ def _stdout_of(script: str) -> str:
 
 PULP_SOLVE = (
     "import pulp\n"
-    "from optimiser.solve import master\n"
+    "from optimiser.solve import mip\n"
     "problem = pulp.LpProblem('p', pulp.LpMaximize)\n"
     "x = pulp.LpVariable('x', 0, 1, cat='Integer')\n"
     "problem += x\n"
-    "problem.solve(master._solver('highs', None))\n"
+    "problem.solve(mip.solver('highs', None))\n"
 )
 
 

@@ -170,19 +170,19 @@ def test_time_limit_returns_the_incumbent_with_an_honest_gap():
 def test_every_part_gets_time_for_its_mip_while_the_run_has_time():
     """A share of the time never ends sooner than MIN_MIP_SECONDS from now, unless the run's
     own deadline does: small parts are not left unsolved because many came after them."""
-    from optimiser.solve import master
+    from optimiser.solve import clock
 
     now = time.perf_counter()
-    assert master.fair_share(None, 5, None) is None
-    fair = master.fair_share(now + 100, 4, now + 100)
+    assert clock.time_slice(None, 5, None) is None
+    fair = clock.time_slice(now + 100, 4, now + 100)
     assert fair == pytest.approx(now + 25, abs=0.5)
-    many = master.fair_share(now + 10, 50, now + 60)  # a fair share of 0.2 s
-    assert many >= now + master.MIN_MIP_SECONDS
-    assert master.fair_share(now + 10, 50, now + 1) <= now + 1 + 1e-6  # never past the run's end
-    assert not master._no_time_for(None, small=False)
-    assert master._no_time_for(0.0, small=True) and master._no_time_for(-1.0, small=True)
-    assert not master._no_time_for(0.3, small=True)
-    assert master._no_time_for(master.MIN_MIP_SECONDS / 2, small=False)
+    many = clock.time_slice(now + 10, 50, now + 60)  # a fair share of 0.2 s
+    assert many >= now + clock.MIN_MIP_SECONDS
+    assert clock.time_slice(now + 10, 50, now + 1) <= now + 1 + 1e-6  # never past the run's end
+    assert not clock.no_time_for(None, small=False)
+    assert clock.no_time_for(0.0, small=True) and clock.no_time_for(-1.0, small=True)
+    assert not clock.no_time_for(0.3, small=True)
+    assert clock.no_time_for(clock.MIN_MIP_SECONDS / 2, small=False)
 
 
 @pytest.mark.parametrize("seed", [1, 3, 8])
@@ -191,7 +191,8 @@ def test_parts_that_stopped_at_their_share_are_finished_with_time_left_over(tmp_
     later pass gives them the time other blocks left."""
     import numpy as np
 
-    from optimiser.solve import master
+    from optimiser.solve import exact
+    from optimiser.solve.results import BlockBound, PartResult
     from optimiser.problem import load_run
     from optimiser.candidates import CandidateGenerator
     from optimiser.problem import prepare
@@ -200,17 +201,53 @@ def test_parts_that_stopped_at_their_share_are_finished_with_time_left_over(tmp_
     model = folder / "model.toml"
     instance, savings, options = load_run(folder, model, functions=("back-office",))
     problem = prepare(instance, savings, options)
-    cand, state = master.first_phase(problem, CandidateGenerator(problem), [0], None, 1)
-    assert isinstance(state, master._BlockBound)
+    cand, state = exact.first_phase(problem, CandidateGenerator(problem), [0], None, 1)
+    assert isinstance(state, BlockBound)
     parts = []
     for columns, bound in state.parts:
         chosen = state.incumbent[np.isin(state.incumbent, columns)]
-        parts.append(master._PartResult(chosen, "time_limit", float(cand.npv[chosen].sum()), bound, columns, bound))
-    results = {0: master._combine(state, parts)}
+        parts.append(PartResult(chosen, "time_limit", float(cand.npv[chosen].sum()), bound, columns, bound))
+    results = {0: exact.combine(state, parts)}
     assert results[0].status == "time_limit"
-    master._use_time_left(problem, {0: state}, results, "highs", time.perf_counter() + 120)
+    exact.use_time_left(problem, {0: state}, results, "highs", time.perf_counter() + 120)
     expected = solve(folder, model, RunOptions(method="naive", functions=("back-office",)))
     assert results[0].status == expected.status == "optimal"
     assert results[0].objective == pytest.approx(expected.objective, rel=1e-9, abs=1e-6)
     assert results[0].bound == pytest.approx(results[0].objective, rel=1e-9, abs=1e-6)
     assert float(cand.npv[results[0].chosen].sum()) == pytest.approx(results[0].objective, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [2, 4, 6])
+def test_every_limit_prices_its_rows_in_the_relaxation(tmp_path, seed):
+    """Reduced costs from the limits' hooks equal NPV minus the duals over rows written out
+    by hand (packing, max_partnerships, max_hosted, locked, budget), for random duals."""
+    import numpy as np
+
+    from optimiser.candidates import CandidateGenerator
+    from optimiser.candidates.table import CandidateSet
+    from optimiser.problem import load_run, prepare
+    from optimiser.solve.relaxation import Relaxation
+
+    folder = write_grid(tmp_path / "grid", random.Random(seed), 5, limits=True, locked=True)
+    instance, savings, options = load_run(folder, folder / "model.toml", budget=30e6)
+    problem = prepare(instance, savings, options)
+    generator = CandidateGenerator(problem)
+    functions = list(range(len(problem.functions)))
+    cand = CandidateSet.concat([generator.function(k) for k in functions], generator.width)
+    relaxation = Relaxation(problem, cand, functions)
+    n, f = len(problem.codes), len(functions)
+    locked = [g for g, group in enumerate(problem.locked)]
+    rows = f * n + 2 * n + len(locked) + 1
+    assert len(relaxation.layout) == rows
+    y = np.random.default_rng(seed).uniform(0, 1e5, rows)
+    expected = []
+    for j in range(len(cand)):
+        members = [int(m) for m in cand.members[j] if m >= 0]
+        charge = sum(y[int(cand.function[j]) * n + m] for m in members)
+        charge += sum(y[f * n + m] for m in members if problem.max_partnerships[m] >= 0)
+        host = int(cand.host[j])
+        charge += y[f * n + n + host] if problem.max_hosted[host] >= 0 else 0.0
+        charge += y[f * n + 2 * n + locked.index(int(cand.locked[j]))] if cand.locked[j] >= 0 else 0.0
+        charge += y[-1] * cand.one_off[j]
+        expected.append(cand.npv[j] - charge)
+    assert np.allclose(relaxation.reduced_costs(y), expected, rtol=1e-12, atol=1e-6)

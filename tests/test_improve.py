@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from optimiser.solve import improve, master
+from optimiser.solve import heuristics, improve
 from optimiser.api import build, solve
 from optimiser.problem import RunOptions
 from optimiser.verify import verify
@@ -50,7 +50,7 @@ def test_improve_never_loses_value_and_keeps_a_plan(tmp_path, seed):
     problem, cand = build(folder, folder / "model.toml", RunOptions())
     cand = cand.take(np.flatnonzero(cand.npv > 0))
     options = np.array(sorted(rng.sample(range(len(cand)), min(len(cand), 60))), dtype=np.int64)
-    plan = master._greedy(problem, cand, np.array(rng.sample(range(len(cand)), len(cand)), dtype=np.int64))
+    plan = heuristics.greedy(problem, cand, np.array(rng.sample(range(len(cand)), len(cand)), dtype=np.int64))
     windows_seen = []
 
     def solve_window(idx, seconds):

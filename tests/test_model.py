@@ -237,7 +237,7 @@ def test_worked_example_commitments(example_instance, a, b, depth):
     _commitments(example_instance, a, b)
     plan = optimiser.solve(str(example_instance), functions=("ict",))
     if depth is None:
-        assert plan.partnerships == []
+        assert plan.partnerships == ()
         return
     (p,) = plan.partnerships
     assert p["depth"] == depth

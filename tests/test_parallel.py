@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from optimiser.solve import clock
 from optimiser.solve import workers as parallel
 from optimiser.api import solve
 from optimiser.errors import InputError, SolveError
@@ -33,7 +34,7 @@ def test_workers_reach_the_same_optimum(tmp_path, small_runs_in_parallel, seed, 
     model = folder / "model.toml"
     alone = solve(folder, model, RunOptions(jobs=1))
     events = []
-    shared = solve(folder, model, RunOptions(jobs=2), progress=lambda *event: events.append(event))
+    shared = solve(folder, model, RunOptions(jobs=2), progress=events.append)
     assert alone.stats["jobs"] == 1 and shared.stats["jobs"] == 2
     assert alone.status == shared.status == "optimal"
     assert shared.objective == pytest.approx(alone.objective, rel=1e-9, abs=1e-6)
@@ -67,13 +68,13 @@ def test_a_time_limit_holds_across_workers(tmp_path, small_runs_in_parallel):
 def test_deadlines_cross_between_clocks():
     now = time.perf_counter()
     for seconds in (0.0, 1.5, 600.0):
-        assert parallel.local_clock(parallel.wall_clock(now + seconds)) == pytest.approx(now + seconds, abs=0.05)
-    assert parallel.wall_clock(None) is None and parallel.local_clock(None) is None
+        assert clock.local_clock(clock.wall_clock(now + seconds)) == pytest.approx(now + seconds, abs=0.05)
+    assert clock.wall_clock(None) is None and clock.local_clock(None) is None
 
 
 def test_worker_count(tmp_path, monkeypatch):
     from optimiser.problem import load_run
-    from optimiser.solve.master import blocks
+    from optimiser.solve.exact import blocks
     from optimiser.problem import prepare
 
     folder = write_grid(tmp_path / "grid", random.Random(26), 5, limits=False, locked=False)
@@ -104,15 +105,15 @@ def test_input_errors_cross_process_boundaries_intact():
 
 
 def _serve_fake_worker(code: str):
-    """What the parent makes of a 'worker' running ``code``: the error _serve raises."""
+    """What the parent makes of a 'worker' running ``code``: the error serve raises."""
     process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     inbox: queue.Queue = queue.Queue()
-    threading.Thread(target=parallel._read_all, args=(0, process.stdout, inbox), daemon=True).start()
+    threading.Thread(target=parallel.read_all, args=(0, process.stdout, inbox), daemon=True).start()
     outcome: list = []
 
     def serve():
         try:
-            parallel._serve([process], [0], [[0]], inbox, None)
+            parallel.serve([process], [0], [[0]], inbox, None)
         except Exception as exc:
             outcome.append(exc)
 

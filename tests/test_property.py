@@ -88,7 +88,7 @@ def check_against_brute_force(case, optimum, method: str, solver: str, profile: 
         raise AssertionError(f"solve raised {type(exc).__name__}: {exc}: {hint}") from exc
     if optimum.objective is None:
         assert plan.status == "infeasible", f"expected infeasible, got {plan.status} {plan.objective}: {hint}"
-        assert plan.partnerships == [], hint
+        assert plan.partnerships == (), hint
         report = verify(case.instance_dir, plan.data, case.model_path)
         assert report.ok, f"verify: {report.problems}: {hint}"
         return plan

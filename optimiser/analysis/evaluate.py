@@ -8,11 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..candidates import evaluate_sets, rule_breaks
+from ..candidates import evaluate_sets
 from ..errors import InputError
-from ..io.instance import Instance
-from ..io.tables import CsvTable, csv_text
+from ..io.groups import read_groups
+from ..io.tables import csv_text
 from ..problem import Problem, RunOptions, load_run, prepare
+from ..rules.group import NPV, rule_breaks
+from ..rules.limits import LIMITS, ProposedGroup
 
 
 @dataclass
@@ -35,28 +37,6 @@ class Evaluation:
         return csv_text(fields, rows)
 
 
-def read_groups(path: str | Path, instance: Instance, functions: list[str]) -> list[tuple[str, str, list[str]]]:
-    """Reads a grouping file (columns id, function, code) into (id, function, members)."""
-    path = Path(path)
-    table = CsvTable(path, ("id", "function", "code"), ("host", "locked"))
-    known = set(instance.codes)
-    groups: dict[tuple[str, str], list[str]] = {}
-    for line, row in table.rows:
-        code = table.text(line, row, "code")
-        if code not in known:
-            raise InputError(path, f"code '{code}' is not a council of instance '{instance.name}'", table.where(line, "code"))
-        function = table.text(line, row, "function")
-        if function not in functions:
-            raise InputError(path, f"unknown function '{function}' (the run's functions: {', '.join(functions)})", table.where(line, "function"))
-        key = (table.text(line, row, "id"), function)
-        if code in groups.setdefault(key, []):
-            raise InputError(path, f"'{code}' is listed twice in group '{key[0]}' for '{key[1]}'", f"line {line}")
-        groups[key].append(code)
-    if not groups:
-        raise InputError(path, "has no groups")
-    return [(gid, fid, members) for (gid, fid), members in groups.items()]
-
-
 def evaluate(instance, groups, model=None, options: RunOptions | None = None, **overrides) -> Evaluation:
     """Scores a grouping (a path to a CSV, or (id, function, [codes]) triples) with the model.
 
@@ -67,7 +47,7 @@ def evaluate(instance, groups, model=None, options: RunOptions | None = None, **
     instance, model, options = load_run(instance, model, options, **overrides)
     problem = prepare(instance, model, options)
     if isinstance(groups, (str, Path)):
-        groups = read_groups(groups, instance, [f.id for f in problem.functions])
+        groups = read_groups(groups, instance, problem.model, [f.id for f in problem.functions])
     function_pos = {f.id: k for k, f in enumerate(problem.functions)}
     index = {c: i for i, c in enumerate(problem.codes)}
     rows = []
@@ -103,40 +83,14 @@ def _evaluate_group(problem: Problem, gid: str, k: int, members: np.ndarray) -> 
         npv=npv,
         payback_years=one_off / annual if annual > 0 else None,
     )
-    if npv <= 0:
-        breaks.append(f"npv: {npv:,.0f} pounds is not positive")
+    breaks.extend(NPV.explain_value(npv))
     return row
 
 
 def _cross_group_breaks(problem: Problem, rows: list[dict]) -> None:
-    seen: dict[tuple[str, str], str] = {}
-    joins: dict[str, list[str]] = {}
-    hosted: dict[str, list[str]] = {}
-    index = {c: i for i, c in enumerate(problem.codes)}
-    for row in rows:
-        for code in row["members"]:
-            key = (row["function"], code)
-            if key in seen:
-                row["breaks"].append(f"overlap: {code} is also in group '{seen[key]}' for '{row['function']}'")
-            else:
-                seen[key] = row["id"]
-            joins.setdefault(code, []).append(row["id"])
-        if row["host"]:
-            hosted.setdefault(row["host"], []).append(row["id"])
-    for code, ids in joins.items():
-        limit = problem.max_partnerships[index[code]]
-        if 0 <= limit < len(ids):
-            for row in rows:
-                if row["id"] in ids and code in row["members"]:
-                    row["breaks"].append(f"max_partnerships: {code} is in {len(ids)} partnerships, at most {limit} allowed")
-    for code, ids in hosted.items():
-        limit = problem.max_hosted[index[code]]
-        if 0 <= limit < len(ids):
-            for row in rows:
-                if row["id"] in ids and row["host"] == code:
-                    row["breaks"].append(f"max_hosted: {code} would host {len(ids)} partnerships, at most {limit} allowed")
-    budget = problem.options.budget
-    spent = sum(r["one_off_cost"] or 0.0 for r in rows)
-    if budget is not None and spent > budget:
-        for row in rows:
-            row["breaks"].append(f"budget: the groups' one-off costs total {spent:,.0f}, above the budget of {budget:,.0f}")
+    """Adds to each row the sentences of every limit across groups that the grouping breaks
+    (``optimiser.rules.limits``: overlap, max_partnerships, max_hosted, budget)."""
+    groups = [ProposedGroup(row["id"], row["function"], tuple(row["members"]), row["host"], row["one_off_cost"]) for row in rows]
+    for limit in LIMITS:
+        for position, sentence in limit.breaks(problem, groups):
+            rows[position]["breaks"].append(sentence)

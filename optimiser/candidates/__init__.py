@@ -8,7 +8,7 @@ candidates together, and ``table`` holds them (:class:`CandidateSet`).
 from .enumerate import enumerate_sets
 from .evaluate import evaluate_sets
 from .generator import CandidateGenerator, generate
-from .locked import locked_candidates, rule_breaks
+from .locked import locked_candidates
 from .table import CandidateSet
 
-__all__ = ["CandidateGenerator", "CandidateSet", "enumerate_sets", "evaluate_sets", "generate", "locked_candidates", "rule_breaks"]
+__all__ = ["CandidateGenerator", "CandidateSet", "enumerate_sets", "evaluate_sets", "generate", "locked_candidates"]

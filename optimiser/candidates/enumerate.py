@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..problem import Problem
+from ..rules.group import CONTIGUOUS, MAX_SIZE, member_mask, pair_mask
 
 #: Above this many member sets for one function the rules are too loose to enumerate.
 MAX_SETS_PER_FUNCTION = 20_000_000
@@ -35,54 +36,33 @@ def _unique_rows(rows: np.ndarray, n: int) -> np.ndarray:
     return rows[np.sort(first)]
 
 
-def _class_labels(problem: Problem, k: int) -> np.ndarray:
-    """An integer class per council such that members of one group must share a class."""
-    function = problem.functions[k]
-    councils = problem.instance.councils
-    key = np.zeros(len(councils), dtype=np.int64)
-    for kind, column in (("same_region", "region"), ("same_county", "county"), ("same_nation", "nation")):
-        if function.rule(kind):
-            codes, labels = np.unique(councils[column].to_numpy(dtype=str), return_inverse=True)
-            key = key * (len(codes) + 1) + labels
-    return key
-
-
 def enumerate_sets(problem: Problem, k: int, nodes: np.ndarray | None = None) -> list[np.ndarray]:
-    """Member sets of function k allowed by tier, size, geography and --apart, by size.
+    """Member sets of function k that the rules' ``councils`` and ``pairs`` hooks allow (tier,
+    area, exclude, the same_* rules, within_km's 2N km, --apart), connected when
+    ``contiguous`` applies, of up to max_size members, by size.
 
     Returns a list whose entry s-2 is an int32 array (count, s) of sorted council indices.
     ``nodes`` restricts the councils considered (default: all eligible for the function).
     """
     function = problem.functions[k]
-    eligible = problem.eligible[k].copy()
+    eligible = member_mask(problem, k)
     if nodes is not None:
         mask = np.zeros_like(eligible)
         mask[nodes] = True
         eligible &= mask
-    max_size = int(problem.max_size[k])
+    max_size = MAX_SIZE.limit(problem, k)
     nodes = np.flatnonzero(eligible)
     n = len(problem.eligible[k])
     if len(nodes) < 2:
         return []
 
-    same_class = _class_labels(problem, k)
-    compatible = (same_class[:, None] == same_class[None, :]) & eligible[:, None] & eligible[None, :]
+    compatible = pair_mask(problem, k) & eligible[:, None] & eligible[None, :]
     np.fill_diagonal(compatible, False)
-    within = function.rule("within_km")
-    if within is not None:
-        compatible &= problem.distance_km <= 2 * within.km + 1e-9
-    for a, b in problem.apart:
-        compatible[a, b] = compatible[b, a] = False
 
-    contiguous = function.rule("contiguous") is not None
+    contiguous = CONTIGUOUS.applies(function)
     if contiguous:
-        index = {c: i for i, c in enumerate(problem.codes)}
-        adjacent = np.zeros((n, n), dtype=bool)
-        edges = np.array([(index[a], index[b]) for a, b in problem.instance.graph.edges()], dtype=np.int64).reshape(-1, 2)
-        adjacent[edges[:, 0], edges[:, 1]] = True
-        adjacent[edges[:, 1], edges[:, 0]] = True
         # neighbour lists in CSR form: council i's are targets[starts[i]:starts[i + 1]]
-        grow = adjacent & compatible
+        grow = CONTIGUOUS.adjacency(problem) & compatible
         degree = grow.sum(axis=1)
         starts = np.r_[0, np.cumsum(degree)]
         targets = np.nonzero(grow)[1].astype(np.int32)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..problem import Problem
+from ..rules.group import NPV, MemberSets, depth_mask, host_mask
 from .table import CandidateSet
 
 
@@ -38,12 +39,10 @@ def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positiv
     rate = 1.0 - pop.sum(axis=1) ** beta / (pop**beta).sum(axis=1)
 
     # hosts: coordination cost per host slot, validity by within_km and host commitment
-    dist = problem.distance_km[sets[:, :, None], sets[:, None, :]]  # (g, host slot, member)
+    view = MemberSets(problem, k, sets)
+    dist = view.distances
     coordination = function.coordination * (dist * b[:, None, :]).sum(axis=2) / 100.0
-    host_ok = problem.commitment[sets] >= function.host_min_commitment
-    within = function.rule("within_km")
-    if within is not None:
-        host_ok &= dist.max(axis=2) <= within.km
+    host_ok = host_mask(view)
     if ignore_rules:
         host_ok[:] = True
     coordination = np.where(host_ok, coordination, np.inf)
@@ -56,16 +55,15 @@ def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positiv
     migration = function.migration * (total - weight[np.arange(g), best_slot])
     platform = plat[np.arange(g), best_slot]
 
-    min_commitment = problem.commitment[sets].min(axis=1)
-    depth_values, depth_one_off, depth_ok = [], [], []
+    allowed_depths = depth_mask(view) | ignore_rules
+    depth_values, depth_one_off = [], []
     for d in model.depths:
         one_off = d.one_off * total + (migration if d.common_platform else 0.0)
         depth_values.append(d.capture * rate * total * annuity - one_off)
         depth_one_off.append(one_off)
-        depth_ok.append((min_commitment >= d.min_commitment) | ignore_rules)
     value = np.stack(depth_values, axis=1)  # (g, depths): NPV before coordination
     one_off = np.stack(depth_one_off, axis=1)
-    ok = np.stack(depth_ok, axis=1)
+    ok = allowed_depths
     gross = np.stack([d.capture * rate * total for d in model.depths], axis=1)
 
     budgeted = problem.options.budget is not None
@@ -111,7 +109,7 @@ def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positiv
     npv = value[gi, di] - coordination[gi, hi] * annuity
     annual = gross[gi, di] - coordination[gi, hi]
     if require_positive:
-        keep = npv > 0
+        keep = NPV.values(npv)
         gi, di, hi, npv, annual = gi[keep], di[keep], hi[keep], npv[keep], annual[keep]
     common = np.array([d.common_platform for d in model.depths])
     return CandidateSet(

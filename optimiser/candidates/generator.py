@@ -7,6 +7,7 @@ import logging
 import numpy as np
 
 from ..problem import Problem
+from ..progress import ProgressEvent, report
 from .enumerate import CHUNK, enumerate_sets
 from .evaluate import evaluate_sets
 from .locked import locked_candidates
@@ -53,8 +54,7 @@ class CandidateGenerator:
         result = CandidateSet.concat(parts, self.width)
         n_sets = sum(len(s) for s in levels)
         log.info("candidates for %s: %d groups allowed, %d options with positive NPV", self.problem.functions[k].id, n_sets, len(result))
-        if self.progress is not None:
-            self.progress("candidates", self.problem.functions[k].id, n_sets, len(result))
+        report(self.progress, ProgressEvent("candidates", function=self.problem.functions[k].id, done=n_sets, total=len(result)))
         return result
 
 

@@ -133,7 +133,7 @@ def separate(rows_of: np.ndarray, values: np.ndarray, total_rows: int, max_divis
     """Violated divisibility cuts for the LP point ``values`` (one per cluster and divisor).
 
     ``rows_of`` gives the packing rows of the LP's columns (padded with -1). The time limit
-    is shared by all the separation MIPs of this call.
+    is split among all the separation MIPs of this call.
     """
     support = np.flatnonzero(values > 1e-9)
     fractional = (values[support] < 1 - 1e-9)
@@ -142,11 +142,11 @@ def separate(rows_of: np.ndarray, values: np.ndarray, total_rows: int, max_divis
     jobs = [(g, k) for g in groups for k in range(2, max_divisor + 1)]
     deadline = time.perf_counter() + time_limit
     for number, (group, divisor) in enumerate(jobs):
-        share = (deadline - time.perf_counter()) / (len(jobs) - number)
-        if share <= 0:
+        seconds = (deadline - time.perf_counter()) / (len(jobs) - number)
+        if seconds <= 0:
             break
         columns = support[group]
-        found = most_violated(rows_of[columns], values[columns], divisor, share)
+        found = most_violated(rows_of[columns], values[columns], divisor, seconds)
         if found is None:
             continue
         violation, chosen = found

@@ -12,9 +12,13 @@ length-prefixed pickles over pipes; the worker moves its stdout aside before it 
 anything, so nothing printed can corrupt a message. The parent hands out blocks
 one at a time, the largest expected first, to whichever worker asks; a worker does the first
 phase (candidates, LP bound, cuts, a plan) of every block it is given, then the second phase
-(fixing and MIPs) of its own blocks, sharing the time left among them, and sends each
-block's result. Progress and log records travel the same way, so the caller sees them as
-if the solve ran in its own process.
+(fixing and MIPs) of its own blocks, splitting the time left among them, and sends each
+block's result. Progress events and log records travel the same way, so the caller sees
+them as if the solve ran in its own process.
+
+The runner is :func:`solve_blocks`, which the caller hands to the exact method
+(``solve_master(..., run_blocks=workers.solve_blocks)``); the exact method itself knows
+nothing of processes. Runs too small for workers are solved in the calling process.
 """
 
 from __future__ import annotations
@@ -28,10 +32,14 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
+from ..candidates import CandidateGenerator
 from ..errors import SolveError
+from ..progress import report
+from . import exact
+from .clock import local_clock, wall_clock
+from .results import BlockResult, BlockRun
 
 log = logging.getLogger(__name__)
 
@@ -98,16 +106,26 @@ def _receive(stream):
 # ---------------------------------------------------------------- the parent
 
 
-def solve_blocks(problem, blocks: list[list[int]], solver: str, deadline: float | None, jobs: int, progress=None) -> tuple[dict, list[float]]:
-    """Every block's result, solved by ``jobs`` worker processes.
+def solve_blocks(problem, generator, blocks: list[list[int]], solver: str, deadline: float | None, progress=None,
+                 started: float | None = None) -> BlockRun:
+    """Every block's result, solved by worker processes (``worker_count`` of them), or in
+    this process when one is enough (then ``generator`` makes the candidates).
 
-    ``deadline`` is a ``time.perf_counter()`` instant. Returns ({block number: (the block's
-    chosen candidates as a CandidateSet, its _BlockResult)}, each worker's peak memory in MB).
+    ``deadline`` and ``started`` are ``time.perf_counter()`` instants (the run's time limit,
+    and when it began).
     """
+    jobs = worker_count(problem, blocks)
+    if jobs < 2:
+        return exact.solve_blocks_here(problem, generator, blocks, solver, deadline, progress, started)
+    results, peaks = _solve_in_workers(problem, blocks, solver, deadline, jobs, progress, started)
+    return BlockRun(results, jobs, tuple(peaks))
+
+
+def _solve_in_workers(problem, blocks, solver, deadline, jobs, progress, started) -> tuple[dict, list[float]]:
     order = sorted(range(len(blocks)), key=lambda b: -expected_work(problem, blocks[b]))
     level = logging.getLogger("optimiser").getEffectiveLevel()
     setup = _frame({"problem": problem, "solver": solver, "wall_deadline": wall_clock(deadline), "log_level": level,
-                    "workers": jobs, "blocks": len(blocks)})
+                    "wall_started": wall_clock(started), "workers": jobs, "blocks": len(blocks)})
     inbox: queue.Queue = queue.Queue()
     workers = []
     try:
@@ -117,11 +135,11 @@ def solve_blocks(problem, blocks: list[list[int]], solver: str, deadline: float 
             except OSError as exc:
                 raise SolveError(f"could not start a worker process ({exc}); --jobs 1 solves in this process") from exc
             workers.append(process)
-            threading.Thread(target=_read_all, args=(number, process.stdout, inbox), daemon=True).start()
+            threading.Thread(target=read_all, args=(number, process.stdout, inbox), daemon=True).start()
         # every worker imports the package meanwhile: the first waits for its task, not the last
         for process in workers:
             _tell(process, setup)
-        return _serve(workers, order, blocks, inbox, progress)
+        return serve(workers, order, blocks, inbox, progress)
     finally:
         for process in workers:
             # end of input tells a worker its parent is done with it
@@ -132,16 +150,6 @@ def solve_blocks(problem, blocks: list[list[int]], solver: str, deadline: float 
                 process.kill()
                 process.wait()
             _close(process.stdout)
-
-
-def wall_clock(deadline: float | None) -> float | None:
-    """A ``time.perf_counter()`` instant as ``time.time()``, which every process shares."""
-    return None if deadline is None else time.time() + (deadline - time.perf_counter())
-
-
-def local_clock(wall_deadline: float | None) -> float | None:
-    """A ``time.time()`` instant as this process's ``time.perf_counter()``."""
-    return None if wall_deadline is None else time.perf_counter() + (wall_deadline - time.time())
 
 
 def worker_environment() -> dict:
@@ -175,7 +183,9 @@ def _stopped(process: subprocess.Popen) -> SolveError:
                       "its own message, if any, is above; --jobs 1 solves in this process")
 
 
-def _read_all(number: int, stream, inbox: queue.Queue) -> None:
+def read_all(number: int, stream, inbox: queue.Queue) -> None:
+    """Puts every message from worker ``number``'s ``stream`` on ``inbox`` as (number, message),
+    up to its last (None at the end of the stream; an unreadable one becomes an error)."""
     while True:
         try:
             message = _receive(stream)
@@ -186,7 +196,13 @@ def _read_all(number: int, stream, inbox: queue.Queue) -> None:
             return
 
 
-def _serve(workers, order: list[int], blocks, inbox: queue.Queue, progress) -> tuple[dict, list[float]]:
+def serve(workers, order: list[int], blocks, inbox: queue.Queue, progress) -> tuple[dict, list[float]]:
+    """The parent's side: hands out blocks (in ``order``) to workers that ask, passes their
+    progress events and log records on, and collects their results from ``inbox``.
+
+    Returns ({block number: (its chosen options, its BlockResult)}, each worker's peak memory
+    in MB); raises a worker's error, or a SolveError when a worker stops unexpectedly.
+    """
     results: dict = {}
     peaks = [0.0] * len(workers)
     pending = list(order)
@@ -200,8 +216,7 @@ def _serve(workers, order: list[int], blocks, inbox: queue.Queue, progress) -> t
             reply = ("block", pending.pop(0), len(pending)) if pending else ("finish",)
             _tell(workers[number], reply)
         elif kind == "progress":
-            if progress is not None:
-                progress(*message[1])
+            report(progress, message[1])
         elif kind == "log":
             record = message[1]
             logging.getLogger(record.name).handle(record)
@@ -242,20 +257,18 @@ class _Forward(logging.Handler):
 
 
 def _work(setup: dict, requests, send) -> None:
-    from . import master
-    from ..candidates import CandidateGenerator
-
     problem = setup["problem"]
     deadline = local_clock(setup["wall_deadline"])
+    started = local_clock(setup["wall_started"])
     workers = setup["workers"]
-    all_blocks = master.blocks(problem)
+    all_blocks = exact.blocks(problem)
     if len(all_blocks) != setup["blocks"]:
         raise SolveError(f"worker found {len(all_blocks)} blocks where the parent found {setup['blocks']}")
 
-    def report(*details) -> None:
-        send(("progress", details))
+    def forward(event) -> None:
+        send(("progress", event))
 
-    generator = CandidateGenerator(problem, report)
+    generator = CandidateGenerator(problem, forward)
     mine = []
     while True:
         send(("ready",))
@@ -265,16 +278,16 @@ def _work(setup: dict, requests, send) -> None:
         if reply[0] == "finish":
             break
         _, number, still_unassigned = reply
-        # this worker's likely share of the blocks not yet bounded, this one included
+        # how many of the blocks not yet bounded this worker is likely to bound, this one included
         to_come = 1 + still_unassigned / workers
-        cand, state = master.first_phase(problem, generator, all_blocks[number], deadline, to_come, report)
-        if isinstance(state, master._BlockResult) and state.status == "infeasible":
+        cand, state = exact.first_phase(problem, generator, all_blocks[number], deadline, to_come, forward, started)
+        if isinstance(state, BlockResult) and state.status == "infeasible":
             send(("result", number, cand.take(state.chosen), state))  # the whole run is infeasible
             return
         mine.append((number, cand, state))
     # the parent sends nothing more: the end of input now means it has gone
     threading.Thread(target=_exit_at_end_of_input, daemon=True).start()
-    for number, chosen, result in master.second_phase(problem, mine, setup["solver"], deadline, report):
+    for number, chosen, result in exact.second_phase(problem, mine, setup["solver"], deadline, forward, started):
         send(("result", number, chosen, result))
 
 

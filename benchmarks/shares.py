@@ -1,0 +1,107 @@
+"""What SPEC §6 (shares and stability) adds to a solve: time and memory, measured.
+
+One plan is solved and written once per configuration; then each repeat, in a fresh Python
+process, reads it back and adds every partnership's three splits and core excesses and every
+function's stability (``optimiser.analysis.shares.with_shares``), timing the parts apart.
+Medians of the repeats go to ``benchmarks/results/shares/shares.csv``, the machine beside it.
+
+    python benchmarks/shares.py --repeats 3                      # England (all functions) and two regions
+    python benchmarks/shares.py --area Kent --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "shares"
+CONFIGS = [  # label, area, time limit for the solve that makes the plan
+    ("Kent", "Kent", None),
+    ("East Midlands", "East Midlands", None),
+    ("England", None, 60.0),
+]
+FIELDS = ["config", "councils", "partnerships", "largest_partnership", "groups_checked", "blocking_groups",
+          "shares_s", "stability_s", "total_s", "peak_mb", "repeats"]
+
+
+def measure(plan_path: str) -> dict:
+    """In this process: read the plan, add shares and stability, report times and memory."""
+    from optimiser.analysis import shares
+    from optimiser.plan import Plan
+    from optimiser.problem import load_run, prepare
+
+    plan = Plan.read(plan_path)
+    instance, model, options = load_run(plan.instance, None, plan.options)
+    problem = prepare(instance, model, options)
+    started = time.perf_counter()
+    shares.partnership_shares(problem, plan)
+    middle = time.perf_counter()
+    full = shares.with_shares(problem, plan)
+    ended = time.perf_counter()
+    return {
+        "councils": int(problem.eligible.any(axis=0).sum()),
+        "partnerships": len(plan.partnerships),
+        "largest_partnership": max((len(p.members) for p in plan.partnerships), default=0),
+        "groups_checked": sum(s.groups_checked for s in full.stability),
+        "blocking_groups": sum(s.blocking_groups for s in full.stability),
+        "shares_s": middle - started,
+        # with_shares repeats the splits; the stability part is what it adds beyond them
+        "stability_s": (ended - middle) - (middle - started),
+        "total_s": ended - middle,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--area", help="one area instead of the default configurations")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # a repeat, in its own process
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure)))
+        return
+    from optimiser.api import solve
+
+    configs = [(args.area, args.area, None)] if args.area else CONFIGS
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, area, limit in configs:
+            plan = solve("england-2023", area=(area,) if area else (), time_limit=limit)
+            folder = Path(tmp, label.replace(" ", "-"))
+            plan.write(folder)
+            runs = []
+            for _ in range(args.repeats):
+                done = subprocess.run([sys.executable, __file__, "--measure", str(folder / "plan.json")],
+                                      capture_output=True, text=True, check=True)
+                runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            row = {"config": label, "repeats": args.repeats}
+            for key in FIELDS[1:-1]:
+                values = [r[key] for r in runs]
+                row[key] = round(statistics.median(values), 3) if isinstance(values[0], float) else values[0]
+            rows.append(row)
+            print(row, flush=True)
+    with open(RESULTS / ("shares.csv" if not args.area else f"shares-{args.area.replace(' ', '-')}.csv"), "w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    with open(RESULTS / "machine.csv", "w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["python", "platform", "cpus", "date"])
+        writer.writerow([platform.python_version(), platform.platform(), os.cpu_count(), time.strftime("%Y-%m-%d")])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""Who gains? Each chosen partnership as a cooperative game, split by the share rules of
+SPEC §6, and the plan's stability: groups that would do better on their own.
+
+The value of a subgroup T of a chosen partnership S is v(T): the largest NPV that T could
+earn as a partnership of its own under the run's rules (over depth, host and platform), or 0
+when T has fewer than two members, no option is feasible or the best NPV is not positive;
+v(S) is S's NPV in the plan. Subgroups are evaluated with the engine's own vectorised
+arithmetic, every subgroup of one size of every partnership of a function at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+
+from ..candidates import enumerate_sets, evaluate_sets
+from ..candidates.enumerate import CHUNK
+from ..economics import allocation
+from ..plan import Stability
+from ..errors import SolveError
+from ..problem import Problem
+from ..solve.backends import new_highs
+from ..rules.group import MemberSets, depth_mask, feasible_sets, host_mask
+
+
+@lru_cache(maxsize=None)
+def subsets_of_size(n: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every subset of ``size`` of n positions: (count, size) positions and their bitmasks."""
+    positions = np.array(list(itertools.combinations(range(n), size)), dtype=np.int64).reshape(-1, size)
+    masks = (1 << positions).sum(axis=1) if size else np.zeros(1, dtype=np.int64)
+    return positions, masks
+
+
+def best_npv(problem: Problem, k: int, sets: np.ndarray, *, enumerated: bool = False) -> np.ndarray:
+    """The best NPV of each member set (g, s) as a partnership for function k under every rule
+    of the run, or 0 where no option is feasible or none is positive. ``enumerated`` says the
+    sets come from the enumeration, which has applied the rules about members already."""
+    sets = np.asarray(sets, dtype=np.int64)
+    best = np.zeros(len(sets))
+    if len(sets) == 0:
+        return best
+    ok = np.arange(len(sets)) if enumerated else np.flatnonzero(feasible_sets(problem, k, sets))
+    if len(ok) == 0:
+        return best
+    options = evaluate_sets(problem, k, sets[ok].astype(np.int32))
+    if len(options) == 0:
+        return best
+    # the options come back as member rows: find each one's set by its sorted members
+    width = sets.shape[1]
+    rows = np.concatenate([sets[ok], options.members[:, :width].astype(np.int64)])
+    inverse = np.unique(rows, axis=0, return_inverse=True)[1].ravel()
+    set_of_row = np.full(inverse.max() + 1, -1, dtype=np.int64)
+    set_of_row[inverse[: len(ok)]] = np.arange(len(ok))
+    where = set_of_row[inverse[len(ok):]]
+    found = np.zeros(len(ok))
+    np.maximum.at(found, where, options.npv)
+    best[ok] = found
+    return best
+
+
+def subgroup_values(problem: Problem, k: int, groups: list[np.ndarray], values_of_groups: list[float]) -> list[np.ndarray]:
+    """v(T) for every T ⊆ S of each group S (sorted council indices) of function k, as arrays
+    of length 2**|S| indexed by bitmask over S's members; v(S) is given (its NPV in the plan)."""
+    games = [np.zeros(1 << len(members)) for members in groups]
+    for size in range(2, max((len(m) for m in groups), default=0)):
+        rows, slots = [], []
+        for g, members in enumerate(groups):
+            if len(members) > size:
+                positions, masks = subsets_of_size(len(members), size)
+                rows.append(np.asarray(members)[positions])
+                slots.extend((g, int(mask)) for mask in masks)
+        if rows:
+            values = best_npv(problem, k, np.concatenate(rows))
+            for (g, mask), value in zip(slots, values):
+                games[g][mask] = value
+    for game, value in zip(games, values_of_groups):
+        game[-1] = value
+    return games
+
+
+@dataclass(frozen=True)
+class PartnershipShares:
+    """The three splits of one partnership's NPV and the largest excess under each."""
+
+    partnership: str
+    members: tuple[str, ...]
+    shares: dict  # {rule: {code: pounds}}
+    core_excess: dict  # {rule: pounds}
+
+    def stable(self, rule: str, npv: float) -> bool:
+        return self.core_excess[rule] <= allocation.STABLE_TOLERANCE * abs(npv)
+
+
+def partnership_shares(problem: Problem, plan) -> dict[str, PartnershipShares]:
+    """Shares under every rule for every partnership of ``plan`` (a Plan of this problem's run)."""
+    index = {c: i for i, c in enumerate(problem.codes)}
+    position = {f.id: k for k, f in enumerate(problem.functions)}
+    result = {}
+    for fid, k in position.items():
+        chosen = [p for p in plan.partnerships if p.function == fid]
+        if not chosen:
+            continue
+        groups = [np.array([index[c] for c in p.members]) for p in chosen]
+        games = subgroup_values(problem, k, groups, [p.npv for p in chosen])
+        for p, members, game in zip(chosen, groups, games):
+            splits = allocation.all_shares(game, problem.baseline[k, members])
+            excess = allocation.core_excesses(game, splits)
+            result[p.id] = PartnershipShares(
+                p.id, tuple(p.members),
+                {rule: dict(zip(p.members, map(float, x))) for rule, x in splits.items()},
+                {rule: float(e) for rule, e in excess.items()},
+            )
+    return result
+
+
+@dataclass(frozen=True)
+class FunctionStability:
+    """Groups that would rather break away, for one function under one share rule.
+
+    A *blocking group* is a feasible group of SPEC §3 (with or without members in the plan)
+    whose best NPV exceeds the sum of its members' shares by more than 1e-6 relative; a
+    council alone has share 0.
+    """
+
+    function: str
+    rule: str
+    groups_checked: int
+    blocking_groups: int
+    largest_surplus: float  # pounds; 0 when nothing blocks
+    largest_surplus_members: tuple[str, ...]
+
+
+def blocking_tolerance(value: np.ndarray) -> np.ndarray:
+    return allocation.STABLE_TOLERANCE * np.maximum(np.abs(value), 1.0)
+
+
+def function_stability(problem: Problem, k: int, shares: np.ndarray, rule: str) -> tuple[FunctionStability, list]:
+    """Blocking groups of function k against ``shares`` (pounds per council index) among every
+    group the rules allow, enumerated afresh (not only the plan's candidates); also every
+    group worth more than 0, as (members, best NPV) blocks, for the function's LP bound."""
+    count = checked = 0
+    largest, largest_members = 0.0, ()
+    worth = []
+    for sets in enumerate_sets(problem, k):
+        for start in range(0, len(sets), CHUNK):
+            chunk = sets[start : start + CHUNK]
+            view = MemberSets(problem, k, chunk)
+            checked += int((host_mask(view).any(axis=1) & depth_mask(view).any(axis=1)).sum())
+            value = best_npv(problem, k, chunk, enumerated=True)
+            surplus = value - shares[chunk].sum(axis=1)
+            blocking = (value > 0) & (surplus > blocking_tolerance(value))
+            count += int(blocking.sum())
+            if blocking.any():
+                j = int(np.argmax(np.where(blocking, surplus, -np.inf)))
+                if surplus[j] > largest:
+                    largest, largest_members = float(surplus[j]), tuple(problem.codes[i] for i in chunk[j])
+            worth.append((chunk[value > 0], value[value > 0]))
+    return FunctionStability(problem.functions[k].id, rule, checked, count, largest, largest_members), worth
+
+
+def packing_lp_bound(problem: Problem, k: int, worth: list, locked: list[tuple[np.ndarray, float]]) -> float:
+    """The LP relaxation of function k's own set-packing problem: maximise the sum of groups'
+    best NPV x_G with every council in at most one group (fractionally) and every locked group
+    in fully; by column generation in HiGHS (every group priced against the duals at once)."""
+    import highspy
+
+    n = len(problem.codes)
+    width = max([s.shape[1] for s, _ in worth] + [len(m) for m, _ in locked] + [2])
+    members = [np.pad(s, ((0, 0), (0, width - s.shape[1])), constant_values=-1) for s, _ in worth]
+    members += [np.pad(np.asarray(m)[None, :], ((0, 0), (0, width - len(m))), constant_values=-1) for m, _ in locked]
+    members = np.concatenate(members) if members else np.zeros((0, width), dtype=np.int64)
+    values = np.concatenate([v for _, v in worth] + [np.array([v]) for _, v in locked]) if len(members) else np.zeros(0)
+    fixed = np.zeros(len(values), dtype=bool)
+    fixed[len(values) - len(locked):] = True
+    if len(values) == 0:
+        return 0.0
+    highs = new_highs()
+    highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    highs.addRows(n, np.full(n, -highspy.kHighsInf), np.ones(n), 0, np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
+    in_lp = np.zeros(len(values), dtype=bool)
+
+    def add(columns: np.ndarray) -> None:
+        rows = members[columns]
+        counts = (rows >= 0).sum(axis=1)
+        starts = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int32)
+        highs.addCols(len(columns), values[columns], np.where(fixed[columns], 1.0, 0.0), np.ones(len(columns)), int(counts.sum()),
+                      starts, rows[rows >= 0].astype(np.int32), np.ones(int(counts.sum())))
+        in_lp[columns] = True
+
+    best_first = np.argsort(-values)
+    add(np.r_[np.flatnonzero(fixed), best_first[~fixed[best_first]][: max(2 * n, 1000)]])
+    while True:
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise SolveError(f"HiGHS could not solve the LP bound of '{problem.functions[k].id}': "
+                             f"{highs.modelStatusToString(highs.getModelStatus())}")
+        objective = highs.getInfo().objective_function_value
+        duals = np.r_[np.asarray(highs.getSolution().row_dual), 0.0]  # the last entry prices padding
+        reduced = values - duals[np.where(members >= 0, members, n)].sum(axis=1)
+        entering = np.flatnonzero((reduced > 1e-9 * max(1.0, abs(objective))) & ~in_lp)
+        if len(entering) == 0:
+            return float(objective)
+        add(entering[np.argsort(-reduced[entering])[: max(1000, int(in_lp.sum()))]])
+
+
+def with_shares(problem: Problem, plan):
+    """``plan`` with SPEC §6 added: every partnership's splits and core excesses, each
+    council's ``npv_share`` under the run's rule (``options.shares``) and its ``transfer``
+    against the proportional split, and every function's stability with its cost (the LP bound
+    of the function's own set-packing problem minus the plan's NPV for it)."""
+    if plan.status == "infeasible":
+        return plan
+    rule = problem.options.shares
+    split = partnership_shares(problem, plan)
+    partnerships = tuple(replace(p, shares=split[p.id].shares, core_excess=split[p.id].core_excess) for p in plan.partnerships)
+    councils = []
+    for row in plan.councils:
+        if row.partnership is None:
+            councils.append(row)
+            continue
+        shares = split[row.partnership].shares
+        councils.append(replace(row, npv_share=shares[rule][row.code], transfer=shares[rule][row.code] - shares["proportional"][row.code]))
+    index = {c: i for i, c in enumerate(problem.codes)}
+    stability = []
+    for k, function in enumerate(problem.functions):
+        pounds = np.zeros(len(problem.codes))
+        for row in councils:
+            if row.function == function.id:
+                pounds[index[row.code]] = row.npv_share
+        found, worth = function_stability(problem, k, pounds, rule)
+        objective = float(sum(p.npv for p in partnerships if p.function == function.id))
+        # a locked group is in every plan, at its best option whatever its NPV
+        locked = [(group.members, float(evaluate_sets(problem, k, group.members[None, :].astype(np.int32), require_positive=False).npv.max()))
+                  for group in problem.locked if group.function_index == k]
+        bound = packing_lp_bound(problem, k, worth, locked)
+        stability.append(Stability(function.id, rule, found.groups_checked, found.blocking_groups, found.largest_surplus,
+                                   found.largest_surplus_members, bound, objective, max(0.0, bound - objective)))
+    return replace(plan, partnerships=partnerships, councils=tuple(councils), stability=tuple(stability))

@@ -1,0 +1,1 @@
+"""The arithmetic of savings, shares, risk and finance: pure functions over numpy arrays."""

@@ -1,0 +1,1 @@
+"""What people read: the terminal summary of a plan or an evaluation (``text``)."""

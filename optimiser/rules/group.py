@@ -1,0 +1,354 @@
+"""The rules one partnership must obey (SPEC §3), one named object each.
+
+Each rule answers, for function k of a run, only the questions it has something to say about
+(a hook that returns None has nothing to add):
+
+``councils(problem, k)``
+    which councils may be members at all: an (n,) mask;
+``pairs(problem, k)``
+    which two councils may be in one group: an (n, n) mask. For a rule about the host this
+    is a necessary condition only (it prunes the enumeration), and ``hosts`` is exact;
+``sets(view)``
+    whether each whole member set passes: a (g,) mask over ``view.sets``;
+``hosts(view)``
+    which members may host each set: a (g, s) mask;
+``depths(view)``
+    which depths each set may take: a (g, depths) mask;
+``explain(problem, k, members)``
+    the sentences ``evaluate`` prints when the group ``members`` breaks the rule.
+
+Enumeration (``candidates/enumerate.py``) prunes with ``councils`` and ``pairs`` and grows
+connected sets when ``contiguous`` applies; evaluation (``candidates/evaluate.py``) applies
+``hosts`` and ``depths``; :func:`feasible_sets` applies all of them to any member sets, and
+:func:`rule_breaks` collects the sentences.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from ..problem import Problem
+
+KM_SLACK = 1e-9  # rounding slack on a distance limit
+
+
+class MemberSets:
+    """Member sets of one size for one function, with the arrays several rules read, each
+    computed once: ``sets`` is (g, s) of council indices."""
+
+    def __init__(self, problem: Problem, k: int, sets: np.ndarray):
+        self.problem, self.k, self.sets = problem, k, sets
+        self.function = problem.functions[k]
+
+    @cached_property
+    def distances(self) -> np.ndarray:
+        """(g, host slot, member) km between each member and each possible host."""
+        return self.problem.distance_km[self.sets[:, :, None], self.sets[:, None, :]]
+
+    @cached_property
+    def commitment(self) -> np.ndarray:
+        return self.problem.commitment[self.sets]
+
+
+class GroupRule:
+    """A rule of one partnership. Subclasses override the hooks they need."""
+
+    name = ""
+    summary = ""
+
+    def applies(self, function) -> bool:
+        return True
+
+    def councils(self, problem: Problem, k: int) -> np.ndarray | None:
+        return None
+
+    def pairs(self, problem: Problem, k: int) -> np.ndarray | None:
+        return None
+
+    def sets(self, view: MemberSets) -> np.ndarray | None:
+        return None
+
+    def hosts(self, view: MemberSets) -> np.ndarray | None:
+        return None
+
+    def depths(self, view: MemberSets) -> np.ndarray | None:
+        return None
+
+    def explain(self, problem: Problem, k: int, members: np.ndarray) -> list[str]:
+        return []
+
+    def __repr__(self) -> str:
+        return f"<rule {self.name}>"
+
+
+def _tiers_ok(problem: Problem, k: int) -> np.ndarray:
+    return np.isin(problem.instance.councils["tier"].to_numpy(), list(problem.functions[k].tiers))
+
+
+class Tier(GroupRule):
+    name = "tier"
+    summary = "every member's tier delivers the function"
+
+    def councils(self, problem, k):
+        return _tiers_ok(problem, k)
+
+    def explain(self, problem, k, members):
+        tiers = problem.instance.councils["tier"].to_numpy()
+        function = problem.functions[k]
+        return [f"tier: {problem.codes[i]} is a {tiers[i]} council; '{function.id}' is for {', '.join(function.tiers)}"
+                for i in members if tiers[i] not in function.tiers]
+
+
+class Area(GroupRule):
+    name = "area"
+    summary = "every member is inside --area"
+
+    def councils(self, problem, k):
+        return problem.in_area
+
+    def explain(self, problem, k, members):
+        tier_ok = _tiers_ok(problem, k)
+        return [f"area: {problem.codes[i]} is outside --area" for i in members if tier_ok[i] and not problem.in_area[i]]
+
+
+class Exclude(GroupRule):
+    name = "exclude"
+    summary = "no member is kept out of the function by --exclude"
+
+    def councils(self, problem, k):
+        return problem.eligible[k] | ~(_tiers_ok(problem, k) & problem.in_area)
+
+    def explain(self, problem, k, members):
+        tier_ok = _tiers_ok(problem, k)
+        function = problem.functions[k]
+        return [f"exclude: {problem.codes[i]} is excluded from '{function.id}'" for i in members
+                if tier_ok[i] and problem.in_area[i] and not problem.eligible[k, i]]
+
+
+class MaxSize(GroupRule):
+    name = "max_size"
+    summary = "at most the function's max_size members (capped by --max-size)"
+
+    def limit(self, problem: Problem, k: int) -> int:
+        return int(problem.max_size[k])
+
+    def sets(self, view):
+        return np.full(len(view.sets), view.sets.shape[1] <= self.limit(view.problem, view.k))
+
+    def explain(self, problem, k, members):
+        if len(members) > self.limit(problem, k):
+            return [f"max_size: {len(members)} members, at most {self.limit(problem, k)} allowed"]
+        return []
+
+
+class SameArea(GroupRule):
+    """same_region, same_county, same_nation: every member has one value of a column."""
+
+    def __init__(self, name: str, column: str):
+        self.name, self.column = name, column
+        self.summary = f"every member in one {column}"
+
+    def applies(self, function):
+        return function.rule(self.name) is not None
+
+    def labels(self, problem: Problem) -> np.ndarray:
+        return np.unique(problem.instance.councils[self.column].to_numpy(dtype=str), return_inverse=True)[1]
+
+    def pairs(self, problem, k):
+        labels = self.labels(problem)
+        return labels[:, None] == labels[None, :]
+
+    def sets(self, view):
+        labels = self.labels(view.problem)[view.sets]
+        return (labels == labels[:, :1]).all(axis=1)
+
+    def explain(self, problem, k, members):
+        if len(np.unique(self.labels(problem)[members])) > 1:
+            return [f"{self.name}: members are in different {self.column}s"]
+        return []
+
+
+class Contiguous(GroupRule):
+    name = "contiguous"
+    summary = "the members' territories form one connected area"
+
+    def applies(self, function):
+        return function.rule("contiguous") is not None
+
+    def adjacency(self, problem: Problem) -> np.ndarray:
+        """(n, n) whether two councils' territories touch or overlap."""
+        index = {c: i for i, c in enumerate(problem.codes)}
+        n = len(index)
+        edges = np.array([(index[a], index[b]) for a, b in problem.instance.graph.edges()], dtype=np.int64).reshape(-1, 2)
+        adjacent = np.zeros((n, n), dtype=bool)
+        adjacent[edges[:, 0], edges[:, 1]] = True
+        adjacent[edges[:, 1], edges[:, 0]] = True
+        return adjacent
+
+    def sets(self, view):
+        s = view.sets.shape[1]
+        reach = self.adjacency(view.problem)[view.sets[:, :, None], view.sets[:, None, :]] | np.eye(s, dtype=bool)
+        for _ in range(max(1, int(np.ceil(np.log2(max(s, 2)))))):
+            reach = np.einsum("gij,gjk->gik", reach.astype(np.int32), reach.astype(np.int32)) > 0
+        return reach[:, 0, :].all(axis=1)
+
+    def explain(self, problem, k, members):
+        if not self.sets(MemberSets(problem, k, np.asarray(members)[None, :]))[0]:
+            return ["contiguous: the members' territories do not form one connected area"]
+        return []
+
+
+class Apart(GroupRule):
+    name = "apart"
+    summary = "no two councils kept apart by --apart share the partnership"
+
+    def pairs(self, problem, k):
+        if not problem.apart:
+            return None
+        allowed = np.ones((len(problem.codes),) * 2, dtype=bool)
+        for a, b in problem.apart:
+            allowed[a, b] = allowed[b, a] = False
+        return allowed
+
+    def explain(self, problem, k, members):
+        return [f"apart: {problem.codes[a]} and {problem.codes[b]} must not share a partnership"
+                for a, b in problem.apart if a in members and b in members]
+
+
+class Commitment(GroupRule):
+    name = "commitment"
+    summary = "every member's commitment reaches the depth's min_commitment"
+
+    def depths(self, view):
+        weakest = view.commitment.min(axis=1)
+        return np.stack([weakest >= d.min_commitment for d in view.problem.model.depths], axis=1)
+
+    def explain(self, problem, k, members):
+        commitment = problem.commitment[members]
+        if not any(commitment.min() >= d.min_commitment for d in problem.model.depths):
+            weakest = problem.codes[members[commitment.argmin()]]
+            return [f"commitment: {weakest} has {commitment.min():g}, below every depth's min_commitment"]
+        return []
+
+
+class HostMinCommitment(GroupRule):
+    name = "host_min_commitment"
+    summary = "the host's commitment reaches host_min_commitment"
+
+    def hosts(self, view):
+        return view.commitment >= view.function.host_min_commitment
+
+    def explain(self, problem, k, members):
+        threshold = problem.functions[k].host_min_commitment
+        if not (problem.commitment[members] >= threshold).any():
+            return [f"host_min_commitment: no member has commitment >= {threshold:g} to host"]
+        return []
+
+
+class WithinKm(GroupRule):
+    name = "within_km"
+    summary = "every member within N km of the host"
+
+    def applies(self, function):
+        return function.rule("within_km") is not None
+
+    def km(self, problem: Problem, k: int) -> float:
+        return problem.functions[k].rule("within_km").km
+
+    def pairs(self, problem, k):
+        # two members more than 2N km apart cannot both be within N km of any host
+        return problem.distance_km <= 2 * self.km(problem, k) + KM_SLACK
+
+    def hosts(self, view):
+        return view.distances.max(axis=2) <= self.km(view.problem, view.k)
+
+    def explain(self, problem, k, members):
+        km = self.km(problem, k)
+        may_host = problem.commitment[members] >= problem.functions[k].host_min_commitment
+        far = problem.distance_km[np.ix_(members, members)].max(axis=1)
+        if not (may_host & (far <= km)).any():
+            return [f"within_km:{km:g}: no member that may host has every other member within {km:g} km"]
+        return []
+
+
+class PositiveNpv(GroupRule):
+    """A partnership must be worth more than its members alone (who are worth 0). Locked
+    partnerships are exempt; ``evaluate`` states the break with the figure."""
+
+    name = "npv"
+    summary = "the partnership's NPV is positive (locked partnerships exempt)"
+
+    def values(self, npv: np.ndarray) -> np.ndarray:
+        return npv > 0
+
+    def explain_value(self, npv: float) -> list[str]:
+        return [] if npv > 0 else [f"npv: {npv:,.0f} pounds is not positive"]
+
+
+TIER, AREA, EXCLUDE, MAX_SIZE = Tier(), Area(), Exclude(), MaxSize()
+SAME_REGION, SAME_COUNTY, SAME_NATION = SameArea("same_region", "region"), SameArea("same_county", "county"), SameArea("same_nation", "nation")
+CONTIGUOUS, APART, COMMITMENT, HOST_MIN_COMMITMENT, WITHIN_KM, NPV = Contiguous(), Apart(), Commitment(), HostMinCommitment(), WithinKm(), PositiveNpv()
+
+#: in the order their sentences are listed
+GROUP_RULES = (TIER, AREA, EXCLUDE, MAX_SIZE, SAME_REGION, SAME_COUNTY, SAME_NATION, CONTIGUOUS, APART, COMMITMENT,
+               HOST_MIN_COMMITMENT, WITHIN_KM, NPV)
+
+
+def active(problem: Problem, k: int) -> list[GroupRule]:
+    """The rules that apply to function k of the run."""
+    function = problem.functions[k]
+    return [rule for rule in GROUP_RULES if rule.applies(function)]
+
+
+def _all(masks, default: np.ndarray) -> np.ndarray:
+    result = default
+    for mask in masks:
+        if mask is not None:
+            result = result & mask
+    return result
+
+
+def member_mask(problem: Problem, k: int) -> np.ndarray:
+    """(n,) the councils that may be members of a partnership for function k."""
+    return _all((rule.councils(problem, k) for rule in active(problem, k)), np.ones(len(problem.codes), dtype=bool))
+
+
+def pair_mask(problem: Problem, k: int) -> np.ndarray:
+    """(n, n) the pairs of councils that may be in one partnership for function k."""
+    return _all((rule.pairs(problem, k) for rule in active(problem, k)), np.ones((len(problem.codes),) * 2, dtype=bool))
+
+
+def host_mask(view: MemberSets) -> np.ndarray:
+    """(g, s) the members that may host each set."""
+    return _all((rule.hosts(view) for rule in active(view.problem, view.k)), np.ones(view.sets.shape, dtype=bool))
+
+
+def depth_mask(view: MemberSets) -> np.ndarray:
+    """(g, depths) the depths each set may take."""
+    shape = (len(view.sets), len(view.problem.model.depths))
+    return _all((rule.depths(view) for rule in active(view.problem, view.k)), np.ones(shape, dtype=bool))
+
+
+def feasible_sets(problem: Problem, k: int, sets: np.ndarray) -> np.ndarray:
+    """(g,) whether each member set (any sets of one size, two or more members) passes every
+    rule of function k for some host and depth; the NPV is not judged here."""
+    sets = np.asarray(sets)
+    view = MemberSets(problem, k, sets)
+    ok = member_mask(problem, k)[sets].all(axis=1)
+    pairs = pair_mask(problem, k)
+    ok &= pairs[sets[:, :, None], sets[:, None, :]].all(axis=(1, 2))
+    for rule in active(problem, k):
+        mask = rule.sets(view)
+        if mask is not None:
+            ok &= mask
+    return ok & host_mask(view).any(axis=1) & depth_mask(view).any(axis=1)
+
+
+def rule_breaks(problem: Problem, k: int, members: np.ndarray) -> list[str]:
+    """Every rule of SPEC §3 that the member set breaks for function k, as sentences; the
+    NPV is not judged here. Used for locked groups (which must break none) and to evaluate a
+    grouping someone proposes."""
+    members = np.asarray(members)
+    return [sentence for rule in active(problem, k) for sentence in rule.explain(problem, k, members)]

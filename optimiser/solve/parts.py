@@ -1,0 +1,149 @@
+"""A block's independent parts, and each part's second phase: a better plan, reduced-cost
+fixing and the final MIP.
+
+Without limits that tie councils together, councils that share no option never interact:
+each connected part of the "shares an option" graph is its own problem, with its own
+portion of the LP bound. With a part's portion z and a plan worth L, an option whose reduced
+cost is below -(z - L) cannot be in any plan worth L or more (weak duality on the part's
+rows: npv x <= z + rc x), so the MIP over the remaining options has the same optimum.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from typing import Callable
+
+import numpy as np
+
+from ..candidates.table import CandidateSet
+from ..problem import Problem
+from . import cuts as divisibility
+from . import improve
+from .clock import no_time_for
+from .mip import solve_mip
+from .relaxation import PRICING_TOLERANCE, Relaxation
+from .results import BlockBound, PartResult
+from .rows import coupled
+
+log = logging.getLogger(__name__)
+
+INCUMBENT_SECONDS = 10.0  # for the MIP over the LP's columns that looks for a better plan
+SMALL_MIP_COLUMNS = 2000  # a part with at most this many options gets its MIP whatever its time slice:
+# such MIPs take well under a second, and no slice is too small for them
+IMPROVE_FRACTION = 0.4  # of a part's time, at most this much goes to improving its plan window by window
+
+
+def split_parts(problem: Problem, cand: CandidateSet, relaxation: Relaxation, duals: np.ndarray, bound: float):
+    """Yields each independent part of a block as (its options, its portion of the LP bound),
+    the smallest part first.
+
+    A part's portion is what its rows contribute to the dual objective y b (each row belongs to the
+    part of the options entering it; a cut's rows lie in one part, since cuts are separated
+    per cluster of the LP's support). With a limit that ties parts together the whole block is
+    one part.
+    """
+    if coupled(problem):
+        yield np.arange(len(cand)), bound
+        return
+    rows = relaxation.rows_of
+    total = relaxation.packing_rows
+    label = divisibility.row_labels(rows, total)
+    used = np.unique(label[rows[:, 0]])
+    renumber = np.full(total, -1, dtype=np.int64)
+    renumber[used] = np.arange(len(used))
+    part = renumber[label[rows[:, 0]]]  # of each option
+    owner = relaxation.matrix.row_owner(part)  # of each row
+    y = duals
+    priced = np.flatnonzero(owner >= 0)
+    portions = np.bincount(owner[priced], weights=y[priced] * relaxation.rhs[priced], minlength=len(used))
+    for number, cut in enumerate(relaxation.cuts[: len(y) - relaxation.base_rows]):
+        portions[owner[relaxation.packing_first + cut.rows[0]]] += y[relaxation.base_rows + number] * cut.rhs
+    # the parts' bounds add up to the LP bound up to rounding, which goes to the largest part
+    remainder = bound - portions.sum()
+    if abs(remainder) > 1e-6 * max(1.0, abs(bound)):
+        log.warning("LP bound and dual objective differ by %.6g; using the larger bound for every part", remainder)
+        portions += max(0.0, remainder)
+    order = np.argsort(np.bincount(part, minlength=len(portions)))
+    portions[order[-1]] += remainder if abs(remainder) <= 1e-6 * max(1.0, abs(bound)) else 0.0
+    by_part = np.argsort(part, kind="stable")
+    starts = np.searchsorted(part[by_part], np.arange(len(portions) + 1))
+    for number in order:
+        columns = by_part[starts[number] : starts[number + 1]]
+        if len(columns):
+            yield columns, float(portions[number])
+
+
+def solve_part(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np.ndarray, in_lp: np.ndarray, bound: float,
+               incumbent: np.ndarray, solver: str, remaining: Callable[[], float | None], cut_rows) -> PartResult:
+    """The second phase of one part (options ``columns``, LP bound portion ``bound``): a better
+    plan window by window and from the LP's columns, then reduced-cost fixing against the best
+    plan and the final MIP. ``remaining()`` gives the seconds left of the part's time slice."""
+    mine = np.zeros(len(cand), dtype=bool)
+    mine[columns] = True
+    current = incumbent[mine[incumbent]]
+    lower = float(cand.npv[current].sum())
+    tolerance = 1e-9 * max(1.0, abs(bound))
+    if bound - lower <= tolerance:
+        return PartResult(current, "optimal", lower, max(lower, bound))
+    active = columns[in_lp[columns]]
+    time_left = remaining()
+    if not coupled(problem) and len(active) and (time_left is None or IMPROVE_FRACTION * time_left >= improve.MIN_WINDOW_SECONDS):
+        # windows of neighbouring councils find a plan near the bound far sooner than one MIP
+        def solve_window(idx: np.ndarray, seconds: float) -> np.ndarray | None:
+            result = solve_mip(problem, cand.take(idx), solver_name=solver, time_limit=seconds)
+            return None if result.values is None else result.chosen
+
+        deadline = None if time_left is None else time.perf_counter() + IMPROVE_FRACTION * time_left
+        current = improve.improve(problem, cand, active, current, solve_window, deadline, target=bound - tolerance)
+        lower = float(cand.npv[current].sum())
+        if bound - lower <= tolerance:
+            return PartResult(current, "optimal", lower, max(lower, bound))
+        time_left = remaining()
+    small = len(columns) <= SMALL_MIP_COLUMNS
+    if no_time_for(time_left, small):
+        return PartResult(current, "time_limit", lower, bound)
+    if not small and bound - lower > 1e-6 * max(1.0, abs(bound)) and len(active):
+        # a short MIP over the LP's columns usually finds a better plan, which shrinks the
+        # set of options that reduced-cost fixing must keep
+        result = solve_mip(problem, cand.take(active), solver_name=solver,
+                           time_limit=INCUMBENT_SECONDS if time_left is None else min(INCUMBENT_SECONDS, time_left / 2),
+                           cuts=cut_rows(active))
+        if result.values is not None and result.objective > lower:
+            current, lower = active[result.chosen], result.objective
+        if bound - lower <= tolerance:
+            return PartResult(current, "optimal", lower, max(lower, bound))
+    return final_mip(problem, cand, columns, rc, bound, current, lower, solver, remaining(), cut_rows)
+
+
+def final_mip(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np.ndarray, bound: float, current: np.ndarray,
+              lower: float, solver: str, time_left: float | None, cut_rows) -> PartResult:
+    """Reduced-cost fixing against the plan ``current`` (worth ``lower``) and the MIP over the
+    options left, within ``time_left`` seconds (None: no limit). The result's ``kept`` counts
+    the options fixing kept."""
+    slack = (bound - lower) + PRICING_TOLERANCE * max(1.0, abs(bound)) + 1e-6
+    keep = columns[(rc[columns] >= -slack) | (cand.locked[columns] >= 0)]
+    kept = len(keep)
+    if no_time_for(time_left, len(keep) <= SMALL_MIP_COLUMNS):
+        return PartResult(current, "time_limit", lower, bound, kept=kept)
+    result = solve_mip(problem, cand.take(keep), solver_name=solver, time_limit=None if time_left is None else max(0.5, time_left),
+                       cuts=cut_rows(keep))
+    if result.status == "infeasible":  # cannot happen once the LP was feasible; keep the plan in hand
+        return PartResult(current, "time_limit", lower, bound, kept=kept)
+    if result.values is None or result.objective < lower:
+        status = "optimal" if result.status == "optimal" else "time_limit"
+        return PartResult(current, status, lower, lower if status == "optimal" else min(bound, result.bound), kept=kept)
+    return PartResult(keep[result.chosen], result.status, result.objective, min(bound, max(result.bound, result.objective)), kept=kept)
+
+
+def revisit(problem: Problem, block: BlockBound, part: PartResult, solver: str, seconds: float) -> PartResult:
+    """Another final MIP for a part that stopped at the end of its time slice, with ``seconds``
+    more. The part keeps the count of options its first pass kept."""
+    found = final_mip(problem, block.cand, part.columns, block.rc, part.lp_bound, part.chosen, part.objective, solver,
+                      seconds, block.cut_rows)
+    found = dataclasses.replace(found, kept=part.kept)
+    if found.status != "optimal":
+        # the bound proven before stays proven
+        found = dataclasses.replace(found, columns=part.columns, lp_bound=part.lp_bound, bound=min(found.bound, part.bound))
+    return found

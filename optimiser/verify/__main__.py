@@ -1,0 +1,5 @@
+"""``python -m optimiser.verify INSTANCE PLAN [--model NAME|PATH]``."""
+
+from . import main
+
+raise SystemExit(main())
