@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from optimiser.verify import allocation as draft
 from optimiser.economics import allocation as alloc
 from optimiser.errors import InputError
-from optimiser.solve.backends import new_highs
+from optimiser.highs import new_highs
 
 
 def game(n: int, worth: dict[tuple[int, ...], float]) -> np.ndarray:

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "optimiser"
 
 #: a module may import modules of a lower layer, or of its own subpackage
 LAYERS = {
-    "version": 0, "errors": 0, "progress": 0,
+    "version": 0, "errors": 0, "progress": 0, "highs": 0,
     "io": 1,
     "problem": 2,
     "economics": 3,
@@ -40,13 +40,18 @@ def modules() -> dict[str, Path]:
         parts = path.relative_to(PACKAGE).with_suffix("").parts
         if parts[0] == "data":
             continue
+        if len(parts) > 1 and parts[-1] == "__init__":
+            parts = parts[:-1]  # a subpackage goes by its own name
         found[".".join(parts)] = path
     return found
 
 
 def imports(name: str, path: Path) -> list[tuple[str, list[str]]]:
     """(imported module, imported names) for every import of a package module in ``path``."""
-    package = name.split(".")[:-1] if path.name != "__init__.py" else name.split(".")
+    if path.name == "__init__.py":
+        package = [] if name == "__init__" else name.split(".")
+    else:
+        package = name.split(".")[:-1]
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found = []
     for node in ast.walk(tree):

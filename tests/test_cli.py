@@ -222,8 +222,8 @@ PULP_SOLVE = (
 
 
 @pytest.mark.parametrize("script", [
-    "from optimiser.solve.backends import new_highs\nnew_highs().run()\n" + PULP_SOLVE,  # ours first
-    PULP_SOLVE + "from optimiser.solve.backends import new_highs\nnew_highs().run()\n",  # PuLP's first
+    "from optimiser.highs import new_highs\nnew_highs().run()\n" + PULP_SOLVE,  # ours first
+    PULP_SOLVE + "from optimiser.highs import new_highs\nnew_highs().run()\n",  # PuLP's first
 ])
 def test_solver_objects_print_nothing(script):
     """Library callers get a silent stdout from our HiGHS objects and from PuLP's (HiGHS 1.16

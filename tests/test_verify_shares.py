@@ -57,20 +57,12 @@ def shared(instance, model, options, rule: str) -> dict:
     return json.loads(plan.to_json())
 
 
-def engine_gap(finding) -> bool:
-    """A finding about ``groups_checked`` only: the engine (analysis/shares.function_stability)
-    counts every set its enumeration grows, which includes sets no host is within_km of all
-    members of (the 2N km pair prune is only necessary); SPEC section 6 counts the groups the
-    rules allow. See test_groups_checked_counts_only_allowed_groups."""
-    return finding.rule == "stability" and finding.message.startswith("groups_checked is")
-
-
-def problems(report, *, allow_engine_gap: bool = True) -> list[str]:
-    return [str(f) for f in report.findings if not (allow_engine_gap and engine_gap(f))]
+def problems(report) -> list[str]:
+    return [str(f) for f in report.findings]
 
 
 def rules_of(report) -> set[str]:
-    return {f.rule for f in report.findings if not engine_gap(f)}
+    return {f.rule for f in report.findings}
 
 
 # ---------------------------------------------------------------- Suffolk under each rule
@@ -95,12 +87,10 @@ def test_suffolk_plan_with_shares_verifies(suffolk, rule):
     assert not problems(report), problems(report)
 
 
-@pytest.mark.xfail(strict=True, reason="the engine's groups_checked counts grown sets, not the groups the rules allow "
-                                       "(analysis/shares.function_stability skips the host and depth rules)")
 def test_groups_checked_counts_only_allowed_groups(suffolk):
     instance, model, plans = suffolk
     report = verify(instance, plans["shapley"], model)
-    assert not problems(report, allow_engine_gap=False), problems(report, allow_engine_gap=False)
+    assert not problems(report), problems(report)
 
 
 def _member_row(plan: dict) -> dict:
@@ -202,7 +192,7 @@ def test_blocking_count_within_a_group_of_the_largest_passes_when_tied(suffolk):
     fid = _blocked_function(plan)
     from optimiser.verify.checks_shares import plan_shares
 
-    found = stability.blocking(ctx.games.table(fid), plan_shares(ctx, fid))
+    found = stability.blocking(games.games_of(ctx).table(fid), plan_shares(ctx, fid))
     assert list(found.largest_members) == plan["stability"][fid]["largest_surplus_members"]
     assert found.surely == plan["stability"][fid]["blocking_groups"]
 
@@ -263,7 +253,7 @@ def test_missing_keys_are_reported(suffolk):
     fid = next(iter(plan["stability"]))
     del plan["stability"][fid]["largest_surplus"]
     plan["stability"]["no-such-function"] = {}
-    found = {(f.rule, f.where) for f in verify(instance, plan, model).findings if not engine_gap(f)}
+    found = {(f.rule, f.where) for f in verify(instance, plan, model).findings}
     assert ("shares", f"partnership {plan['partnerships'][0]['id']!r} ({plan['partnerships'][0]['function']})") in found
     assert any(rule == "core_excess" for rule, _ in found)
     assert ("stability", f"stability.{fid}") in found
@@ -278,7 +268,7 @@ def test_lp_bound_when_given_is_solved_again(suffolk):
     plan = copy.deepcopy(plans["shapley"])
     ctx = build_context(instance, plan, model, 1e-6)
     fid = _blocked_function(plan)
-    bound = stability.lp_bound(ctx.games.table(fid), [], ctx.games.solver)
+    bound = stability.lp_bound(games.games_of(ctx).table(fid), [], games.games_of(ctx).solver)
     entry = plan["stability"][fid]
     assert bound >= entry["objective"] - 0.01  # the relaxation bounds the plan (no locked groups in Suffolk)
     entry["lp_bound"] = bound
@@ -312,7 +302,7 @@ def test_vectorised_values_agree_with_the_rule_checks(suffolk):
     instance, model, plans = suffolk
     ctx = build_context(instance, plans["shapley"], model, 1e-6)
     for fid in ("revenues-benefits", "waste-collection", "ict"):
-        table = ctx.games.table(fid)
+        table = games.games_of(ctx).table(fid)
         for level in table.levels:
             for g in range(len(level.members)):
                 members = table.members_of(level.members[g])
@@ -397,7 +387,7 @@ def test_engine_and_verifier_agree_on_random_instances(tmp_path, seed, profile):
             brute = brute_groups(case)
             for fid, groups in brute.items():
                 # the verifier's enumeration: the same groups, the same best NPVs
-                table = ctx.games.table(fid)
+                table = games.games_of(ctx).table(fid)
                 mine = {table.members_of(level.members[g]): float(level.value[g])
                         for level in table.levels for g in range(len(level.members)) if level.allowed[g]}
                 assert mine.keys() == groups.keys(), f"seed {seed} {fid}"
@@ -409,14 +399,14 @@ def test_engine_and_verifier_agree_on_random_instances(tmp_path, seed, profile):
                         for size in range(2, len(part.members)):
                             for sub in itertools.combinations(sorted(part.members), size):
                                 want = max(0.0, groups.get(sub, 0.0))
-                                assert abs(ctx.games.value(fid, sub) - want) <= 1e-6 * max(1.0, want), (seed, fid, sub)
+                                assert abs(games.games_of(ctx).value(fid, sub) - want) <= 1e-6 * max(1.0, want), (seed, fid, sub)
                 # the LP bound, against a packing LP written out here
                 locked = [tuple(sorted(m)) for f, m in ctx.locked_sets if f == fid]
                 from optimiser.verify.checks_shares import locked_values
 
                 values = locked_values(ctx, fid)
                 if values is not None and len(set(c for g in locked for c in g)) == sum(map(len, locked)):
-                    mine = stability.lp_bound(table, values, ctx.games.solver)
+                    mine = stability.lp_bound(table, values, games.games_of(ctx).solver)
                     want = brute_lp({**groups}, locked)
                     assert abs(mine - want) <= 1e-6 * max(1.0, abs(want)), (seed, fid, mine, want)
         # the blocking groups, by brute force against the plan's shares

@@ -22,7 +22,7 @@ from ..economics import allocation
 from ..plan import Stability
 from ..errors import SolveError
 from ..problem import Problem
-from ..solve.backends import new_highs
+from ..highs import new_highs
 from ..rules.group import MemberSets, depth_mask, feasible_sets, host_mask
 
 
@@ -156,7 +156,7 @@ def function_stability(problem: Problem, k: int, shares: np.ndarray, rule: str) 
             if blocking.any():
                 j = int(np.argmax(np.where(blocking, surplus, -np.inf)))
                 if surplus[j] > largest:
-                    largest, largest_members = float(surplus[j]), tuple(problem.codes[i] for i in chunk[j])
+                    largest, largest_members = float(surplus[j]), tuple(sorted(problem.codes[i] for i in chunk[j]))
             worth.append((chunk[value > 0], value[value > 0]))
     return FunctionStability(problem.functions[k].id, rule, checked, count, largest, largest_members), worth
 

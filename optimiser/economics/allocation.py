@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import SolveError
 from ..problem import SHARE_RULES, check_share_rule
-from ..solve.backends import new_highs
+from ..highs import new_highs
 
 RULES = SHARE_RULES
 check_rule = check_share_rule

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import SolveError
-from .backends import new_highs
+from ..highs import new_highs
 
 log = logging.getLogger(__name__)
 

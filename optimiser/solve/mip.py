@@ -22,7 +22,7 @@ import pulp
 from ..candidates.table import CandidateSet
 from ..errors import SolveError
 from ..problem import Problem
-from .backends import silence_banner
+from ..highs import silence_banner
 from .rows import mip_rows
 
 log = logging.getLogger(__name__)

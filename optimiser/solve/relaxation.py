@@ -19,7 +19,7 @@ from ..errors import SolveError
 from ..problem import Problem
 from ..rules.limits import LIMITS, PACKING
 from . import cuts as divisibility
-from .backends import new_highs
+from ..highs import new_highs
 from .rows import Matrix, RowLayout
 
 PRICING_TOLERANCE = 1e-6  # reduced cost treated as zero, relative to the LP bound

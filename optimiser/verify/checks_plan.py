@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import Finding, InputError
 from ..io.model import resolve_model_path
 from .context import MONEY_ABSOLUTE, Context, is_number, pounds
+from .games import games_of
 
 STATUSES = ("optimal", "time_limit", "infeasible")
 PLAN_KEYS = ("instance", "model", "options", "solver", "partnerships", "councils", "totals")
@@ -287,7 +288,7 @@ def _check_row(ctx: Context, row: dict, code: str, fid: str, problem) -> None:
         rule = ctx.share_rule
         if key == "npv_share" and rule != "proportional":
             # under another share rule (SPEC section 6) npv_share is the verifier's own split
-            game = ctx.games.game(part)
+            game = games_of(ctx).game(part)
             if game is None:
                 continue
             expected = game.shares[rule][code]

@@ -24,7 +24,7 @@ from __future__ import annotations
 from ..errors import Finding
 from .checks_plan import council_rows
 from .context import Context, Part, is_number, pounds
-from .games import RULES, best_option, partnership_npv
+from .games import RULES, best_option, games_of, partnership_npv
 from .stability import blocking, lp_bound
 
 STABILITY_KEYS = ("rule", "groups_checked", "blocking_groups", "largest_surplus", "largest_surplus_members", "lp_bound",
@@ -68,7 +68,7 @@ def check_shares(ctx: Context) -> list[Finding]:
         for rule in given:
             if rule not in RULES:
                 problem(f"shares names an unknown rule {rule!r} (rules: {', '.join(RULES)})")
-        game = ctx.games.game(part)
+        game = games_of(ctx).game(part)
         for rule in RULES:
             split = given.get(rule)
             if split is None:
@@ -120,7 +120,7 @@ def check_core_excess(ctx: Context) -> list[Finding]:
         for rule in given:
             if rule not in RULES:
                 problem(f"core_excess names an unknown rule {rule!r} (rules: {', '.join(RULES)})")
-        game = ctx.games.game(part)
+        game = games_of(ctx).game(part)
         for rule in RULES:
             found = given.get(rule)
             if rule not in given:
@@ -159,7 +159,7 @@ def expected_npv_share(ctx: Context, code: str, fid: str, row: dict) -> float | 
         weights = {c: ctx.baseline(c, fid)[0] for c in part.members}
         total = sum(weights.values())
         return npv * (weights[code] / total if total > 0 else 1.0 / len(weights))
-    game = ctx.games.game(part)
+    game = games_of(ctx).game(part)
     return None if game is None else game.shares[ctx.share_rule][code]
 
 
@@ -182,7 +182,7 @@ def check_transfer(ctx: Context) -> list[Finding]:
         if part is None or _proportional(ctx):
             expected, why = 0.0, "the council stays alone" if part is None else "shares are proportional"
         else:
-            game = ctx.games.game(part)
+            game = games_of(ctx).game(part)
             if game is None:
                 if not is_number(found):
                     out.append(Finding("transfer", label, f"transfer must be a number, found {found!r}"))
@@ -287,7 +287,7 @@ def _count_ok(found, low: int, high: int) -> bool:
 
 
 def _check_groups(ctx: Context, fid: str, entry: dict, problem) -> None:
-    table = ctx.games.table(fid)
+    table = games_of(ctx).table(fid)
     found = blocking(table, plan_shares(ctx, fid))
     if "groups_checked" in entry and not _count_ok(entry["groups_checked"], found.allowed, found.allowed):
         unhosted = table.grown_count - found.allowed
@@ -342,7 +342,7 @@ def _check_bound(ctx: Context, fid: str, entry: dict, problem) -> None:
     locked = locked_values(ctx, fid)
     if locked is None:
         return
-    expected = lp_bound(ctx.games.table(fid), locked, ctx.games.solver)
+    expected = lp_bound(games_of(ctx).table(fid), locked, games_of(ctx).solver)
     if expected is None:
         problem("lp_bound is given, but the function's locked groups overlap: its packing LP has no solution")
     elif not ctx.money_ok(bound, expected):

@@ -7,7 +7,7 @@ each function, and reads each partnership entry of the plan into a :class:`Part`
 savings recomputed (:mod:`.figures`). Nothing is added to a context after it is built; what
 went wrong while reading the options is kept on it (``option_findings``) for the
 ``options`` check to report. What SPEC section 6 needs (subgroup values, splits, every
-allowed group) is derived from it on first use and kept in ``ctx.games``.
+allowed group) is derived from it on first use by ``games.games_of(ctx)``.
 """
 
 from __future__ import annotations
@@ -154,15 +154,6 @@ class Context:
 
     # -- what the checks ask
 
-    @cached_property
-    def games(self):
-        """The subgroup values, share splits and enumerated groups of SPEC section 6
-        (:class:`~.games.Games`), each worked out on first use and then kept: derived from
-        the context, never changing it."""
-        from .games import Games
-
-        return Games(self)
-
     @property
     def share_rule(self) -> str:
         """The share rule the plan's ``npv_share`` follows (``options.shares``)."""
@@ -306,7 +297,7 @@ def build_context(instance: Instance, plan: dict, model: SavingsModel, tolerance
         locked_sets=locked_sets,
     )
     entries = plan.get("partnerships")
-    parts = tuple(_read_part(base, k, entry) for k, entry in enumerate(entries if isinstance(entries, list) else []))
+    parts = tuple(read_part(base, k, entry) for k, entry in enumerate(entries if isinstance(entries, list) else []))
     membership: dict[tuple[str, str], list[Part]] = {}
     for part in parts:
         if part.readable and isinstance(part.function, str):
@@ -376,7 +367,7 @@ def _read_options(raw, problem) -> RunOptions:
         return RunOptions()
 
 
-def _read_part(ctx: Context, k: int, entry) -> Part:
+def read_part(ctx: Context, k: int, entry) -> Part:
     """Entry ``k`` of the plan's partnerships, read against the run of ``ctx``."""
     if not isinstance(entry, dict):
         return Part(k, entry, f"partnerships[{k}]", None, None, None, None, (), (), None, None, None, False, False, None)

@@ -19,12 +19,13 @@ game, splits (:mod:`.allocation`) and largest excesses.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Mapping
 
 from . import allocation, stability
 from . import checks_partnerships as cp
-from .context import Context, Part, _read_part, is_number
+from .context import Context, Part, read_part, is_number
 from .figures import Member, figures
 from .lp import highs
 
@@ -52,7 +53,7 @@ class Option:
 
 def _entry_part(ctx: Context, fid: str, members, host: str, depth_id: str) -> Part:
     entry = {"id": "subgroup", "function": fid, "members": list(members), "host": host, "depth": depth_id, "platform": None}
-    return _read_part(ctx, -1, entry)
+    return read_part(ctx, -1, entry)
 
 
 def _breaks(ctx: Context, part: Part, names) -> bool:
@@ -189,3 +190,16 @@ class Games:
                 self._grown[key] = stability.grow_sets(self.ctx, fid)
             self._tables[fid] = stability.group_table(self.ctx, fid, self._grown[key])
         return self._tables[fid]
+
+
+_GAMES: dict[int, "Games"] = {}
+
+
+def games_of(ctx: Context) -> "Games":
+    """The :class:`Games` of a context, worked out on first use and then kept beside it while
+    the context lives (the context itself stays frozen)."""
+    key = id(ctx)
+    if key not in _GAMES:
+        _GAMES[key] = Games(ctx)
+        weakref.finalize(ctx, _GAMES.pop, key, None)
+    return _GAMES[key]
