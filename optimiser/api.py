@@ -5,24 +5,34 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from dataclasses import dataclass
-from pathlib import Path
-
-import numpy as np
 
 from . import candidates as candidates_module
 from .analysis.evaluate import Evaluation, evaluate
 from .analysis.shares import with_shares
+from .candidates.table import CandidateSet
 from .io.groups import read_groups
 from .plan import Plan, build_plan
-from .problem import RunOptions, load_run, prepare
+from .problem import Problem, RunOptions, load_run, prepare
 from .solve import solve_master, workers
 
 log = logging.getLogger(__name__)
 
 
-def build(instance, model=None, options: RunOptions | None = None, **overrides):
-    """The problem and its candidates for a run, without solving (for research and benchmarks)."""
+def build(instance, model=None, options: RunOptions | None = None, **overrides) -> tuple[Problem, CandidateSet]:
+    """The resolved problem of a run and every candidate option, without solving: for research
+    on the candidate set itself and for benchmarks.
+
+    Arguments are those of :func:`solve`. The problem holds the run as arrays over the
+    instance's councils (eligibility, baselines, distances, limits); the candidates are
+    parallel numpy arrays, one entry per option (function, members padded with -1, host,
+    depth, platform, yearly saving, one-off cost, NPV, locked group).
+
+    Examples
+    --------
+    >>> problem, candidates = build("suffolk-2023", functions="ict")
+    >>> [f.id for f in problem.functions], len(candidates) > 0
+    (['ict'], True)
+    """
     instance, model, options = load_run(instance, model, options, **overrides)
     problem = prepare(instance, model, options)
     return problem, candidates_module.generate(problem)
@@ -39,9 +49,11 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
 
     Examples
     --------
-    >>> plan = solve("instances/suffolk-2023", functions=("ict",))  # doctest: +SKIP
-    >>> plan.status  # doctest: +SKIP
-    'optimal'
+    >>> plan = solve("suffolk-2023", functions="ict", shares="shapley")
+    >>> plan.status, len(plan.partnerships)
+    ('optimal', 1)
+    >>> plan.to_frame("councils")[["code", "partnership", "npv_share", "transfer"]].shape
+    (6, 4)
     """
     started = time.perf_counter()
     instance, model, options = load_run(instance, model, options, **overrides)

@@ -11,6 +11,7 @@ arithmetic, every subgroup of one size of every partnership of a function at onc
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -24,6 +25,9 @@ from ..errors import SolveError
 from ..problem import Problem
 from ..highs import new_highs
 from ..rules.group import MemberSets, depth_mask, feasible_sets, host_mask
+
+
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=None)
@@ -195,6 +199,10 @@ def packing_lp_bound(problem: Problem, k: int, worth: list, locked: list[tuple[n
     while True:
         highs.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            # a warm start that HiGHS cannot finish (seen on the largest functions): from scratch
+            highs.clearSolver()
+            highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise SolveError(f"HiGHS could not solve the LP bound of '{problem.functions[k].id}': "
                              f"{highs.modelStatusToString(highs.getModelStatus())}")
         objective = highs.getInfo().objective_function_value
@@ -235,7 +243,12 @@ def with_shares(problem: Problem, plan):
         # a locked group is in every plan, at its best option whatever its NPV
         locked = [(group.members, float(evaluate_sets(problem, k, group.members[None, :].astype(np.int32), require_positive=False).npv.max()))
                   for group in problem.locked if group.function_index == k]
-        bound = packing_lp_bound(problem, k, worth, locked)
+        try:
+            bound = packing_lp_bound(problem, k, worth, locked)
+        except SolveError as exc:  # the plan stands without it; say so instead of failing the run
+            log.warning("%s; its cost of stability is not reported", exc)
+            bound = None
         stability.append(Stability(function.id, rule, found.groups_checked, found.blocking_groups, found.largest_surplus,
-                                   found.largest_surplus_members, bound, objective, max(0.0, bound - objective)))
+                                   found.largest_surplus_members, bound, objective,
+                                   None if bound is None else max(0.0, bound - objective)))
     return replace(plan, partnerships=partnerships, councils=tuple(councils), stability=tuple(stability))

@@ -7,9 +7,7 @@ a problem raises :class:`~optimiser.errors.InputError` naming the file, line and
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import logging
 import math
 from dataclasses import dataclass, field
@@ -21,7 +19,7 @@ import pandas as pd
 from ..errors import InputError
 from .model import SavingsModel
 from .shipped import instance_homes
-from .tables import CsvTable, TomlTable, read_text, read_toml
+from .tables import CsvTable, TomlTable, read_toml
 
 log = logging.getLogger(__name__)
 

@@ -7,15 +7,13 @@ Loading checks every key, so a typo is reported instead of silently ignored.
 
 from __future__ import annotations
 
-import difflib
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
 from .shipped import model_homes
-from .tables import TomlTable, read_text, read_toml
+from .tables import TomlTable, read_toml
 
 GEOGRAPHY_KINDS = ("contiguous", "within_km", "same_region", "same_county", "same_nation", "none")
 

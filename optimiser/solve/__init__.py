@@ -7,7 +7,7 @@ rows: ``naive`` puts every option into one MIP (``mip``), the reference; ``exact
 ``bound``) and reduced-cost fixing per independent part (``parts``, ``improve``), under a
 time limit (``clock``). ``results`` holds the frozen records the stages hand on;
 ``workers`` runs the exact method's blocks in worker processes when the caller passes
-``workers.solve_blocks`` as ``run_blocks``; ``backends`` makes silent HiGHS objects.
+``workers.solve_blocks`` as ``run_blocks``. Silent HiGHS objects come from ``optimiser.highs``.
 
 Words: a *block* is a set of functions solved together, a *part* an independent piece of a
 block, an *option* one candidate (member set, depth, host, platform).
