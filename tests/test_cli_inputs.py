@@ -434,3 +434,28 @@ def test_place_tables_rebuild_from_the_raw_data():
     result = subprocess.run([sys.executable, str(ROOT / "instances" / "build_places.py"), "--raw", str(raw), "--check"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("value", ["fair", "Shapley ", "core", ""])
+def test_a_share_rule_that_does_not_exist_is_bad_input(capsys, tmp_path, value):
+    code, _, stderr = run(capsys, "solve", SUFFOLK, "--shares", value, "--out", tmp_path / "out")
+    assert code == 2
+    assert stderr.strip() == f"optimiser: --shares: unknown share rule '{value}' (choose proportional, shapley or nucleolus)"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("rule", ["proportional", "shapley", "nucleolus"])
+def test_every_share_rule_solves_and_writes_its_transfers(capsys, tmp_path, rule):
+    out = tmp_path / "out"
+    code, stdout, _ = run(capsys, "solve", SUFFOLK, *FAST, "--shares", rule, "--out", out)
+    assert code == 0 and f"shares follow the {rule} rule" in stdout
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["options"]["shares"] == rule and plan["stability"]
+    assert all(set(p["shares"]) == {"proportional", "shapley", "nucleolus"} for p in plan["partnerships"])
+    for row in plan["councils"]:
+        if row["partnership"]:
+            (p,) = [p for p in plan["partnerships"] if p["id"] == row["partnership"]]
+            assert row["npv_share"] == pytest.approx(p["shares"][rule][row["code"]], abs=1e-6)
+            assert row["transfer"] == pytest.approx(row["npv_share"] - p["shares"]["proportional"][row["code"]], abs=1e-6)
+    header = (out / "councils.csv").read_text().splitlines()[0]
+    assert header.endswith(",transfer")
