@@ -94,9 +94,6 @@ class PartnershipShares:
     shares: dict  # {rule: {code: pounds}}
     core_excess: dict  # {rule: pounds}
 
-    def stable(self, rule: str, npv: float) -> bool:
-        return self.core_excess[rule] <= allocation.STABLE_TOLERANCE * abs(npv)
-
 
 def partnership_shares(problem: Problem, plan) -> dict[str, PartnershipShares]:
     """Shares under every rule for every partnership of ``plan`` (a Plan of this problem's run)."""
