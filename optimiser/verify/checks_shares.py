@@ -46,6 +46,17 @@ def _proportional(ctx: Context) -> bool:
 # ---------------------------------------------------------------- partnerships
 
 
+def _by_rule(given, key: str, what: str, problem) -> bool:
+    """Whether ``given`` is a JSON object keyed by share rule; says what is wrong with it."""
+    if not isinstance(given, dict):
+        problem(f"{key} must be a JSON object {{rule: {what}}}, found {type(given).__name__}")
+        return False
+    for rule in given:
+        if rule not in RULES:
+            problem(f"{key} names an unknown rule {rule!r} (rules: {', '.join(RULES)})")
+    return True
+
+
 def check_shares(ctx: Context) -> list[Finding]:
     """Every partnership's ``shares``: {rule: {member: pounds}} for all three rules, each
     split the verifier's own. Required when ``options.shares`` is not proportional."""
@@ -62,12 +73,8 @@ def check_shares(ctx: Context) -> list[Finding]:
             if not _proportional(ctx):
                 problem(f"carries no shares, but options.shares is '{ctx.share_rule}' (every partnership needs all three splits)")
             continue
-        if not isinstance(given, dict):
-            problem(f"shares must be a JSON object {{rule: {{member: pounds}}}}, found {type(given).__name__}")
+        if not _by_rule(given, "shares", "{member: pounds}", problem):
             continue
-        for rule in given:
-            if rule not in RULES:
-                problem(f"shares names an unknown rule {rule!r} (rules: {', '.join(RULES)})")
         game = games_of(ctx).game(part)
         for rule in RULES:
             split = given.get(rule)
@@ -114,12 +121,8 @@ def check_core_excess(ctx: Context) -> list[Finding]:
             if part.entry.get("shares") is not None:
                 problem("carries shares but no core_excess")
             continue
-        if not isinstance(given, dict):
-            problem(f"core_excess must be a JSON object {{rule: pounds}}, found {type(given).__name__}")
+        if not _by_rule(given, "core_excess", "pounds", problem):
             continue
-        for rule in given:
-            if rule not in RULES:
-                problem(f"core_excess names an unknown rule {rule!r} (rules: {', '.join(RULES)})")
         game = games_of(ctx).game(part)
         for rule in RULES:
             found = given.get(rule)
