@@ -20,6 +20,7 @@ from .io.names import REGION_NAMES, resolve_area  # noqa: F401  (resolve_area is
 
 SOLVERS = option_values.SOLVERS
 METHODS = option_values.METHODS
+OBJECTIVES = option_values.OBJECTIVES
 SHARE_RULES = ("proportional", "shapley", "nucleolus")
 
 
@@ -45,6 +46,8 @@ class RunOptions:
     max_size: int | None = None
     jobs: int | None = None  # worker processes for independent blocks (None: one per core)
     shares: str = "proportional"  # the share rule each council's npv_share follows (SPEC §6)
+    objective: str = "npv"  # npv, or expected: what the plan maximises (SPEC §5)
+    robust: bool = False  # only partnerships that survive any one member leaving (SPEC §5)
 
     def __post_init__(self) -> None:
         # what people pass (text, a string for a list, "CODE:FUNCTION", "5m") as plain types,
@@ -134,6 +137,9 @@ class Problem:
     lon: np.ndarray
     max_partnerships: np.ndarray  # -1 where unlimited
     max_hosted: np.ndarray  # -1 where unlimited
+    withdrawal: np.ndarray  # each council's chance of leaving, before a partnership's raises (SPEC §5)
+    tier_label: np.ndarray  # int per council: its tier
+    control_label: np.ndarray  # int per council: its political control, -1 where unknown
     distance_km: np.ndarray = field(repr=False)  # (councils, councils) haversine
 
     @property
@@ -165,6 +171,20 @@ def load_run(instance, model=None, options: "RunOptions | None" = None, **overri
     elif overrides:
         options = RunOptions.create(**{**options.__dict__, **overrides})
     return instance, model, options
+
+
+def withdrawal_chances(councils, model: SavingsModel, commitment: np.ndarray) -> np.ndarray:
+    """Each council's chance of leaving (SPEC §5): its ``withdrawal`` column, else
+    base + uncommitted x (1 - commitment) from the model's [risk]."""
+    given = councils["withdrawal"].to_numpy(dtype=float) if "withdrawal" in councils else np.full(len(councils), np.nan)
+    risk = model.risk
+    return np.where(np.isnan(given), risk.base + risk.uncommitted * (1.0 - commitment), given)
+
+
+def _labels(column) -> np.ndarray:
+    values = column.fillna("").astype(str).str.strip().to_numpy()
+    labels = np.unique(values, return_inverse=True)[1]
+    return np.where(values == "", -1, labels)
 
 
 EARTH_RADIUS_KM = 6371.0088
@@ -269,6 +289,7 @@ def prepare(instance: Instance, model: SavingsModel, options: RunOptions | None 
 
     lat = councils["lat"].to_numpy(dtype=float)
     lon = councils["lon"].to_numpy(dtype=float)
+    commitment = councils["commitment"].to_numpy(dtype=float)
     return Problem(
         instance=instance,
         model=model,
@@ -285,10 +306,13 @@ def prepare(instance: Instance, model: SavingsModel, options: RunOptions | None 
         locked=locked,
         apart=apart,
         population=population,
-        commitment=councils["commitment"].to_numpy(dtype=float),
+        commitment=commitment,
         lat=lat,
         lon=lon,
         max_partnerships=limits("max_partnerships"),
         max_hosted=limits("max_hosted"),
+        withdrawal=withdrawal_chances(councils, model, commitment),
+        tier_label=np.unique(tiers.astype(str), return_inverse=True)[1],
+        control_label=_labels(councils["control"]),
         distance_km=haversine_matrix(lat, lon),
     )

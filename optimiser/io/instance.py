@@ -69,7 +69,7 @@ def _read_councils(path: Path) -> pd.DataFrame:
     table = CsvTable(
         path,
         ("code", "name", "tier", "nation", "region", "population", "lat", "lon"),
-        ("county", "commitment", "max_partnerships", "max_hosted", "control"),
+        ("county", "commitment", "max_partnerships", "max_hosted", "control", "withdrawal"),
     )
     records, seen = [], {}
     for line, row in table.rows:
@@ -97,6 +97,8 @@ def _read_councils(path: Path) -> pd.DataFrame:
                 "max_partnerships": None if max_p == -1 else max_p,
                 "max_hosted": None if max_h == -1 else max_h,
                 "control": row.get("control", ""),
+                # empty: the model's [risk] table gives it (SPEC §5)
+                "withdrawal": table.number(line, row, "withdrawal", low=0, high=1, high_open=True, default=math.nan),
                 "line": line,
             }
         )

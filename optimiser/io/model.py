@@ -57,6 +57,22 @@ class Function:
 
 
 @dataclass(frozen=True)
+class Risk:
+    """The ``[risk]`` table (SPEC §5): how likely each council is to leave a partnership
+    during the horizon, and when leavers go. Every figure 0 (the default): nobody leaves."""
+
+    base: float = 0.0
+    uncommitted: float = 0.0  # added per unit of (1 - commitment)
+    cross_tier: float = 0.0  # added when the members' tiers are not all the same
+    control_mismatch: float = 0.0  # added when two members have different political control
+    exit_year: int = 1  # leavers go at the end of this year
+
+    @property
+    def any(self) -> bool:
+        return any((self.base, self.uncommitted, self.cross_tier, self.control_mismatch))
+
+
+@dataclass(frozen=True)
 class SavingsModel:
     name: str
     title: str
@@ -66,6 +82,7 @@ class SavingsModel:
     depths: tuple[Depth, ...]
     functions: tuple[Function, ...]
     path: Path | None = None
+    risk: Risk = Risk()
 
     @property
     def annuity(self) -> float:
@@ -193,8 +210,25 @@ def parse_model(data: dict, source: str, path: Path | None = None) -> SavingsMod
         if any(f.id == fid for f in functions):
             raise InputError(source, f"function id '{fid}' is used twice", f"functions[{k}].id")
         functions.append(function)
+    risk = _risk(data, top, source, horizon)
     top.finish()
-    return SavingsModel(name, title, tuple(tiers), horizon, rate, tuple(depths), tuple(functions), path)
+    return SavingsModel(name, title, tuple(tiers), horizon, rate, tuple(depths), tuple(functions), path, risk)
+
+
+def _risk(data: dict, top: TomlTable, source: str, horizon: int) -> Risk:
+    top.used.add("risk")
+    raw = data.get("risk", {})
+    if not isinstance(raw, dict):
+        raise InputError(source, f"must be a table of keys, got {raw!r}", "risk")
+    table = TomlTable(raw, source, "risk")
+    figures = {key: table.get(key, "float", default=0.0, low=0.0, high=1.0)
+               for key in ("base", "uncommitted", "cross_tier", "control_mismatch")}
+    default_exit = min(3, horizon - 1)
+    if table.has("exit_year") and horizon < 2:
+        raise InputError(source, f"a horizon of {horizon} year leaves no year to leave in", "risk.exit_year")
+    exit_year = table.get("exit_year", "int", default=default_exit, low=1, high=horizon - 1) if table.has("exit_year") else default_exit
+    table.finish()
+    return Risk(**figures, exit_year=exit_year)
 
 
 def resolve_model_path(ref: str | Path, near: Path | None = None) -> Path:

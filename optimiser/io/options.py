@@ -29,6 +29,7 @@ log = logging.getLogger("optimiser.options")
 
 SOLVERS = ("highs", "cbc")
 METHODS = ("exact", "naive")
+OBJECTIVES = ("npv", "expected")
 EXCLUDE_FORM = "COUNCIL:FUNCTION (e.g. E07000200:ict, 'Babergh:ict,legal' or 'Babergh:*')"
 APART_FORM = "COUNCIL:COUNCIL (e.g. E07000200:E07000203 or 'Babergh:Mid Suffolk')"
 
@@ -99,6 +100,8 @@ def coerce(fields: dict) -> dict:
         out["jobs"] = values.whole(fields["jobs"], "--jobs", low=1, what="a number of processes")
     out["solver"] = values.choice(fields.get("solver", "highs"), "--solver", SOLVERS, "a solver")
     out["method"] = values.choice(fields.get("method", "exact"), "--method", METHODS, "a method")
+    out["objective"] = values.choice(fields.get("objective", "npv"), "--objective", OBJECTIVES, "an objective")
+    out["robust"] = values.flag(fields.get("robust", False), "--robust")
     return out
 
 

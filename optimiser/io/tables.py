@@ -156,7 +156,7 @@ class CsvTable:
             raise InputError(self.path, "is empty", self.where(line, column))
         return value
 
-    def number(self, line, row, column, *, integer=False, low=None, high=None, low_open=False, default=None):
+    def number(self, line, row, column, *, integer=False, low=None, high=None, low_open=False, high_open=False, default=None):
         value = row.get(column, "")
         if value == "":
             if default is None:
@@ -176,8 +176,9 @@ class CsvTable:
         if low is not None and (number < low or (low_open and number == low)):
             bound = f"> {low}" if low_open else f">= {low}"
             raise InputError(self.path, f"{value} is out of range (must be {bound})", self.where(line, column))
-        if high is not None and number > high:
-            raise InputError(self.path, f"{value} is out of range (must be <= {high})", self.where(line, column))
+        if high is not None and (number > high or (high_open and number == high)):
+            bound = f"< {high}" if high_open else f"<= {high}"
+            raise InputError(self.path, f"{value} is out of range (must be {bound})", self.where(line, column))
         return number
 
     def flag(self, line, row, column) -> bool:

@@ -109,3 +109,15 @@ def choice(value, option: str, choices: tuple[str, ...], what: str) -> str:
     if text not in choices:
         raise InputError(option, f"'{_text(value)}' is not {what} (choose {' or '.join(choices)})")
     return text
+
+
+def flag(value, option: str) -> bool:
+    """True or False, also as text (true/false, yes/no, 1/0)."""
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower() if isinstance(value, str) else None
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off", ""):
+        return False
+    raise InputError(option, f"'{_text(value)}' is not true or false")
