@@ -22,11 +22,13 @@ from typing import Mapping
 import numpy as np
 
 from .candidates.table import CandidateSet
+from .candidates.withdrawal import partnership_risk
 from .errors import InputError
 from .io.tables import csv_text, write_atomically
 from .problem import Problem, RunOptions
 
 PARTNERSHIP_FIELDS = ["id", "function", "members", "host", "depth", "platform", "annual_saving", "one_off_cost", "npv", "payback_years",
+                      "expected_npv", "worst_withdrawal", "worst_withdrawal_npv", "robust", "withdrawal",
                       "core_excess_proportional", "core_excess_shapley", "core_excess_nucleolus"]
 COUNCIL_FIELDS = ["code", "function", "partnership", "baseline", "baseline_estimated", "npv_share", "annual_saving_share", "one_off_share",
                   "transfer"]
@@ -102,10 +104,17 @@ class Partnership(Record):
     shares: Mapping | None = None
     #: {rule: pounds}: the largest excess v(T) - sum of T's shares over proper subgroups T
     core_excess: Mapping | None = None
+    #: {member: p_i(S)}: each member's chance of leaving during the horizon (SPEC §5)
+    withdrawal: Mapping | None = None
+    expected_npv: float | None = None  # E(S) over every subset of members who stay
+    worst_withdrawal: str | None = None  # the member whose leaving hurts most (ties: smallest code)
+    worst_withdrawal_npv: float | None = None  # NPV(S -> S without that member)
+    robust: bool | None = None  # it still pays whoever leaves: worst_withdrawal_npv > 0
 
     def __post_init__(self):
         object.__setattr__(self, "shares", frozen_mapping(self.shares))
         object.__setattr__(self, "core_excess", frozen_mapping(self.core_excess))
+        object.__setattr__(self, "withdrawal", frozen_mapping(self.withdrawal))
 
 
 @dataclass(frozen=True)
@@ -147,6 +156,7 @@ class Totals(Record):
     annual_saving: float
     one_off_cost: float
     baseline: float
+    expected_npv: float | None = None  # the partnerships' expected NPVs together (SPEC §5)
 
 
 @dataclass(frozen=True)
@@ -201,6 +211,7 @@ class Plan(Record):
 
     def partnerships_csv(self) -> str:
         rows = [{**p.to_dict(), "members": " ".join(p.members),
+                 "withdrawal": " ".join(f"{code}:{chance:.4g}" for code, chance in (p.withdrawal or {}).items()),
                  **{f"core_excess_{rule}": excess for rule, excess in (p.core_excess or {}).items()}} for p in self.partnerships]
         return csv_text(PARTNERSHIP_FIELDS, rows)
 
@@ -252,6 +263,7 @@ def build_plan(problem: Problem, cand: CandidateSet, solution, *, solver_name: s
     chosen = np.asarray(solution.chosen, dtype=np.int64)
     order = chosen[np.lexsort((-cand.npv[chosen], cand.function[chosen]))]
 
+    risk = _risk_of(problem, cand, order)
     partnerships = []
     membership: dict[tuple[int, int], tuple[str, int, float]] = {}
     for number, j in enumerate(order, start=1):
@@ -271,6 +283,7 @@ def build_plan(problem: Problem, cand: CandidateSet, solution, *, solver_name: s
             one_off_cost=one_off,
             npv=float(cand.npv[j]),
             payback_years=one_off / annual if annual > 0 else None,
+            **risk[int(j)],
         ))
         baselines = problem.baseline[k, members]
         total = float(baselines.sum())
@@ -300,8 +313,9 @@ def build_plan(problem: Problem, cand: CandidateSet, solution, *, solver_name: s
         annual_saving=float(sum(p.annual_saving for p in partnerships)),
         one_off_cost=float(sum(p.one_off_cost for p in partnerships)),
         baseline=totals_baseline,
+        expected_npv=float(sum(p.expected_npv for p in partnerships)),
     )
-    objective = totals.npv
+    objective = totals.expected_npv if problem.options.objective == "expected" else totals.npv
     feasible = solution.status != "infeasible"
     solver = SolverReport(
         name=solver_name or problem.options.solver,
@@ -313,3 +327,26 @@ def build_plan(problem: Problem, cand: CandidateSet, solution, *, solver_name: s
     )
     return Plan(problem.instance.name, problem.model.name, problem.options, solver, tuple(partnerships), tuple(councils),
                 totals, stats=MappingProxyType(dict(getattr(solution, "stats", None) or {})))
+
+
+def _risk_of(problem: Problem, cand: CandidateSet, chosen: np.ndarray) -> dict[int, dict]:
+    """The withdrawal fields of each chosen option (SPEC §5), computed a function and a
+    size at a time."""
+    codes = problem.codes
+    found = {}
+    keys = sorted({(int(cand.function[j]), int(cand.size[j])) for j in chosen})
+    for k, size in keys:
+        rows = np.array([j for j in chosen if cand.function[j] == k and cand.size[j] == size], dtype=np.int64)
+        sets = cand.members[rows, :size].astype(np.int64)
+        host_slot = np.argmax(sets == cand.host[rows][:, None], axis=1)
+        risk = partnership_risk(problem, k, sets, host_slot, cand.depth[rows].astype(np.int64), cand.one_off[rows])
+        for n, j in enumerate(rows):
+            worst = float(risk.worst[n])
+            found[int(j)] = dict(
+                withdrawal={codes[i]: float(p) for i, p in zip(sets[n], risk.chances[n])},
+                expected_npv=float(risk.expected[n]),
+                worst_withdrawal=codes[sets[n, risk.worst_slot[n]]],
+                worst_withdrawal_npv=worst,
+                robust=bool(worst > 0),
+            )
+    return found

@@ -49,6 +49,8 @@ class Council:
     commitment: float | None  # None: column left empty (default 1.0)
     max_partnerships: int | None  # None: no limit
     max_hosted: int | None
+    withdrawal: float | None = None  # None: column left empty (the model's [risk] gives it)
+    control: str = ""
 
     @property
     def commit(self) -> float:
@@ -91,10 +93,19 @@ class Model:
     default_host_min_commitment: float
     depths: list[Depth]
     functions: list[Function]
+    risk: dict | None = None  # the [risk] table as written; None: no table
 
     @property
     def annuity(self) -> float:
-        return sum((1.0 + self.discount_rate) ** -t for t in range(1, self.horizon_years + 1))
+        return self.discounted(1, self.horizon_years)
+
+    def discounted(self, first: int, last: int) -> float:
+        return sum((1.0 + self.discount_rate) ** -t for t in range(first, last + 1))
+
+    def risk_figure(self, key: str):
+        if self.risk and key in self.risk:
+            return self.risk[key]
+        return min(3, self.horizon_years - 1) if key == "exit_year" else 0.0
 
     def function(self, fid: str) -> Function:
         return next(f for f in self.functions if f.id == fid)
@@ -117,12 +128,15 @@ class Options:
     functions: tuple[str, ...] = ()
     area: tuple[str, ...] = ()
     max_size: int | None = None
+    objective: str = "npv"
+    robust: bool = False
 
     def run_options(self, method: str = "exact", solver: str = "highs"):
         from optimiser.problem import RunOptions
 
         return RunOptions(method=method, solver=solver, budget=self.budget, exclude=self.exclude, apart=self.apart,
-                          functions=self.functions, area=self.area, max_size=self.max_size)
+                          functions=self.functions, area=self.area, max_size=self.max_size, objective=self.objective,
+                          robust=self.robust)
 
     def describe(self) -> str:
         parts = []
@@ -133,6 +147,10 @@ class Options:
                 parts.append(f"{name}={getattr(self, name)!r}")
         if self.max_size is not None:
             parts.append(f"max_size={self.max_size}")
+        if self.objective != "npv":
+            parts.append(f"objective={self.objective}")
+        if self.robust:
+            parts.append("robust")
         return ", ".join(parts) or "no options"
 
 
@@ -176,6 +194,9 @@ class Option:
     annual: float
     one_off: float
     npv: float
+    expected: float | None = None  # E(S), computed when the run asks for withdrawal figures
+    worst: float | None = None  # W(S)
+    value: float = 0.0  # what the plan maximises: npv, or expected under the expected objective
 
 
 class Rules:
@@ -302,8 +323,75 @@ class Rules:
                 for p in plats if d.common_platform else [None]:
                     migration = 0.0 if p is None else f.migration * sum(b[c] for c in members if self.platform(f, c) != p)
                     one_off = d.one_off * total + migration
-                    result.append(Option(d.id, host.code, p, annual, one_off, annual * annuity - one_off))
+                    npv = annual * annuity - one_off
+                    option = Option(d.id, host.code, p, annual, one_off, npv, value=npv)
+                    if self.case.options.objective == "expected" or self.case.options.robust:
+                        expected = self.expected_npv(f, members, option)
+                        worst = min(self.after_leaving(f, members, option, set(members) - {c})[0] for c in members)
+                        value = expected if self.case.options.objective == "expected" else npv
+                        option = replace(option, expected=expected, worst=worst, value=value)
+                    result.append(option)
         return result
+
+    # -- withdrawal (SPEC section 5), subset by subset
+
+    def chances(self, members: tuple[str, ...]) -> dict[str, float]:
+        """p_i(S) for every member."""
+        model = self.model
+        cs = [self.by_code[c] for c in members]
+        cross = len({c.tier for c in cs}) > 1
+        mismatch = len({c.control for c in cs if c.control}) > 1
+        found = {}
+        for c in cs:
+            own = c.withdrawal if c.withdrawal is not None else model.risk_figure("base") + model.risk_figure("uncommitted") * (1 - c.commit)
+            raised = own + model.risk_figure("cross_tier") * cross + model.risk_figure("control_mismatch") * mismatch
+            found[c.code] = min(0.95, raised)
+        return found
+
+    def survivors_saving(self, f: Function, stay: tuple[str, ...], option: Option) -> tuple[float, str | None]:
+        """A'(T) and who leads T after the exit year (None: the partnership ends)."""
+        if len(stay) < 2 or self.set_breaks(f, stay):
+            return 0.0, None
+        depth = next(d for d in self.model.depths if d.id == option.depth)
+        if min(self.by_code[c].commit for c in stay) < depth.min_commitment:
+            return 0.0, None
+        cs = [self.by_code[c] for c in stay]
+        b = {c: self.baseline(f, c) for c in stay}
+        pops = [c.population for c in cs]
+        rate = 1.0 - sum(pops) ** f.scale_exponent / sum(p**f.scale_exponent for p in pops)
+        limit = self.within_km(f)
+
+        def cost(host: Council) -> float | None:
+            dist = {c.code: haversine(c, host) for c in cs}
+            if limit is not None and max(dist.values()) > limit:
+                return None
+            return f.coordination * sum(b[c] * dist[c] for c in stay) / 100.0
+
+        if option.host in stay:
+            leader, k = option.host, cost(self.by_code[option.host])
+        else:
+            priced = [(cost(h), h.code) for h in cs if h.commit >= f.host_min_commitment and cost(h) is not None]
+            if not priced:
+                return 0.0, None
+            k, leader = min(priced)
+        return depth.capture * rate * sum(b.values()) - k, leader
+
+    def after_leaving(self, f: Function, members: tuple[str, ...], option: Option, stay: set[str]) -> tuple[float, str | None]:
+        """NPV(S -> T) for the survivors ``stay``, and who leads them."""
+        model = self.model
+        k = model.risk_figure("exit_year")
+        kept = tuple(c for c in members if c in stay)
+        later, leader = self.survivors_saving(f, kept, option)
+        return option.annual * model.discounted(1, k) + later * model.discounted(k + 1, model.horizon_years) - option.one_off, leader
+
+    def expected_npv(self, f: Function, members: tuple[str, ...], option: Option) -> float:
+        chance = self.chances(members)
+        total = 0.0
+        for size in range(len(members) + 1):
+            for stay in itertools.combinations(members, size):
+                weight = math.prod(1 - chance[c] if c in stay else chance[c] for c in members)
+                total += weight * self.after_leaving(f, members, option, set(stay))[0]
+        return total
 
 
 # ---------------------------------------------------------------- brute force
@@ -319,7 +407,7 @@ class Group:
 
     @property
     def best(self) -> float:
-        return max(o.npv for o in self.options)
+        return max(o.value for o in self.options)
 
 
 @dataclass
@@ -354,10 +442,10 @@ def _prune(options: list[Option], unlimited_hosts: set[str], budgeted: bool) -> 
     plan feasible and does not lower its NPV, so the optimum over the kept options is the
     optimum over all. An option is dropped only if a *kept* option dominates it.
     """
-    ranked = sorted(options, key=lambda o: (-o.npv, o.one_off))
+    ranked = sorted(options, key=lambda o: (-o.value, o.one_off))
     kept: list[Option] = []
     for o in ranked:
-        if not any(k.npv >= o.npv and (not budgeted or k.one_off <= o.one_off)
+        if not any(k.value >= o.value and (not budgeted or k.one_off <= o.one_off)
                    and (k.host == o.host or k.host in unlimited_hosts) for k in kept):
             kept.append(o)
     return kept
@@ -391,7 +479,7 @@ def feasible_groups(case: Case, rules: Rules | None = None, *, prune: bool = Tru
             for members in itertools.combinations(codes, size):
                 if rules.set_breaks(f, members):
                     continue
-                options = [o for o in rules.options(f, members) if o.npv > 0]
+                options = [o for o in rules.options(f, members) if o.value > 0 and (not case.options.robust or o.worst > 0)]
                 if not options:
                     continue
                 mask = sum(1 << rules.index[c] for c in members)
@@ -494,7 +582,7 @@ def brute_force(case: Case, *, prune: bool = True, bound: bool = True, budget: f
         for o in g.options:
             if fits(g, o):
                 take(g, o, +1)
-                place_locked(k, li + 1, value + o.npv, decided | g.mask)
+                place_locked(k, li + 1, value + o.value, decided | g.mask)
                 take(g, o, -1)
 
     def pack(k: int, decided: int, value: float) -> None:
@@ -513,7 +601,7 @@ def brute_force(case: Case, *, prune: bool = True, bound: bool = True, budget: f
             for o in g.options:
                 if fits(g, o):
                     take(g, o, +1)
-                    pack(k, decided | g.mask, value + o.npv)
+                    pack(k, decided | g.mask, value + o.value)
                     take(g, o, -1)
         pack(k, decided | (1 << low), value)  # the council stays alone for this function
 
@@ -557,8 +645,10 @@ def check_plan(case: Case, data: dict, *, rel: float = 1e-6) -> list[str]:
         for key, want in (("npv", o.npv), ("annual_saving", o.annual), ("one_off_cost", o.one_off)):
             if not close(p[key], want):
                 problems.append(f"{pid}: {key} {p[key]!r}, expected {want!r}")
-        if (fid, frozenset(members)) not in locked and not o.npv > 0:
-            problems.append(f"{pid}: NPV {o.npv} is not positive")
+        if (fid, frozenset(members)) not in locked and not o.value > 0:
+            problems.append(f"{pid}: NPV {o.value} is not positive")
+        if case.options.robust and (fid, frozenset(members)) not in locked and not o.worst > 0:
+            problems.append(f"{pid}: not robust (worst withdrawal leaves {o.worst})")
         for c in members:
             if (fid, c) in seen:
                 problems.append(f"{pid}: {c} is also in {seen[(fid, c)]} for {fid}")
@@ -566,7 +656,7 @@ def check_plan(case: Case, data: dict, *, rel: float = 1e-6) -> list[str]:
             joins[c] = joins.get(c, 0) + 1
         hosted[p["host"]] = hosted.get(p["host"], 0) + 1
         spent += o.one_off
-        npv_sum += o.npv
+        npv_sum += o.value
         locked.discard((fid, frozenset(members)))
     for fid, members in locked:
         problems.append(f"locked group {sorted(members)} for {fid} is missing")
@@ -684,13 +774,16 @@ def random_councils(rng: random.Random, n: int, tiers: tuple[str, ...], function
 
 
 def random_case(rng: random.Random, seed: int | None = None, *, n_range=(3, 8), budget: bool | None = None,
-                lock: bool | None = None, coupled: bool = False) -> Case:
+                lock: bool | None = None, coupled: bool = False, withdrawal: bool = False) -> Case:
     """A random tiny case; ``budget``/``lock`` force a budget or a locked group (None: random).
 
     ``coupled`` draws cases where the functions compete for the same councils: three
     functions open to every tier, council limits (max_partnerships, max_hosted) on about
     half the councils, more coordination cost (so which member hosts matters), several
     depths (so one-off cost trades against NPV) and usually a budget.
+
+    ``withdrawal`` adds SPEC section 5: a [risk] table, some councils' own withdrawal chance
+    and political control, and the expected objective and --robust, each at random.
     """
     tiers = tuple(rng.sample(TIER_LABELS, rng.randint(2, 3)))
     model = random_model(rng, tiers)
@@ -734,6 +827,8 @@ def random_case(rng: random.Random, seed: int | None = None, *, n_range=(3, 8), 
     if rng.random() < 0.1:
         options.max_size = rng.randint(2, 3)
 
+    if withdrawal:
+        _draw_withdrawal(rng, model, councils, options)
     case = Case(seed, councils, edges, spend, platforms, [], model, options, with_border=rng.random() < 0.5)
     rules = Rules(case)
 
@@ -772,6 +867,20 @@ def random_case(rng: random.Random, seed: int | None = None, *, n_range=(3, 8), 
         else:
             options.budget = round(total * rng.uniform(0.15, 0.95), 2)
     return case
+
+
+def _draw_withdrawal(rng: random.Random, model: Model, councils: list[Council], options: Options) -> None:
+    if rng.random() < 0.85:
+        model.risk = {key: rng.choice([0.0, round(rng.uniform(0.0, 0.4), 3)])
+                      for key in ("base", "uncommitted", "cross_tier", "control_mismatch") if rng.random() < 0.7}
+        if model.horizon_years >= 2 and rng.random() < 0.6:
+            model.risk["exit_year"] = rng.randint(1, model.horizon_years - 1)
+    for c in councils:
+        if rng.random() < 0.3:
+            c.withdrawal = rng.choice([0.0, round(rng.uniform(0.0, 0.9), 3)])
+        c.control = rng.choice(["", "Red", "Blue", "Blue", "no overall control"])
+    options.objective = rng.choice(["npv", "expected", "expected"])
+    options.robust = rng.random() < 0.5
 
 
 # ---------------------------------------------------------------- writing the files
@@ -827,6 +936,8 @@ def model_toml(model: Model) -> str:
             lines.append(f"geography = {_toml_value(list(f.geography))}")
         if "host_min_commitment" in f.overrides:
             lines.append(f"host_min_commitment = {float(f.host_min_commitment)!r}")
+    if model.risk is not None:
+        lines += ["", "[risk]"] + [f"{key} = {_toml_value(value)}" for key, value in model.risk.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -848,9 +959,10 @@ def write_case(case: Case, folder: str | Path) -> tuple[Path, Path]:
         f'name = "random-{case.seed}"\ntitle = "Random case, seed {case.seed}"\nmodel = {_toml_value(str(model_path.resolve()))}\n\n'
         "[tables]\n" + "\n".join(tables) + "\n", encoding="utf-8")
     _write_csv(inst / "councils.csv",
-               ["code", "name", "tier", "nation", "region", "county", "population", "lat", "lon", "commitment", "max_partnerships", "max_hosted"],
+               ["code", "name", "tier", "nation", "region", "county", "population", "lat", "lon", "commitment", "max_partnerships", "max_hosted",
+                "control", "withdrawal"],
                [[c.code, c.name, c.tier, c.nation, c.region, c.county, c.population, c.lat, c.lon, c.commitment,
-                 c.max_partnerships, c.max_hosted] for c in case.councils])
+                 c.max_partnerships, c.max_hosted, c.control, c.withdrawal] for c in case.councils])
     by_code = {c.code: c for c in case.councils}
     if case.with_border:
         _write_csv(inst / "adjacency.csv", ["a", "b", "border_km"],
@@ -878,6 +990,7 @@ PROFILES = {
     "default": {},
     "coupled": {"coupled": True},  # functions competing for councils: limits, budgets, hosts
     "wide": {"n_range": (9, 12)},  # more councils: more candidates than any starting set
+    "risky": {"withdrawal": True},  # withdrawal chances, the expected objective, --robust
 }
 
 

@@ -49,7 +49,7 @@ def best_npv(problem: Problem, k: int, sets: np.ndarray, *, enumerated: bool = F
     ok = np.arange(len(sets)) if enumerated else np.flatnonzero(feasible_sets(problem, k, sets))
     if len(ok) == 0:
         return best
-    options = evaluate_sets(problem, k, sets[ok].astype(np.int32))
+    options = evaluate_sets(problem, k, sets[ok].astype(np.int32), plain=True)
     if len(options) == 0:
         return best
     # the options come back as member rows: find each one's set by its sorted members
@@ -238,7 +238,7 @@ def with_shares(problem: Problem, plan):
         found, worth = function_stability(problem, k, pounds, rule)
         objective = float(sum(p.npv for p in partnerships if p.function == function.id))
         # a locked group is in every plan, at its best option whatever its NPV
-        locked = [(group.members, float(evaluate_sets(problem, k, group.members[None, :].astype(np.int32), require_positive=False).npv.max()))
+        locked = [(group.members, float(evaluate_sets(problem, k, group.members[None, :].astype(np.int32), require_positive=False, plain=True).npv.max()))
                   for group in problem.locked if group.function_index == k]
         try:
             bound = packing_lp_bound(problem, k, worth, locked)

@@ -13,18 +13,20 @@ from __future__ import annotations
 import numpy as np
 
 from ..problem import Problem
-from ..rules.group import NPV, MemberSets, depth_mask, host_mask
+from ..rules.group import NPV, ROBUST, MemberSets, depth_mask, host_mask
 from .table import CandidateSet
+from .withdrawal import chances_matter, option_figures, withdrawal_active
 
 
 def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positive: bool = True,
-                  all_options: bool = False, ignore_rules: bool = False) -> CandidateSet:
+                  all_options: bool = False, ignore_rules: bool = False, plain: bool = False) -> CandidateSet:
     """Evaluates member sets of one size for function k (SPEC arithmetic), vectorised.
 
     Returns the options worth keeping for the master problem (see the module docstring).
     With ``require_positive`` false, options with NPV <= 0 are kept too (locked groups).
     ``all_options`` returns every feasible depth and host; ``ignore_rules`` treats every
-    host and depth as feasible (to price a grouping that breaks commitment rules).
+    host and depth as feasible (to price a grouping that breaks commitment rules); ``plain``
+    judges by the NPV of §3 alone, whatever the run's withdrawal options (subgroup values of §6).
     """
     function = problem.functions[k]
     model = problem.model
@@ -67,14 +69,47 @@ def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positiv
     gross = np.stack([d.capture * rate * total for d in model.depths], axis=1)
 
     budgeted = problem.options.budget is not None
-    limited_hosts = (problem.max_hosted[problem.eligible[k]] >= 0).any()
+    limited_hosts = bool((problem.max_hosted[problem.eligible[k]] >= 0).any())
+    if withdrawal_active(problem) and not ignore_rules and not plain:
+        gi, di, hi, objective = _options_under_withdrawal(problem, k, sets, rate * total, coordination, host_ok, ok, value,
+                                                          one_off, require_positive, all_options, budgeted, limited_hosts)
+        npv = value[gi, di] - coordination[gi, hi] * annuity
+        annual = gross[gi, di] - coordination[gi, hi]
+    else:
+        gi, di, hi, npv, annual = _options_by_npv(problem, sets, coordination, value, gross, one_off, ok, require_positive,
+                                                  all_options, budgeted, limited_hosts)
+        objective = npv
+    common = np.array([d.common_platform for d in model.depths])
+    return CandidateSet(
+        function=np.full(len(gi), k, dtype=np.int32),
+        members=sets[gi].astype(np.int32),
+        size=np.full(len(gi), s, dtype=np.int32),
+        host=sets[gi, hi].astype(np.int32),
+        depth=di.astype(np.int32),
+        platform=np.where(common[di], platform[gi], -1).astype(np.int32),
+        annual=annual,
+        one_off=one_off[gi, di],
+        npv=npv,
+        locked=np.full(len(gi), -1, dtype=np.int32),
+        value=objective,
+    )
+
+
+def _options_by_npv(problem, sets, coordination, value, gross, one_off, ok, require_positive, all_options, budgeted,
+                    limited_hosts):
+    """The (set, depth, host) options worth keeping when NPV alone decides: the best depth
+    (or the Pareto front under a budget) and the host of least coordination (or those before
+    the first unlimited host). The depth does not change the host's cost, nor the host the
+    depth's value, so the two choices are made apart."""
+    g = len(sets)
+    annuity = problem.annuity
     # depth choice: best NPV (ties: lower one-off), or the Pareto front under a budget
     masked = np.where(ok, value, -np.inf)
     if all_options:
         depth_keep = ok
     elif budgeted:
         depth_keep = ok.copy()
-        nd = len(model.depths)
+        nd = value.shape[1]
         for a in range(nd):
             for c in range(nd):
                 if a == c:
@@ -111,16 +146,53 @@ def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positiv
     if require_positive:
         keep = NPV.values(npv)
         gi, di, hi, npv, annual = gi[keep], di[keep], hi[keep], npv[keep], annual[keep]
-    common = np.array([d.common_platform for d in model.depths])
-    return CandidateSet(
-        function=np.full(len(gi), k, dtype=np.int32),
-        members=sets[gi].astype(np.int32),
-        size=np.full(len(gi), s, dtype=np.int32),
-        host=sets[gi, hi].astype(np.int32),
-        depth=di.astype(np.int32),
-        platform=np.where(common[di], platform[gi], -1).astype(np.int32),
-        annual=annual,
-        one_off=one_off[gi, di],
-        npv=npv,
-        locked=np.full(len(gi), -1, dtype=np.int32),
-    )
+    return gi, di, hi, npv, annual
+
+
+def _options_under_withdrawal(problem, k, sets, scale, coordination, host_ok, ok, value, one_off, require_positive,
+                              all_options, budgeted, limited_hosts):
+    """The options worth keeping when withdrawal figures decide (``--objective expected`` or
+    ``--robust``): a depth's value now depends on the host (who stays decides who leads the
+    survivors), so options are compared as (depth, host) pairs. An option is dropped only when
+    another is at least as good on every count that could matter: the objective, under a
+    budget the one-off cost, and under a max_hosted limit the host's burden (the same host, or
+    one whose hosting is unlimited)."""
+    g, s = sets.shape
+    options = problem.options
+    use_expected = options.objective == "expected" and chances_matter(problem)
+    figures = option_figures(problem, k, sets, scale, coordination, one_off, expected=use_expected, worst=options.robust)
+    npv = value[:, :, None] - coordination[:, None, :] * problem.annuity
+    objective = figures.expected if use_expected else npv
+    feasible = ok[:, :, None] & host_ok[:, None, :]
+    if require_positive:
+        feasible &= NPV.values(objective)
+        if options.robust:
+            feasible &= ROBUST.values(figures.worst)
+    depths = value.shape[1]
+    objective = objective.reshape(g, depths * s)
+    feasible = feasible.reshape(g, depths * s)
+    if all_options:
+        keep = feasible
+    elif not budgeted and not limited_hosts:
+        best = np.argmax(np.where(feasible, objective, -np.inf), axis=1)
+        keep = np.zeros_like(feasible)
+        keep[np.arange(g), best] = feasible[np.arange(g), best]
+    else:
+        cost = np.repeat(one_off, s, axis=1)
+        host = np.tile(np.arange(s), depths)
+        unlimited = np.tile(problem.max_hosted[sets] < 0, (1, depths))
+        keep = feasible.copy()
+        for a in range(depths * s):
+            for c in range(depths * s):
+                if a == c:
+                    continue
+                better = feasible[:, c] & (objective[:, c] >= objective[:, a])
+                strictly = objective[:, c] > objective[:, a]
+                if budgeted:
+                    better &= cost[:, c] <= cost[:, a]
+                    strictly |= cost[:, c] < cost[:, a]
+                if limited_hosts and host[c] != host[a]:
+                    better &= unlimited[:, c]
+                keep[:, a] &= ~(better & (strictly | (c < a)))
+    gi, oi = np.nonzero(keep)
+    return gi, oi // s, oi % s, objective[gi, oi]

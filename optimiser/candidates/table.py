@@ -12,7 +12,8 @@ class CandidateSet:
     """Candidate partnerships as parallel arrays, one entry per (member set, option).
 
     ``members`` is padded with -1 to the widest set; ``locked`` is the index into
-    ``problem.locked`` for options of a locked group, else -1.
+    ``problem.locked`` for options of a locked group, else -1. ``value`` is what the plan
+    maximises: the NPV, or under ``--objective expected`` the expected NPV (SPEC §5).
     """
 
     function: np.ndarray
@@ -25,6 +26,7 @@ class CandidateSet:
     one_off: np.ndarray
     npv: np.ndarray
     locked: np.ndarray
+    value: np.ndarray
 
     def __len__(self) -> int:
         return len(self.npv)
@@ -53,4 +55,4 @@ class CandidateSet:
     def empty(width: int) -> "CandidateSet":
         ints = np.zeros(0, dtype=np.int32)
         floats = np.zeros(0)
-        return CandidateSet(ints, np.zeros((0, width), dtype=np.int32), ints, ints, ints, ints, floats, floats, floats, ints)
+        return CandidateSet(ints, np.zeros((0, width), dtype=np.int32), ints, ints, ints, ints, floats, floats, floats, ints, floats)

@@ -75,6 +75,9 @@ def add_run_options(parser, solving: bool) -> None:
     add("--withdraw", action="append", default=[], metavar="COUNCIL", help="keep a council out of every function (repeatable)")
     add("--apart", action="append", default=[], metavar="COUNCIL:COUNCIL", help="two councils that must not share any partnership (repeatable)")
     add("--max-size", metavar="N", help="cap every function's group size")
+    add("--objective", metavar="npv|expected", default="npv",
+        help="what the plan maximises: npv (default), or expected: the NPV expected when members may leave")
+    add("--robust", action="store_true", help="only partnerships that still pay whoever leaves (N-1 robust)")
     if solving:
         add("--solver", metavar="highs|cbc", default="highs", help="MIP solver (default highs)")
         add("--method", metavar="exact|naive", default="exact",
@@ -97,7 +100,8 @@ def run_options(args):
         if any(not text.strip(" ;,") for text in given or ()):
             raise InputError(option, "'' is empty: give a code or a name")
     given = dict(area=args.area, functions=args.functions, budget=args.budget, exclude=args.exclude,
-                 withdraw=args.withdraw, apart=args.apart, max_size=args.max_size)
+                 withdraw=args.withdraw, apart=args.apart, max_size=args.max_size, objective=args.objective,
+                 robust=args.robust)
     if args.command == "solve":
         given.update(solver=args.solver, method=args.method, time_limit=args.time_limit, jobs=args.jobs, shares=args.shares)
         args.top = values.whole(args.top, "--top", low=0)

@@ -87,7 +87,11 @@ class SavingsModel:
     @property
     def annuity(self) -> float:
         """Present value of 1 pound a year for horizon_years at discount_rate."""
-        return sum((1.0 + self.discount_rate) ** -t for t in range(1, self.horizon_years + 1))
+        return self.discounted(1, self.horizon_years)
+
+    def discounted(self, first: int, last: int) -> float:
+        """Present value of 1 pound a year in years first..last (0 when last < first)."""
+        return sum((1.0 + self.discount_rate) ** -t for t in range(first, last + 1))
 
     def function(self, function_id: str) -> Function:
         for f in self.functions:

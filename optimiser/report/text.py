@@ -53,8 +53,34 @@ def plan_summary(plan, instance, top: int = 10) -> str:
         for p in largest:
             members = ", ".join(names.get(c, c) + (" (host)" if c == p.host else "") for c in p.members)
             lines.append(f"  {p.id:>5} {p.function:<26} NPV {money(p.npv):>9}  {p.depth:<18} payback {_years(p.payback_years):>5}  {members}")
+    lines += withdrawal_lines(plan, names, top)
     lines += stability_lines(plan, names)
     return "\n".join(lines)
+
+
+def withdrawal_lines(plan, names: dict, top: int = 10) -> list[str]:
+    """In words: what the plan is expected to deliver when members may leave, how many
+    partnerships survive any one member leaving, and who the fragile ones hinge on (SPEC §5)."""
+    parts = [p for p in plan.partnerships if p.robust is not None]
+    if not parts:
+        return []
+    lines = [""]
+    totals = plan.totals
+    if totals.expected_npv is not None and any(any(v > 0 for v in (p.withdrawal or {}).values()) for p in parts):
+        kept = 100 * totals.expected_npv / totals.npv if totals.npv else 100.0
+        lines.append(f"  if members may leave: expected NPV {money(totals.expected_npv)} of the {money(totals.npv)} promised "
+                     f"({kept:.0f}%)" + (", which this plan maximises" if plan.options.objective == "expected" else ""))
+    robust = sum(1 for p in parts if p.robust)
+    lines.append(f"  {robust} of {len(parts)} partnerships still pay whoever leaves (N-1 robust)"
+                 + ("; --robust allowed no other" if plan.options.robust else ""))
+    fragile = sorted((p for p in parts if not p.robust), key=lambda p: p.worst_withdrawal_npv - p.npv)
+    for p in fragile[:top]:
+        who = names.get(p.worst_withdrawal, p.worst_withdrawal)
+        lines.append(f"  {p.id} {p.function} hinges on {who}: if it leaves, the NPV falls from {money(p.npv)} "
+                     f"to {money(p.worst_withdrawal_npv)}")
+    if len(fragile) > top:
+        lines.append(f"  ... and {len(fragile) - top} more fragile partnerships (robust = false in partnerships.csv)")
+    return lines
 
 
 def stability_lines(plan, names: dict) -> list[str]:

@@ -278,22 +278,40 @@ class PositiveNpv(GroupRule):
     partnerships are exempt; ``evaluate`` states the break with the figure."""
 
     name = "npv"
-    summary = "the partnership's NPV is positive (locked partnerships exempt)"
+    summary = "the partnership's NPV is positive, its expected NPV under --objective expected (locked partnerships exempt)"
 
     def values(self, npv: np.ndarray) -> np.ndarray:
+        """Whether each value the plan maximises (NPV, or expected NPV) is positive."""
         return npv > 0
 
     def explain_value(self, npv: float) -> list[str]:
         return [] if npv > 0 else [f"npv: {npv:,.0f} pounds is not positive"]
 
 
+class Robust(GroupRule):
+    """Under --robust, a partnership must pay whoever leaves (SPEC §5): its NPV after its
+    worst single withdrawal is positive. Locked partnerships are kept, and flagged."""
+
+    name = "robust"
+    summary = "under --robust, the NPV after the worst single withdrawal is positive (locked partnerships exempt)"
+
+    def values(self, worst_npv: np.ndarray) -> np.ndarray:
+        return worst_npv > 0
+
+    def explain_value(self, worst_npv: float, member: str) -> list[str]:
+        if worst_npv > 0:
+            return []
+        return [f"robust: if {member} leaves, the NPV is {worst_npv:,.0f} pounds, not positive"]
+
+
 TIER, AREA, EXCLUDE, MAX_SIZE = Tier(), Area(), Exclude(), MaxSize()
 SAME_REGION, SAME_COUNTY, SAME_NATION = SameArea("same_region", "region"), SameArea("same_county", "county"), SameArea("same_nation", "nation")
 CONTIGUOUS, APART, COMMITMENT, HOST_MIN_COMMITMENT, WITHIN_KM, NPV = Contiguous(), Apart(), Commitment(), HostMinCommitment(), WithinKm(), PositiveNpv()
+ROBUST = Robust()
 
 #: in the order their sentences are listed
 GROUP_RULES = (TIER, AREA, EXCLUDE, MAX_SIZE, SAME_REGION, SAME_COUNTY, SAME_NATION, CONTIGUOUS, APART, COMMITMENT,
-               HOST_MIN_COMMITMENT, WITHIN_KM, NPV)
+               HOST_MIN_COMMITMENT, WITHIN_KM, NPV, ROBUST)
 
 
 def active(problem: Problem, k: int) -> list[GroupRule]:

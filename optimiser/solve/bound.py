@@ -102,17 +102,17 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
         # hand, bounded through the last duals of an optimal restricted LP (which are y >= 0)
         active = relaxation.columns
         upper = relaxation.lagrangian_bound(last_duals, last_rc) if last_duals is not None else math.inf
-        plan = greedy(problem, cand, active[np.argsort(-cand.npv[active], kind="stable")])
+        plan = greedy(problem, cand, active[np.argsort(-cand.value[active], kind="stable")])
         if plan is None:
             return _nothing("time_limit", upper, stats)
-        return BlockResult(plan, "time_limit", float(cand.npv[plan].sum()), upper, stats)
+        return BlockResult(plan, "time_limit", float(cand.value[plan].sum()), upper, stats)
 
     bound, values, duals, rc, active = proven
     lp_values = np.zeros(len(cand))
     lp_values[active] = values
-    incumbent = greedy(problem, cand, active[np.lexsort((-cand.npv[active], -lp_values[active]))])
+    incumbent = greedy(problem, cand, active[np.lexsort((-cand.value[active], -lp_values[active]))])
     dived = relaxation.dive(values, deadline) if current else None
-    if dived is not None and (incumbent is None or cand.npv[dived].sum() > cand.npv[incumbent].sum()):
+    if dived is not None and (incumbent is None or cand.value[dived].sum() > cand.value[incumbent].sum()):
         incumbent = dived
     cut_count = len(duals) - relaxation.base_rows
     stats.update(lp_bound=bound, cuts=cut_count, components=0, kept_columns=0)

@@ -16,7 +16,7 @@ from .rows import RowLayout
 def initial_columns(problem: Problem, cand: CandidateSet, functions: Sequence[int], per_row: int = 2) -> np.ndarray:
     """Locked options and, for each packing row (a function and a council), its best few options."""
     column, row, _ = PACKING.entries(problem, cand, np.arange(len(cand)), functions)
-    order = np.lexsort((-cand.npv[column], row))
+    order = np.lexsort((-cand.value[column], row))
     row, column = row[order], column[order]
     first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
     rank = np.arange(len(row)) - np.repeat(first, np.diff(np.r_[first, len(row)]))

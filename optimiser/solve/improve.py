@@ -80,15 +80,15 @@ def improve(problem: Problem, cand: CandidateSet, options: np.ndarray, plan: np.
         passes.append(windows(u, v, councils, size))
     n = len(problem.codes)
     plan = np.asarray(plan, dtype=np.int64)
-    before = float(cand.npv[plan].sum())
+    before = float(cand.value[plan].sum())
     started = time.perf_counter()
     solved = 0
     for pass_windows in passes:
-        at_start = float(cand.npv[plan].sum())
+        at_start = float(cand.value[plan].sum())
         for window in pass_windows:
             if deadline is not None and time.perf_counter() >= deadline:
                 break  # and every later window too
-            if float(cand.npv[plan].sum()) >= target:
+            if float(cand.value[plan].sum()) >= target:
                 break
             inside = np.zeros(n, dtype=bool)
             inside[window] = True
@@ -98,7 +98,7 @@ def improve(problem: Problem, cand: CandidateSet, options: np.ndarray, plan: np.
             # the plan's partnerships that reach into the window stay on offer, so the window's
             # part of the plan is itself a solution of its MIP
             idx = np.union1d(options[fits], plan[touching])
-            current = float(cand.npv[plan[touching]].sum())
+            current = float(cand.value[plan[touching]].sum())
             if len(idx) == 0:
                 continue
             seconds = WINDOW_SECONDS if deadline is None else min(WINDOW_SECONDS, deadline - time.perf_counter())
@@ -109,10 +109,10 @@ def improve(problem: Problem, cand: CandidateSet, options: np.ndarray, plan: np.
             if found is None:
                 continue
             chosen = idx[found]
-            if float(cand.npv[chosen].sum()) > current + 1e-9 * max(1.0, abs(current)):
+            if float(cand.value[chosen].sum()) > current + 1e-9 * max(1.0, abs(current)):
                 plan = np.r_[plan[~touching], chosen]
-        if float(cand.npv[plan].sum()) <= at_start:
+        if float(cand.value[plan].sum()) <= at_start:
             break
-    after = float(cand.npv[plan].sum())
+    after = float(cand.value[plan].sum())
     log.debug("fix-and-optimise: %d windows in %.1fs, plan %.2f -> %.2f", solved, time.perf_counter() - started, before, after)
     return plan

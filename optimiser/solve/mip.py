@@ -69,7 +69,7 @@ def solve_mip(problem: Problem, cand: CandidateSet, *, solver_name: str, time_li
     rows = mip_rows(problem, cand, cuts)
     lp = pulp.LpProblem("partnerships", pulp.LpMaximize)
     x = [lp.add_variable(f"x{j}", lowBound=0, upBound=1, cat=pulp.LpBinary) for j in range(len(cand))]
-    lp += pulp.LpAffineExpression(zip(x, cand.npv.tolist())), "npv"
+    lp += pulp.LpAffineExpression(zip(x, cand.value.tolist())), "npv"
     for r, (cols, vals, sense, rhs) in enumerate(zip(rows.columns, rows.values, rows.senses, rows.rhs)):
         expression = pulp.LpAffineExpression([(x[c], v) for c, v in zip(cols.tolist(), vals.tolist())])
         constraint = expression <= rhs if sense == "<=" else expression >= rhs if sense == ">=" else expression == rhs
@@ -92,7 +92,7 @@ def solve_mip(problem: Problem, cand: CandidateSet, *, solver_name: str, time_li
     if status == "no_solution":
         return MipResult("time_limit", None, -math.inf, bound)
     values = np.array([v.varValue if v.varValue is not None else 0.0 for v in x]) if len(x) else np.zeros(0)
-    objective = float(cand.npv @ values) if len(x) else 0.0
+    objective = float(cand.value @ values) if len(x) else 0.0
     if status == "optimal":
         bound = max(bound, objective) if not math.isnan(bound) else objective
     return MipResult(status, values, objective, bound)

@@ -83,7 +83,7 @@ def solve_part(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np
     mine = np.zeros(len(cand), dtype=bool)
     mine[columns] = True
     current = incumbent[mine[incumbent]]
-    lower = float(cand.npv[current].sum())
+    lower = float(cand.value[current].sum())
     tolerance = 1e-9 * max(1.0, abs(bound))
     if bound - lower <= tolerance:
         return PartResult(current, "optimal", lower, max(lower, bound))
@@ -97,7 +97,7 @@ def solve_part(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np
 
         deadline = None if time_left is None else time.perf_counter() + IMPROVE_FRACTION * time_left
         current = improve.improve(problem, cand, active, current, solve_window, deadline, target=bound - tolerance)
-        lower = float(cand.npv[current].sum())
+        lower = float(cand.value[current].sum())
         if bound - lower <= tolerance:
             return PartResult(current, "optimal", lower, max(lower, bound))
         time_left = remaining()

@@ -93,7 +93,7 @@ class Relaxation:
         # the bound no column can sit at it, so the LP value is exactly the duals' objective
         # (which the bounds of the independent parts rely on)
         upper = np.full(len(idx), np.inf)
-        self.highs.addCols(len(idx), self.cand.npv[idx], np.zeros(len(idx)), upper, len(col), starts, row.astype(np.int32), val)
+        self.highs.addCols(len(idx), self.cand.value[idx], np.zeros(len(idx)), upper, len(col), starts, row.astype(np.int32), val)
         self.position[idx] = len(self.columns) + np.arange(len(idx))
         self.columns = np.r_[self.columns, idx]
 
@@ -161,7 +161,7 @@ class Relaxation:
                 if len(fractional) == 0:
                     chosen = self.columns[values > 0.5]
                     break
-                pick = int(fractional[np.argmax(values[fractional] + 1e-12 * self.cand.npv[self.columns[fractional]])])
+                pick = int(fractional[np.argmax(values[fractional] + 1e-12 * self.cand.value[self.columns[fractional]])])
                 self.highs.changeColBounds(pick, 1.0, highspy.kHighsInf)
                 fixed.append(pick)
                 self.highs.run()
@@ -192,4 +192,4 @@ class Relaxation:
         priced = self.matrix.priced(duals)
         for number, (touched, coefficient) in enumerate(self.cut_terms[: len(duals) - self.base_rows]):
             priced[touched] += duals[self.base_rows + number] * coefficient
-        return self.cand.npv - priced
+        return self.cand.value - priced
