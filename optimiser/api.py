@@ -9,6 +9,7 @@ import time
 from . import candidates as candidates_module
 from .analysis.evaluate import Evaluation, evaluate
 from .analysis.shares import with_shares
+from .analysis import withdrawal as withdrawal_analysis
 from .candidates.table import CandidateSet
 from .io.groups import read_groups
 from .plan import Plan, build_plan
@@ -68,4 +69,31 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     return plan
 
 
-__all__ = ["Evaluation", "build", "evaluate", "read_groups", "solve"]
+def withdraw(instance, plan, council: str, model=None, *, progress=None) -> "withdrawal_analysis.Withdrawal":
+    """What happens to ``plan`` when ``council`` (a code or name) leaves it (SPEC §5): for each
+    of its partnerships, whether the others carry on, the NPV after, each remaining member's
+    loss and the exit fee that keeps them whole; and the plan repaired (solved again with the
+    council out of those functions and every other partnership locked).
+
+    ``plan`` is a :class:`~optimiser.plan.Plan` or the path of a plan.json; ``model`` defaults
+    to the one the plan names.
+
+    Examples
+    --------
+    >>> plan = solve("suffolk-2023", functions="legal")
+    >>> report = withdraw("suffolk-2023", plan, "Babergh")
+    >>> [e.function for e in report.exits], report.repaired.status
+    (['legal'], 'optimal')
+    """
+    if not isinstance(plan, Plan):
+        plan = Plan.read(plan)
+    instance, model, _ = load_run(instance, model if model is not None else plan.model)
+    problem = prepare(instance, model, plan.options)
+
+    def solve_again(inst, mod, options):
+        return solve(inst, mod, options, progress=progress)
+
+    return withdrawal_analysis.withdraw(problem, plan, council, solve_again)
+
+
+__all__ = ["Evaluation", "build", "evaluate", "read_groups", "solve", "withdraw"]

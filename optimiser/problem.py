@@ -48,6 +48,9 @@ class RunOptions:
     shares: str = "proportional"  # the share rule each council's npv_share follows (SPEC §6)
     objective: str = "npv"  # npv, or expected: what the plan maximises (SPEC §5)
     robust: bool = False  # only partnerships that survive any one member leaving (SPEC §5)
+    #: partnerships every plan must hold with exactly these members, as (function, codes): like
+    #: locked existing partnerships (``withdraw`` keeps a plan's other partnerships so)
+    lock: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         # what people pass (text, a string for a list, "CODE:FUNCTION", "5m") as plain types,
@@ -89,6 +92,7 @@ class RunOptions:
         del data["jobs"]
         data["exclude"] = [f"{c}:{f}" for c, f in self.exclude]
         data["apart"] = [f"{a}:{b}" for a, b in self.apart]
+        data["lock"] = [f"{f}:{'+'.join(members)}" for f, members in self.lock]
         data["area"] = list(self.area)
         data["functions"] = list(self.functions)
         return data
@@ -111,6 +115,8 @@ class LockedGroup:
     partnership: ExistingPartnership
     function_index: int
     members: np.ndarray  # council indices, sorted
+    source: object = None  # the file or option that locks it, for messages
+    where: str | None = None  # its place there (a line of partnerships.csv)
 
 
 @dataclass
@@ -171,6 +177,23 @@ def load_run(instance, model=None, options: "RunOptions | None" = None, **overri
     elif overrides:
         options = RunOptions.create(**{**options.__dict__, **overrides})
     return instance, model, options
+
+
+def locked_partnerships(instance: Instance, options: RunOptions) -> list[tuple[ExistingPartnership, object, str | None]]:
+    """Every locked partnership of the run, with the file (or option) and place that name it:
+    the instance's locked existing partnerships, then the run's ``--lock`` groups (one that
+    repeats an existing lock is that lock)."""
+    found = []
+    path = instance.files.get("partnerships")
+    for group in instance.partnerships:
+        if group.locked:
+            found.append((group, path, f"line {group.line}"))
+    seen = {(g.function, frozenset(g.members)) for g, _, _ in found}
+    for n, (function, members) in enumerate(options.lock, start=1):
+        if (function, frozenset(members)) not in seen:
+            found.append((ExistingPartnership(f"lock-{n}", function, tuple(members), None, True, 0), "--lock",
+                          f"{function}:{'+'.join(members)}"))
+    return found
 
 
 def withdrawal_chances(councils, model: SavingsModel, commitment: np.ndarray) -> np.ndarray:
@@ -256,14 +279,12 @@ def prepare(instance: Instance, model: SavingsModel, options: RunOptions | None 
 
     locked = []
     taken: dict[tuple[int, int], str] = {}
-    path = instance.files.get("partnerships")
-    for group in instance.partnerships:
-        if not group.locked or group.function not in function_pos:
+    for group, path, where in locked_partnerships(instance, options):
+        if group.function not in function_pos:
             continue
         k = function_pos[group.function]
         members = np.array(sorted(index[c] for c in group.members))
         inside = in_area[members]
-        where = f"line {group.line}"
         label = f"locked partnership '{group.id}' for '{group.function}'"
         if not inside.any():
             continue
@@ -281,7 +302,7 @@ def prepare(instance: Instance, model: SavingsModel, options: RunOptions | None 
         for a, b in apart:
             if a in members and b in members:
                 raise InputError("--apart", f"{codes[a]}:{codes[b]} conflicts with {label}, which both are committed to")
-        locked.append(LockedGroup(group, k, members))
+        locked.append(LockedGroup(group, k, members, path, where))
 
     def limits(column: str) -> np.ndarray:
         values = councils[column]

@@ -12,14 +12,13 @@ from .table import CandidateSet
 def locked_candidates(problem: Problem, k: int | None = None) -> list[CandidateSet]:
     """The options of every locked group (of function k only, if given)."""
     parts = []
-    path = problem.instance.files.get("partnerships", "partnerships.csv")
     for index, group in enumerate(problem.locked):
         if k is not None and group.function_index != k:
             continue
         breaks = rule_breaks(problem, group.function_index, group.members)
         if breaks:
             label = f"locked partnership '{group.partnership.id}' for '{group.partnership.function}'"
-            raise InputError(path, f"{label} breaks a rule: {'; '.join(breaks)}", f"line {group.partnership.line}")
+            raise InputError(group.source or "partnerships.csv", f"{label} breaks a rule: {'; '.join(breaks)}", group.where)
         options = evaluate_sets(problem, group.function_index, group.members[None, :], require_positive=False)
         options.locked[:] = index
         parts.append(options)

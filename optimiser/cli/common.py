@@ -20,7 +20,7 @@ NAMES = """Councils and areas may be given by code (any case) or by name: 'Mid S
 'optimiser areas INSTANCE' for what an instance has."""
 LIST_EXIT = ["0  success", "2  bad input: an unknown instance, model or area (one line)", "3  internal error"]
 #: options only ``solve`` has: evaluate says so instead of "unknown option"
-SOLVE_ONLY = ("--solver", "--method", "--time-limit", "--jobs", "--top")
+SOLVE_ONLY = ("--solver", "--method", "--time-limit", "--jobs", "--top", "--lock")
 
 
 def epilog(examples: list[str], exit_lines: list[str], names: bool = False) -> str:
@@ -84,6 +84,8 @@ def add_run_options(parser, solving: bool) -> None:
             help="exact: LP pricing and reduced-cost fixing (default); naive: every candidate in one MIP")
         add("--time-limit", metavar="SECONDS", help="stop with the best plan so far and its gap: 60, 90s, 10m, 1h")
         add("--jobs", metavar="N", help="worker processes for functions solved apart (default: one per core)")
+        add("--lock", action="append", default=[], metavar="FUNCTION:COUNCIL+COUNCIL",
+            help="a partnership every plan must hold with exactly these members, e.g. 'legal:Babergh+Mid Suffolk' (repeatable)")
         add("--shares", metavar="RULE", default="proportional", help="how npv_share splits each partnership: proportional (default), shapley, nucleolus")
     add("--out", metavar="DIR", help="write the results here (the folder is checked before any work)")
     add("--force", action="store_true", help="replace results already in --out")
@@ -103,7 +105,8 @@ def run_options(args):
                  withdraw=args.withdraw, apart=args.apart, max_size=args.max_size, objective=args.objective,
                  robust=args.robust)
     if args.command == "solve":
-        given.update(solver=args.solver, method=args.method, time_limit=args.time_limit, jobs=args.jobs, shares=args.shares)
+        given.update(solver=args.solver, method=args.method, time_limit=args.time_limit, jobs=args.jobs, shares=args.shares,
+                     lock=args.lock)
         args.top = values.whole(args.top, "--top", low=0)
     return RunOptions.create(**given)
 

@@ -32,6 +32,7 @@ METHODS = ("exact", "naive")
 OBJECTIVES = ("npv", "expected")
 EXCLUDE_FORM = "COUNCIL:FUNCTION (e.g. E07000200:ict, 'Babergh:ict,legal' or 'Babergh:*')"
 APART_FORM = "COUNCIL:COUNCIL (e.g. E07000200:E07000203 or 'Babergh:Mid Suffolk')"
+LOCK_FORM = "FUNCTION:COUNCIL+COUNCIL[+...] (e.g. 'legal:Babergh+Mid Suffolk')"
 
 
 def texts(value, option: str) -> tuple[str, ...]:
@@ -82,6 +83,33 @@ def pairs(value, option: str, form: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+def locks(value) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``lock``: partnerships every plan must hold as they are, as ``"FUNCTION:A+B"`` strings
+    (several joined by ';') or (function, members) pairs."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else None
+    if items is None:
+        raise InputError("--lock", f"'{value}' is not {LOCK_FORM}")
+    if len(items) == 2 and isinstance(items[0], str) and ":" not in items[0] and isinstance(items[1], (list, tuple)):
+        items = [tuple(items)]
+    found = []
+    for item in items:
+        if isinstance(item, str):
+            for text in (t.strip() for t in item.split(";") if t.strip()):
+                function, sep, members = text.partition(":")
+                names = tuple(m.strip() for m in members.split("+") if m.strip())
+                if not sep or not function.strip() or len(names) < 2:
+                    raise InputError("--lock", f"'{text}' is not {LOCK_FORM}")
+                found.append((function.strip(), names))
+        elif (isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str)
+              and isinstance(item[1], (tuple, list)) and all(isinstance(m, str) for m in item[1])):
+            found.append((item[0].strip(), tuple(m.strip() for m in item[1])))
+        else:
+            raise InputError("--lock", f"'{item}' is not {LOCK_FORM}")
+    return tuple(found)
+
+
 def coerce(fields: dict) -> dict:
     """The fields of a RunOptions as plain types."""
     out = dict(fields)
@@ -90,6 +118,7 @@ def coerce(fields: dict) -> dict:
                              for f in item.replace(";", ",").split(",") if f.strip())
     out["exclude"] = pairs(fields.get("exclude"), "--exclude", EXCLUDE_FORM)
     out["apart"] = pairs(fields.get("apart"), "--apart", APART_FORM)
+    out["lock"] = locks(fields.get("lock"))
     if fields.get("budget") is not None:
         out["budget"] = values.amount(fields["budget"], "--budget")
     if fields.get("time_limit") is not None:
@@ -172,7 +201,15 @@ def normalise(instance, model, options) -> dict:
                 log.warning("--apart: %s is outside the area; keeping it apart changes nothing", places.describe(code))
         if (b, a) not in apart:
             apart[(a, b)] = None
-    return {"area": area, "functions": functions, "exclude": tuple(exclude), "apart": tuple(apart)}
+
+    locked: dict[tuple[str, tuple[str, ...]], None] = {}
+    for text, names in options.lock:
+        fid = function_id(model, text, "--lock")
+        members = tuple(sorted({places.council(name, "--lock") for name in names}, key=index.__getitem__))
+        if len(members) < 2:
+            raise InputError("--lock", f"'{text}:{'+'.join(names)}' needs two different councils")
+        locked[(fid, members)] = None
+    return {"area": area, "functions": functions, "exclude": tuple(exclude), "apart": tuple(apart), "lock": tuple(locked)}
 
 
 def eligible_count(instance, model, fid: str, mask: np.ndarray | None = None) -> int:

@@ -166,7 +166,8 @@ class SameArea(GroupRule):
 
     def explain(self, problem, k, members):
         if len(np.unique(self.labels(problem)[members])) > 1:
-            return [f"{self.name}: members are in different {self.column}s"]
+            plural = {"county": "counties"}.get(self.column, f"{self.column}s")
+            return [f"{self.name}: members are in different {plural}"]
         return []
 
 

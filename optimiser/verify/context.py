@@ -22,7 +22,7 @@ import pandas as pd
 from ..errors import Finding, InputError
 from ..io.instance import Instance
 from ..io.model import Depth, Function, SavingsModel
-from ..problem import RunOptions, resolve_area
+from ..problem import RunOptions, locked_partnerships, resolve_area
 from .figures import Figures, Member, figures
 
 EARTH_RADIUS_KM = 6371.0088
@@ -224,6 +224,20 @@ def build_context(instance: Instance, plan: dict, model: SavingsModel, tolerance
         found.append(Finding("options", "plan", message))
 
     options = _read_options(plan.get("options"), problem)
+    # the run's --lock groups bind like locked existing partnerships
+    extra = []
+    for group, source, _ in locked_partnerships(instance, options):
+        if source != "--lock":
+            continue
+        unknown = [code for code in group.members if code not in councils]
+        if unknown:
+            problem(f"options.lock group {group.function}:{'+'.join(group.members)} names councils not in instance "
+                    f"'{instance.name}': {', '.join(unknown)}")
+        elif group.function not in model.function_ids:
+            problem(f"options.lock group names function '{group.function}', which model '{model.name}' does not define")
+        else:
+            extra.append(group)
+    instance = replace(instance, partnerships=tuple(instance.partnerships) + tuple(extra))
 
     # functions of the run
     model_ids = set(model.function_ids)
