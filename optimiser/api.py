@@ -87,8 +87,10 @@ def withdraw(instance, plan, council: str, model=None, *, progress=None) -> "wit
     """
     if not isinstance(plan, Plan):
         plan = Plan.read(plan)
-    instance, model, _ = load_run(instance, model if model is not None else plan.model)
-    problem = prepare(instance, model, plan.options)
+    instance, default_model, _ = load_run(instance, model)
+    if model is None and default_model.name != plan.model:  # the plan names another model than the instance's
+        instance, default_model, _ = load_run(instance, plan.model)
+    problem = prepare(instance, default_model, plan.options)
 
     def solve_again(inst, mod, options):
         return solve(inst, mod, options, progress=progress)

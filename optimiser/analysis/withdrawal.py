@@ -56,7 +56,8 @@ class Withdrawal:
     exit_year: int
     exits: tuple[Exit, ...]
     continuing_npv: float  # the plan's NPV if the others simply carry on (or end)
-    repaired: Plan | None  # None when the council is in no partnership
+    repaired: Plan | None  # None when the council is in no partnership, or bound by a lock
+    committed: tuple[str, ...] = ()  # locked partnerships it belongs to: no plan can leave them
 
     @property
     def gain_of_repair(self) -> float | None:
@@ -69,7 +70,8 @@ class Withdrawal:
             repaired = {"status": r.status, "gap": r.solver.gap, "npv": r.totals.npv, "expected_npv": r.totals.expected_npv,
                         "objective": r.objective, "partnerships": len(r.partnerships), "gain_of_repair": self.gain_of_repair}
         return {"council": self.council, "name": self.name, "exit_year": self.exit_year,
-                "partnerships": [e.to_dict() for e in self.exits], "continuing_npv": self.continuing_npv, "repaired": repaired}
+                "partnerships": [e.to_dict() for e in self.exits], "continuing_npv": self.continuing_npv, "repaired": repaired,
+                "committed_to_locked": list(self.committed)}
 
 
 def council_code(problem: Problem, plan: Plan, text: str) -> str:
@@ -125,6 +127,10 @@ def withdraw(problem: Problem, plan: Plan, text: str, solve_run) -> Withdrawal:
     if not exits:
         return Withdrawal(code, name, problem.model.risk.exit_year, (), plan.totals.npv, None)
     continuing = sum(p.npv for p in plan.partnerships if code not in p.members) + sum(e.npv_after for e in exits)
+    committed = tuple(f"{g.partnership.id} ({g.partnership.function})" for g in problem.locked
+                      if problem.codes.index(code) in g.members)
+    if committed:  # every plan must hold a locked partnership: there is no plan without the council in it
+        return Withdrawal(code, name, problem.model.risk.exit_year, tuple(exits), continuing, None, committed)
     repaired = solve_run(problem.instance, problem.model, repair_options(plan, code, exits))
     log.info("%s leaves %d partnerships; repaired plan NPV %.0f against %.0f carrying on", code, len(exits),
              repaired.totals.npv, continuing)

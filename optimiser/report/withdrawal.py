@@ -26,6 +26,10 @@ def withdrawal_report(report, names: dict) -> str:
         lines.append(f"      exit fee that keeps the others whole: {money(e.exit_fee)}")
     r = report.repaired
     lines.append(f"  carrying on, the plan is worth {money(report.continuing_npv)}")
+    if r is None:
+        lines.append(f"  no repaired plan: {report.name} is committed to locked partnership {', '.join(report.committed)}, "
+                     "which every plan must hold; unlock it in partnerships.csv to plan without it")
+        return "\n".join(lines)
     status = "proven optimal" if r.status == "optimal" else f"{r.status}, gap {r.solver.gap:.2%}" if r.solver.gap is not None else r.status
     gain = report.gain_of_repair
     verdict = f"repair gains {money(gain)}" if gain > 0 else f"carrying on is better by {money(-gain)}"
