@@ -147,6 +147,14 @@ class Problem:
     tier_label: np.ndarray  # int per council: its tier
     control_label: np.ndarray  # int per council: its political control, -1 where unknown
     distance_km: np.ndarray = field(repr=False)  # (councils, councils) haversine
+    #: arrays the rules derive from the instance once per run (see :meth:`remember`)
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def remember(self, key: str, compute):
+        """``compute()``, worked out once per run and kept under ``key``."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
     @property
     def codes(self) -> list[str]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..problem import Problem
-from ..rules.group import MemberSets, depth_mask, host_mask, member_mask, pair_mask, active
+from ..rules.group import MemberSets, active, depth_mask, host_mask
 
 #: no member is ever certain to leave (SPEC §5)
 MAX_CHANCE = 0.95
@@ -85,8 +85,6 @@ def survivors(problem: Problem, k: int, sets: np.ndarray, masks: list[int]) -> S
     b = problem.spend[k][sets]
     pop = problem.population[sets]
     beta = function.scale_exponent
-    members = member_mask(problem, k)
-    pairs = pair_mask(problem, k)
     rules = active(problem, k)
     code_rank = np.argsort(np.argsort(np.array(problem.codes)))
     found = Survivors(masks, [], [], [], [], [])
@@ -116,7 +114,9 @@ def survivors(problem: Problem, k: int, sets: np.ndarray, masks: list[int]) -> S
         pick = np.argmin(np.where(tied, code_rank[sub], np.iinfo(np.int64).max), axis=1)
         found.best_cost.append(least)
         found.best_slot.append(np.where(np.isfinite(least), slots[pick], -1))
-        ok = members[sub].all(axis=1) & pairs[sub[:, :, None], sub[:, None, :]].all(axis=(1, 2))
+        # the councils and pairs hooks judge members one or two at a time, so survivors of a
+        # set that passed them pass them too; the whole-set rules (contiguous) may not
+        ok = np.ones(g, dtype=bool)
         for rule in rules:
             verdict = rule.sets(view)
             if verdict is not None:

@@ -154,7 +154,8 @@ class SameArea(GroupRule):
         return function.rule(self.name) is not None
 
     def labels(self, problem: Problem) -> np.ndarray:
-        return np.unique(problem.instance.councils[self.column].to_numpy(dtype=str), return_inverse=True)[1]
+        column = problem.instance.councils[self.column]
+        return problem.remember(f"labels:{self.column}", lambda: np.unique(column.to_numpy(dtype=str), return_inverse=True)[1])
 
     def pairs(self, problem, k):
         labels = self.labels(problem)
@@ -180,6 +181,9 @@ class Contiguous(GroupRule):
 
     def adjacency(self, problem: Problem) -> np.ndarray:
         """(n, n) whether two councils' territories touch or overlap."""
+        return problem.remember("adjacency", lambda: self._build_adjacency(problem))
+
+    def _build_adjacency(self, problem: Problem) -> np.ndarray:
         index = {c: i for i, c in enumerate(problem.codes)}
         n = len(index)
         edges = np.array([(index[a], index[b]) for a, b in problem.instance.graph.edges()], dtype=np.int64).reshape(-1, 2)
