@@ -33,7 +33,8 @@ def withdrawal_report(report, names: dict) -> str:
     status = "proven optimal" if r.status == "optimal" else f"{r.status}, gap {r.solver.gap:.2%}" if r.solver.gap is not None else r.status
     gain = report.gain_of_repair
     verdict = f"repair gains {money(gain)}" if gain > 0 else f"carrying on is better by {money(-gain)}"
-    functions = ", ".join(sorted({e.function for e in report.exits}))
+    left = sorted({e.function for e in report.exits})
+    functions = ", ".join(left) if len(left) <= 3 else f"the {len(left)} functions it shared"
     lines.append(f"  repaired ({report.name} out of {functions}; every other partnership kept): {len(r.partnerships)} "
                  f"partnerships, NPV {money(r.totals.npv)} ({status}); {verdict}")
     lines.append("  (the repaired plan is valued as a new plan over the whole horizon, set-up costs included)")
