@@ -21,6 +21,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def main() -> None:
             row.update({k: round(statistics.median(r[k] for r in runs), 3) for k in ("candidates_s", "solve_s", "total_s")})
             rows.append(row)
             print(row, flush=True)
-        plan_dir = RESULTS / f"plan-{label.replace(' ', '-').lower()}"
+        plan_dir = Path(tempfile.mkdtemp(prefix="withdrawal-bench-")) / label.replace(" ", "-").lower()
         command = [sys.executable, "-m", "optimiser", "solve", instance, "--quiet", "--force", "--out", str(plan_dir)]
         command += (["--area", area] if area else []) + (["--time-limit", str(limit)] if limit else [])
         command += ["--model", args.model] if args.model else []
