@@ -120,22 +120,68 @@ def baseline(code: str, fid: str) -> float:
     return SPEND.get((code, fid), FUNCTIONS[fid]["per_capita"] * POP[code])
 
 
+def yearly(fid, members, host, depth) -> float:
+    """A(S) of SPEC section 3."""
+    f, d = FUNCTIONS[fid], DEPTHS[depth]
+    b = {m: baseline(m, fid) for m in members}
+    r = 1 - sum(POP[m] for m in members) ** f["beta"] / sum(POP[m] ** f["beta"] for m in members)
+    return d["capture"] * r * sum(b.values()) - f["coordination"] * sum(b[m] * distance_km(m, host) / 100 for m in members)
+
+
+COMMITMENT = {"A": 1.0, "B": 0.8, "C": 0.4, "D": 1.0, "E": 1.0}
+MIN_COMMITMENT = {"shared-management": 0.0, "standardised": 0.6}
+EXIT_YEAR = 3  # the model has no [risk]: min(3, horizon - 1)
+
+
+def may_continue(fid, stay, host, depth) -> bool:
+    """The fixture's rules for survivors under a host: at most 3, contiguous, within_km 80
+    (40 and one region for ict), host commitment 0.5, the depth's member commitment."""
+    edges = {frozenset(line.split(",")) for line in ADJACENCY_CSV.split()[1:]}
+    seen, todo = {stay[0]}, [stay[0]]
+    while todo:
+        here = todo.pop()
+        for other in stay:
+            if other not in seen and frozenset((here, other)) in edges:
+                seen.add(other)
+                todo.append(other)
+    km = 40 if fid == "ict" else 80
+    regions = {"D": "R2"}
+    return (len(stay) <= 3 and len(seen) == len(stay) and all(distance_km(m, host) <= km for m in stay)
+            and COMMITMENT[host] >= 0.5 and all(COMMITMENT[m] >= MIN_COMMITMENT[depth] for m in stay)
+            and (fid != "ict" or len({regions.get(m, "R1") for m in stay}) == 1))
+
+
+def one_leaves(fid, members, host, depth, A, O, code) -> float:
+    """NPV(S -> S without code) of SPEC section 5: A(S) to the exit year, then the survivors'
+    own saving if they may go on (under the host, or the stayer that saves most)."""
+    stay = [m for m in members if m != code]
+    later = 0.0
+    if len(stay) >= 2:
+        hosts = [host] if host in stay else sorted(stay)
+        savings = [yearly(fid, stay, h, depth) for h in hosts if may_continue(fid, stay, h, depth)]
+        later = max(savings, default=0.0)
+    before = sum(1.035 ** -t for t in range(1, EXIT_YEAR + 1))
+    return A * before + later * (ANNUITY - before) - O
+
+
 def partnership(pid, fid, members, host, depth, platform=None) -> dict:
-    """A plan entry with its figures computed from the formulas of SPEC section 3."""
+    """A plan entry with its figures computed from the formulas of SPEC sections 3 and 5
+    (nobody is likely to leave: E(S) is the NPV)."""
     f, d = FUNCTIONS[fid], DEPTHS[depth]
     b = {m: baseline(m, fid) for m in members}
     B = sum(b.values())
-    r = 1 - sum(POP[m] for m in members) ** f["beta"] / sum(POP[m] ** f["beta"] for m in members)
-    G = d["capture"] * r * B
-    K = f["coordination"] * sum(b[m] * distance_km(m, host) / 100 for m in members)
-    A = G - K
+    A = yearly(fid, members, host, depth)
     M = f["migration"] * sum(b[m] for m in members if PLATFORM.get((m, fid), f"own:{m}") != platform) if d["common_platform"] else 0.0
     O = d["one_off"] * B + M
     npv = A * ANNUITY - O
+    after = {m: one_leaves(fid, members, host, depth, A, O, m) for m in members}
+    worst = min(sorted(members), key=after.get)
     return {
         "id": pid, "function": fid, "members": list(members), "host": host, "depth": depth,
         "platform": platform if d["common_platform"] else None,
         "annual_saving": A, "one_off_cost": O, "npv": npv, "payback_years": O / A if A > 0 else None,
+        "withdrawal": {m: 0.0 for m in members}, "expected_npv": npv,
+        "worst_withdrawal": worst, "worst_withdrawal_npv": after[worst], "robust": after[worst] > 0,
     }
 
 
@@ -163,7 +209,8 @@ def build_plan(partnerships: list[dict], options: dict | None = None, eligible=N
         "councils": rows,
         "totals": {"npv": npv, "annual_saving": sum(p["annual_saving"] for p in partnerships),
                    "one_off_cost": sum(p["one_off_cost"] for p in partnerships),
-                   "baseline": sum(r["baseline"] for r in rows)},
+                   "baseline": sum(r["baseline"] for r in rows),
+                   "expected_npv": sum(p.get("expected_npv", p["npv"]) for p in partnerships)},
     }
 
 

@@ -4,7 +4,8 @@ Two kinds of check, each a plain function returning ``list[Finding]`` whose ``ru
 check's name:
 
 * ``PARTNERSHIP_CHECKS``: ``check(ctx, part)``, one partnership entry at a time
-  (:mod:`.checks_partnerships`);
+  (:mod:`.checks_partnerships`; those of what it is worth, ``npv``, ``withdrawal`` and
+  ``robust``, in :mod:`.checks_worth`);
 * ``PLAN_CHECKS``: ``check(ctx)``, the plan as a whole (:mod:`.checks_plan`); its
   ``partnerships`` entry runs every partnership check over every entry.
 
@@ -12,7 +13,7 @@ The checks of SPEC section 6 (``shares``, ``core_excess``, ``transfer``, ``stabi
 :mod:`.checks_shares`) are plan checks: they judge the split of a partnership and the plan's
 stability, not a rule a partnership must obey, so they are not rules of the registry.
 
-``CHECKS`` holds both kinds, in report order; ``RULE_CHECKS`` the 18 whose names are those of the
+``CHECKS`` holds both kinds, in report order; ``RULE_CHECKS`` the 19 whose names are those of the
 engine's rules registry (``optimiser.rules.RULES``), so that a rule added there without a
 check here fails ``tests/test_rules_names.py``. To add a rule: write ``check_<name>`` in the
 module of its kind, list it in ``PARTNERSHIP_CHECKS`` (and as a step of
@@ -28,6 +29,7 @@ from ..errors import Finding
 from . import checks_partnerships as cp
 from . import checks_plan as pl
 from . import checks_shares as sh
+from . import checks_worth as cw
 from .context import ELIGIBILITY_RULES, Context, Part
 
 #: the steps a partnership entry's findings are reported in: "eligibility" is tier, area and
@@ -46,6 +48,8 @@ PARTNERSHIP_ORDER = (
     "platform",
     "money",
     "npv",
+    "withdrawal",
+    "robust",
 )
 GEOGRAPHY_RULES = ("same_region", "same_county", "same_nation", "contiguous", "within_km")
 
@@ -68,7 +72,9 @@ PARTNERSHIP_CHECKS: dict[str, Callable[[Context, Part], list[Finding]]] = {
     "apart": cp.check_apart,
     "platform": cp.check_platform,
     "money": cp.check_money,
-    "npv": cp.check_npv,
+    "npv": cw.check_npv,
+    "withdrawal": cw.check_withdrawal,
+    "robust": cw.check_robust,
 }
 
 
@@ -144,6 +150,7 @@ RULE_NAMES = (
     "max_partnerships",
     "max_hosted",
     "budget",
+    "robust",
 )
 RULE_CHECKS: dict[str, Callable] = {name: CHECKS[name] for name in RULE_NAMES}
 

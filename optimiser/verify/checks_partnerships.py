@@ -2,7 +2,8 @@
 
 The partnership rules carry the names of the engine's rules registry (``tier``, ``area``,
 ``exclude``, ``max_size``, ``same_region``, ``same_county``, ``same_nation``,
-``contiguous``, ``within_km``, ``apart``, ``commitment``, ``host_min_commitment``, ``npv``)
+``contiguous``, ``within_km``, ``apart``, ``commitment``, ``host_min_commitment``; ``npv``
+and ``robust``, which judge what a partnership is worth, are in :mod:`.checks_worth`)
 but are stated here again in their own code. The other checks are about the entry itself:
 ``partnership`` (id, keys, function, members), ``host``, ``depth``, ``platform`` and
 ``money`` (its figures against :mod:`.figures`).
@@ -293,9 +294,3 @@ def check_apart(ctx: Context, part: Part) -> list[Finding]:
         if a in member_set and b in member_set
     ]
 
-
-def check_npv(ctx: Context, part: Part) -> list[Finding]:
-    """A positive recomputed NPV, unless it is a locked existing partnership."""
-    if part.figures is None or part.figures.npv > 0 or part.locked:
-        return []
-    return [_finding("npv", part, f"npv {pounds(part.figures.npv)} is not positive, and it is not a locked existing partnership")]

@@ -20,6 +20,7 @@ from ..errors import Finding, InputError
 from ..io.model import resolve_model_path
 from .context import MONEY_ABSOLUTE, Context, is_number, pounds
 from .games import games_of
+from .withdrawal import risk_of
 
 STATUSES = ("optimal", "time_limit", "infeasible")
 PLAN_KEYS = ("instance", "model", "options", "solver", "partnerships", "councils", "totals")
@@ -309,12 +310,15 @@ def _check_row(ctx: Context, row: dict, code: str, fid: str, problem) -> None:
 def expected_totals(ctx: Context) -> dict[str, float]:
     """What ``totals`` should hold: the partnerships' sums (their stated figures, or the
     recomputed ones where a figure is not a number) and the eligible councils' baselines."""
-    sums = {"npv": 0.0, "annual_saving": 0.0, "one_off_cost": 0.0}
+    sums = {"npv": 0.0, "annual_saving": 0.0, "one_off_cost": 0.0, "expected_npv": 0.0}
     recomputed = {"npv": "npv", "annual_saving": "annual", "one_off_cost": "one_off"}
     for part in ctx.readable_parts:
         for key in sums:
             value = part.entry.get(key)
-            if not is_number(value) and part.figures is not None:
+            if not is_number(value) and key == "expected_npv":
+                risk = risk_of(ctx, part)
+                value = None if risk is None else risk.expected
+            elif not is_number(value) and part.figures is not None:
                 value = getattr(part.figures, recomputed[key])
             sums[key] += value if is_number(value) else 0.0
     if ctx.infeasible:  # no rows are required: the rows given
@@ -345,7 +349,8 @@ def check_totals(ctx: Context) -> list[Finding]:
 
 
 def check_solver(ctx: Context) -> list[Finding]:
-    """The solver's keys; a known status; an objective equal to the partnerships' NPV; a
+    """The solver's keys; a known status; an objective equal to the partnerships' NPV (their
+    expected NPV under the expected objective); a
     bound at least the objective; a gap of (bound - objective) / |objective|."""
     solver = ctx.plan.get("solver")
     if not isinstance(solver, dict):
@@ -371,9 +376,10 @@ def check_solver(ctx: Context) -> list[Finding]:
             problem(f"status is infeasible, but the plan has {len(ctx.plan.get('partnerships') or [])} partnership(s)")
         return out
     objective, bound, gap = solver.get("objective"), solver.get("bound"), solver.get("gap")
-    expected = expected_totals(ctx)["npv"]
+    key = "expected_npv" if ctx.options.objective == "expected" else "npv"
+    expected = expected_totals(ctx)[key]
     if not ctx.money_ok(objective, expected):
-        problem(f"objective is {pounds(objective)}, expected {pounds(expected)} (the total npv of the partnerships)")
+        problem(f"objective is {pounds(objective)}, expected {pounds(expected)} (the total {key} of the partnerships)")
     if status not in ("optimal", "time_limit") or not is_number(objective):
         return out
     if bound is None and gap is None and status == "time_limit":

@@ -85,6 +85,8 @@ class Council:
     commitment: float
     max_partnerships: int | None
     max_hosted: int | None
+    withdrawal: float | None = None  # its own chance of leaving, when councils.csv gives one
+    control: str = ""  # its political control, "" when unknown
 
 
 @dataclass(frozen=True)
@@ -331,7 +333,8 @@ def build_context(instance: Instance, plan: dict, model: SavingsModel, tolerance
 def _councils(instance: Instance) -> dict[str, Council]:
     councils = {}
     for row in instance.councils.to_dict("records"):
-        mp, mh = row.get("max_partnerships"), row.get("max_hosted")
+        mp, mh, chance = row.get("max_partnerships"), row.get("max_hosted"), row.get("withdrawal")
+        control = row.get("control")
         councils[row["code"]] = Council(
             code=row["code"],
             tier=row["tier"],
@@ -344,6 +347,8 @@ def _councils(instance: Instance) -> dict[str, Council]:
             commitment=float(row["commitment"]),
             max_partnerships=None if _isna(mp) else int(mp),
             max_hosted=None if _isna(mh) else int(mh),
+            withdrawal=None if _isna(chance) else float(chance),
+            control="" if _isna(control) else str(control).strip(),
         )
     return councils
 
