@@ -139,6 +139,49 @@ def test_a_trio_in_a_line_by_hand(tmp_path):
     assert verify(folder, plan.data, folder / "model.toml").ok
 
 
+def _trio(tmp_path) -> tuple[Path, dict]:
+    folder = hand_instance(tmp_path / "trio", [("A", 100_000, 1e6, 1.0, "", 0.1), ("B", 100_000, 1e6, 1.0, "", 0.2),
+                                                ("C", 100_000, 1e6, 1.0, "", 0.3)], [("A", "B"), ("B", "C")])
+    return folder, solve(folder, robust=True, objective="expected").data
+
+
+@pytest.mark.parametrize("change,fragments", [
+    (lambda p: p["partnerships"][0]["withdrawal"].update(B=0.25), ["withdrawal of B is 0.25, expected 0.2"]),
+    (lambda p: p["partnerships"][0]["withdrawal"].pop("C"), ["withdrawal has no chance for member C"]),
+    (lambda p: p["partnerships"][0].update(expected_npv=p["partnerships"][0]["expected_npv"] + 10), ["expected_npv is"]),
+    (lambda p: p["partnerships"][0].update(worst_withdrawal="A"), ["worst_withdrawal is 'A', expected B"]),
+    (lambda p: p["partnerships"][0].update(worst_withdrawal_npv=0.0), ["worst_withdrawal_npv is 0.00"]),
+    (lambda p: p["partnerships"][0].update(robust=False), ["robust is false, expected true"]),
+    (lambda p: p["partnerships"][0].pop("robust"), ["missing key 'robust'"]),
+    (lambda p: p["totals"].update(expected_npv=1.0), ["totals", "expected_npv is 1.00"]),
+    (lambda p: p["solver"].update(objective=p["totals"]["npv"]), ["objective is", "total expected_npv"]),
+])
+def test_verify_recomputes_the_withdrawal_figures(tmp_path, change, fragments):
+    folder, data = _trio(tmp_path)
+    assert verify(folder, data, folder / "model.toml").ok
+    change(data)
+    report = verify(folder, data, folder / "model.toml")
+    assert not report.ok
+    assert any(all(f in problem for f in fragments) for problem in report.problems), report.problems
+
+
+def test_verify_rejects_a_partnership_that_is_not_robust_under_robust(tmp_path):
+    # leavers go after year 1: one year of saving does not repay the pair's one-off cost
+    model = MODEL.replace("exit_year = 2", "exit_year = 1")
+    folder = hand_instance(tmp_path / "pair", [("A", 100_000, 1e6, 1.0, "", ""), ("B", 100_000, 3e6, 1.0, "", "")],
+                           [("A", "B")], model)
+    plan = solve(folder)
+    (p,) = plan.partnerships
+    assert not p.robust and p.worst_withdrawal_npv < 0
+    assert verify(folder, plan.data, folder / "model.toml").ok
+    assert solve(folder, robust=True).partnerships == ()  # nothing robust to choose
+    data = json.loads(json.dumps(plan.data))
+    data["options"]["robust"] = True
+    report = verify(folder, data, folder / "model.toml")
+    assert [f.rule for f in report.findings] == ["robust"]
+    assert "if A leaves" in report.problems[0] and "not positive" in report.problems[0]
+
+
 def test_the_host_who_leaves_is_replaced_by_the_cheapest_host(tmp_path):
     # three councils in a triangle, B far east of A and C: if the host leaves, the survivor
     # with the least coordination cost leads (ties: the smallest code)
