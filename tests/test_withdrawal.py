@@ -182,6 +182,24 @@ def test_verify_rejects_a_partnership_that_is_not_robust_under_robust(tmp_path):
     assert "if A leaves" in report.problems[0] and "not positive" in report.problems[0]
 
 
+def test_evaluate_gives_the_withdrawal_figures_and_the_robust_rule(tmp_path):
+    from optimiser.api import evaluate
+
+    model = MODEL.replace("exit_year = 2", "exit_year = 1")
+    folder = hand_instance(tmp_path / "pair", [("A", 100_000, 1e6, 1.0, "Red", ""), ("B", 100_000, 3e6, 0.5, "Blue", "")],
+                           [("A", "B")], model)
+    (p,) = solve(folder).partnerships
+    (row,) = evaluate(folder, [("G1", "ict", ["A", "B"])]).groups
+    for key in ("expected_npv", "worst_withdrawal", "worst_withdrawal_npv", "robust"):
+        assert row[key] == pytest.approx(getattr(p, key)), key
+    assert row["withdrawal"] == pytest.approx({"A": 0.15, "B": 0.25})
+    assert row["breaks"] == []
+    (row,) = evaluate(folder, [("G1", "ict", ["A", "B"])], robust=True).groups
+    assert row["breaks"] == [f"robust: if A leaves, the NPV is {p.worst_withdrawal_npv:,.0f} pounds, not positive"]
+    (row,) = evaluate(folder, [("G1", "ict", ["A", "B"])], objective="expected").groups
+    assert row["expected_npv"] == pytest.approx(p.expected_npv) and row["breaks"] == []
+
+
 def test_the_host_who_leaves_is_replaced_by_the_cheapest_host(tmp_path):
     # three councils in a triangle, B far east of A and C: if the host leaves, the survivor
     # with the least coordination cost leads (ties: the smallest code)

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from ..candidates import evaluate_sets
+from ..candidates.withdrawal import chances_matter, partnership_risk
 from ..errors import InputError
 from ..io.groups import read_groups
 from ..io.tables import csv_text
 from ..problem import Problem, RunOptions, load_run, prepare
-from ..rules.group import NPV, rule_breaks
+from ..rules.group import NPV, ROBUST, rule_breaks
 from ..rules.limits import LIMITS, ProposedGroup
 
 
@@ -32,8 +33,10 @@ class Evaluation:
         return {"groups": self.groups, "totals": self.totals}
 
     def to_csv(self) -> str:
-        rows = [{**g, "members": " ".join(g["members"]), "breaks": "; ".join(g["breaks"])} for g in self.groups]
-        fields = ["id", "function", "members", "host", "depth", "platform", "annual_saving", "one_off_cost", "npv", "payback_years", "breaks"]
+        rows = [{**g, "members": " ".join(g["members"]), "breaks": "; ".join(g["breaks"]),
+                 "withdrawal": " ".join(f"{c}:{p:.4g}" for c, p in (g["withdrawal"] or {}).items())} for g in self.groups]
+        fields = ["id", "function", "members", "host", "depth", "platform", "annual_saving", "one_off_cost", "npv", "payback_years",
+                  "expected_npv", "worst_withdrawal", "worst_withdrawal_npv", "robust", "withdrawal", "breaks"]
         return csv_text(fields, rows)
 
 
@@ -57,7 +60,7 @@ def evaluate(instance, groups, model=None, options: RunOptions | None = None, **
             raise InputError(f"group '{gid}'", f"unknown function '{fid}' (the run's functions: {known})")
         rows.append(_evaluate_group(problem, gid, function_pos[fid], np.array(sorted(index[c] for c in codes))))
     _cross_group_breaks(problem, rows)
-    totals = {key: float(sum(r[key] or 0.0 for r in rows)) for key in ("annual_saving", "one_off_cost", "npv")}
+    totals = {key: float(sum(r[key] or 0.0 for r in rows)) for key in ("annual_saving", "one_off_cost", "npv", "expected_npv")}
     return Evaluation(rows, totals)
 
 
@@ -66,14 +69,24 @@ def _evaluate_group(problem: Problem, gid: str, k: int, members: np.ndarray) -> 
     codes = problem.codes
     breaks = rule_breaks(problem, k, members) if len(members) >= 2 else ["size: a partnership needs at least two members"]
     row = {"id": gid, "function": function.id, "members": [codes[i] for i in members], "host": None, "depth": None,
-           "platform": None, "annual_saving": None, "one_off_cost": None, "npv": None, "payback_years": None, "breaks": breaks}
+           "platform": None, "annual_saving": None, "one_off_cost": None, "npv": None, "payback_years": None,
+           "expected_npv": None, "worst_withdrawal": None, "worst_withdrawal_npv": None, "robust": None, "withdrawal": None,
+           "breaks": breaks}
     if len(members) < 2:
         return row
-    options = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True)
+    options = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, plain=True)
     if len(options) == 0:
         options = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, ignore_rules=True)
-    best = int(np.lexsort((options.one_off, -options.npv))[0])
+    sets = options.members.astype(np.int64)
+    host_slot = np.argmax(sets == options.host[:, None], axis=1)
+    risk = partnership_risk(problem, k, sets, host_slot, options.depth.astype(np.int64), options.one_off)
+    expected = problem.options.objective == "expected" and chances_matter(problem)
+    value = risk.expected if expected else options.npv
+    robust = risk.worst > 0 if problem.options.robust else np.ones(len(options), dtype=bool)
+    # the best option: robust first under --robust, then what the run maximises, then the least one-off cost
+    best = int(np.lexsort((options.one_off, -value, ~robust))[0])
     annual, one_off, npv = float(options.annual[best]), float(options.one_off[best]), float(options.npv[best])
+    worst_member = codes[int(sets[best, risk.worst_slot[best]])]
     row.update(
         host=codes[int(options.host[best])],
         depth=problem.model.depths[int(options.depth[best])].id,
@@ -82,8 +95,15 @@ def _evaluate_group(problem: Problem, gid: str, k: int, members: np.ndarray) -> 
         one_off_cost=one_off,
         npv=npv,
         payback_years=one_off / annual if annual > 0 else None,
+        expected_npv=float(risk.expected[best]),
+        worst_withdrawal=worst_member,
+        worst_withdrawal_npv=float(risk.worst[best]),
+        robust=bool(risk.worst[best] > 0),
+        withdrawal={codes[int(i)]: float(p) for i, p in zip(sets[best], risk.chances[best])},
     )
-    breaks.extend(NPV.explain_value(npv))
+    breaks.extend(NPV.explain_value(float(value[best]), expected))
+    if problem.options.robust:
+        breaks.extend(ROBUST.explain_value(float(risk.worst[best]), worst_member))
     return row
 
 

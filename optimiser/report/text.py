@@ -114,6 +114,10 @@ def evaluation_summary(result, instance) -> str:
         lines.append(f"    best: {g['depth']} hosted by {names.get(g['host'], g['host'])}, platform {g['platform'] or '-'}; "
                      f"yearly saving {money(g['annual_saving'])}, one-off {money(g['one_off_cost'])}, NPV {money(g['npv'])}, "
                      f"payback {_years(g['payback_years'])}")
+        if any((g["withdrawal"] or {}).values()):
+            lines.append(f"    expected NPV {money(g['expected_npv'])} if members may leave; "
+                         f"if {names.get(g['worst_withdrawal'], g['worst_withdrawal'])} leaves, NPV {money(g['worst_withdrawal_npv'])} "
+                         f"({'still pays: robust' if g['robust'] else 'not robust'})")
         lines += [f"    breaks {b}" for b in g["breaks"]]
     t = result.totals
     lines.append(f"{len(result.groups)} groups: NPV {money(t['npv'])}, yearly saving {money(t['annual_saving'])}, "
