@@ -412,3 +412,49 @@ def test_withdraw_a_file_that_is_not_a_plan(capsys, tmp_path):
     code, _, err = run(capsys, "withdraw", "suffolk-2023", tmp_path / "plan.json", "Babergh")
     assert code == 2
     one_line(err, "plan.json")
+
+
+# ---------------------------------------------------------------- evaluate --shares
+
+
+def test_evaluate_splits_each_group_by_every_rule(tmp_path):
+    """A trio in a line: v(AB) and v(BC) are the pairs' own NPVs, v(AC) = 0 (not contiguous);
+    the Shapley split is worked out here over the six orders of arrival."""
+    import itertools
+
+    from optimiser.api import evaluate
+
+    folder = hand_instance(tmp_path / "trio", [("A", 100_000, 1e6, 1.0, "", ""), ("B", 150_000, 2e6, 1.0, "", ""),
+                                                ("C", 100_000, 1e6, 1.0, "", "")], [("A", "B"), ("B", "C")])
+    pairs = {frozenset(g): r["npv"] for g, r in zip(("AB", "BC"), evaluate(folder, [("p", "ict", ["A", "B"]), ("q", "ict", ["B", "C"])]).groups)}
+    result = evaluate(folder, [("t", "ict", ["A", "B", "C"])], shares="shapley")
+    (row,) = result.groups
+    value = {frozenset(): 0.0, frozenset("ABC"): row["npv"], **pairs}
+
+    def v(group) -> float:
+        return value.get(frozenset(group), 0.0)
+
+    shapley = {c: 0.0 for c in "ABC"}
+    for order in itertools.permutations("ABC"):
+        for n, c in enumerate(order):
+            shapley[c] += (v(order[: n + 1]) - v(order[:n])) / 6
+    assert row["shares"]["shapley"] == pytest.approx(shapley)
+    assert row["npv_share"] == pytest.approx(shapley)
+    proportional = {"A": row["npv"] / 4, "B": row["npv"] / 2, "C": row["npv"] / 4}
+    assert row["shares"]["proportional"] == pytest.approx(proportional)
+    assert row["transfer"] == pytest.approx({c: shapley[c] - proportional[c] for c in "ABC"})
+    # the largest excess of the Shapley split: the best-off subgroup's value less its members' shares
+    excess = max(v(g) - sum(shapley[c] for c in g) for n in (1, 2) for g in itertools.combinations("ABC", n))
+    assert row["core_excess"]["shapley"] == pytest.approx(excess)
+    assert sum(row["shares"]["nucleolus"].values()) == pytest.approx(row["npv"])
+    assert result.rule == "shapley" and "t,ict" in result.to_csv()
+
+
+def test_evaluate_takes_shares_on_the_command_line(capsys, tmp_path):
+    folder = hand_instance(tmp_path / "pair", [("A", 100_000, 1e6, 1.0, "", ""), ("B", 100_000, 3e6, 1.0, "", "")], [("A", "B")])
+    (tmp_path / "groups.csv").write_text("id,function,code\ng,ict,A\ng,ict,B\n")
+    code, out, err = run(capsys, "evaluate", str(folder), str(tmp_path / "groups.csv"), "--shares", "nucleolus")
+    assert code == 0, err
+    assert "nucleolus shares: Council A" in out
+    code, out, err = run(capsys, "evaluate", str(folder), str(tmp_path / "groups.csv"), "--shares", "fair")
+    assert code == 2 and "--shares" in err and len(err.strip().splitlines()) == 1
