@@ -54,12 +54,13 @@ def register(sub) -> dict:
 
 def solve(args) -> int:
     from ..api import solve as solve_run
-    from ..plan import PLAN_FILES
+    from ..report.files import OUTPUT_FILES, plan_files, write_plan_files
+    from ..report.labels import Labels
     from ..report.text import plan_summary
     from ..verify import verify as verify_plan
 
     options = run_options(args)
-    check_out(args.out, args.force, PLAN_FILES)
+    check_out(args.out, args.force, OUTPUT_FILES + ("report.html",))
     instance, model = load_instance_and_model(args)
     progress = TerminalProgress(enabled=not args.quiet and sys.stderr.isatty())
     try:
@@ -67,14 +68,18 @@ def solve(args) -> int:
     finally:
         progress.done()
     report = verify_plan(instance, plan.data, model)
+    labels = Labels.of(instance, model)
+    written = []
     if args.out and report.ok:  # a plan that fails verification is a bug, never a result
-        write_out(args.out, lambda: plan.write(args.out))
+        files = plan_files(plan, labels)
+        write_out(args.out, lambda: write_plan_files(args.out, files))
+        written = list(files)
     if not args.quiet:
-        say(plan_summary(plan, instance, args.top))
+        say(plan_summary(plan, instance, args.top, model))
         say()
         say(f"  verified: {'every rule and every pound recomputed from the input files' if report.ok else 'FAILED'}")
         if args.out and report.ok:
-            say(f"  written: {Path(args.out) / 'plan.json'}, partnerships.csv, councils.csv")
+            say(f"  written: {Path(args.out) / written[0]}, {', '.join(written[1:])}")
     if not report.ok:
         for problem in report.problems[:20]:
             say(f"verify: {problem}", sys.stderr)

@@ -70,9 +70,15 @@ def run(args) -> int:
                                                 "reports": [r.to_dict() for r in reports]}, indent=2, allow_nan=False) + "\n"}
         repaired = [r for r in reports if r.repaired is not None]
 
+        from ..io.model import load_model
+        from ..report.files import plan_files, write_plan_files
+        from ..report.labels import Labels
+
+        labels = Labels.of(instance, load_model(args.model or plan.model, near=instance.folder))
+
         def write_all():
             for r in repaired:
-                r.repaired.write(out / f"repaired-{r.council}")
+                write_plan_files(out / f"repaired-{r.council}", plan_files(r.repaired, labels))
             write_atomically(out, files)
 
         write_out(args.out, write_all)

@@ -29,7 +29,7 @@ def _years(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}y"
 
 
-def plan_summary(plan, instance, top: int = 10) -> str:
+def plan_summary(plan, instance, top: int = 10, model=None) -> str:
     """A readable account of a plan: totals, per function, the largest partnerships."""
     names = dict(zip(instance.councils["code"], instance.councils["name"]))
     s = plan.solver
