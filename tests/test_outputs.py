@@ -125,3 +125,55 @@ def test_solved_files_have_names_and_whole_pounds(suffolk):
         assert r["hosts"].split() == [p.id for p in plan.partnerships if p.host == r["code"]]
     for statement in instance.attribution:
         assert statement in files["README.txt"]
+
+
+# ---------------------------------------------------------------- the terminal summary in words
+
+def test_status_as_a_sentence():
+    from optimiser.plan import SolverReport
+    from optimiser.report.text import status_sentence
+
+    assert status_sentence(SolverReport("highs", "optimal", 1.0, 1.0, 0.0, 1.0)) == "proven optimal"
+    assert status_sentence(SolverReport("highs", "time_limit", 1.0, 1.012, 0.012, 1.0)) == \
+        "within 1.2% of the best possible (stopped at the time limit)"
+    assert status_sentence(SolverReport("highs", "time_limit", 1.0, None, None, 1.0)) == "stopped at the time limit with no proven bound"
+    assert "no plan satisfies" in status_sentence(SolverReport("highs", "infeasible", 0.0, None, None, 1.0))
+
+
+def test_estimated_baselines_flagged_with_their_share():
+    """The hand plan: A's ict baseline (80 of 880) is estimated: 1 of 5 rows, 9%."""
+    from optimiser.report.text import estimated_line
+
+    line = estimated_line(hand_plan())
+    assert "1 of 5 council-functions estimated" in line and "(9%)" in line
+
+
+def test_functions_without_partnership_say_why():
+    from dataclasses import replace
+
+    from optimiser.plan import CouncilShare, Stability
+    from optimiser.report.text import idle_reasons
+
+    plan = hand_plan()
+    alone = CouncilShare("C", "highways", None, 50.0, False, 0.0, 0.0, 0.0)
+    pair = [CouncilShare(c, "planning", None, 50.0, False, 0.0, 0.0, 0.0) for c in "AB"]
+    unpaid = replace(plan, councils=plan.councils + (alone, *pair),
+                     stability=(Stability("planning", "proportional", 1, 0, 0.0, (), 0.0, 0.0, 0.0),))
+    assert idle_reasons(unpaid) == ["  no partnership for highways: only 1 council of the area takes part",
+                                    "  no partnership for planning: no group of its 2 councils that the rules allow saves "
+                                    "more than it costs over the horizon"]
+    limited = replace(unpaid, stability=(Stability("planning", "proportional", 1, 1, 9.0, ("A", "B"), 9.0, 0.0, 9.0),),
+                      options=replace(unpaid.options, budget=1.0))
+    assert "lost out to the budget" in idle_reasons(limited)[1]
+
+
+def test_summary_names_area_functions_budget(suffolk):
+    from optimiser.report.labels import area_names
+    from optimiser.report.text import plan_summary
+
+    instance, model, _ = suffolk
+    plan = solve(instance, area="Ipswich; Babergh", functions="legal", budget="750k")
+    text = plan_summary(plan, instance, 5, model, area_names(instance, plan.options.area))
+    assert "area: Ipswich; Babergh (2 councils)" in text
+    assert "functions: Legal and democratic services" in text and "budget: £750k" in text
+    assert "plan: proven optimal" in text and "baselines: every council's reported spend" in text

@@ -55,7 +55,7 @@ def register(sub) -> dict:
 def solve(args) -> int:
     from ..api import solve as solve_run
     from ..report.files import OUTPUT_FILES, plan_files, write_plan_files
-    from ..report.labels import Labels
+    from ..report.labels import Labels, area_names
     from ..report.text import plan_summary
     from ..verify import verify as verify_plan
 
@@ -75,7 +75,7 @@ def solve(args) -> int:
         write_out(args.out, lambda: write_plan_files(args.out, files))
         written = list(files)
     if not args.quiet:
-        say(plan_summary(plan, instance, args.top, model))
+        say(plan_summary(plan, instance, args.top, model, area_names(instance, plan.options.area)))
         say()
         say(f"  verified: {'every rule and every pound recomputed from the input files' if report.ok else 'FAILED'}")
         if args.out and report.ok:

@@ -58,3 +58,15 @@ class Labels:
 def pounds(value: float | None) -> int | None:
     """Money for a spreadsheet: whole pounds."""
     return None if value is None else int(round(value))
+
+
+def area_names(instance, codes) -> str:
+    """The run's --area as people name it: ``Kent (county)``, ``Wales (nation)``."""
+    from ..io.names import KINDS, places_of
+
+    places = places_of(instance)
+    named = []
+    for code in codes:
+        p = places.find(code)
+        named.append(code if p is None else p.name if p.kind == "council" else f"{p.name} ({KINDS.get(p.kind, p.kind)})")
+    return "; ".join(named)
