@@ -55,6 +55,7 @@ def register(sub) -> dict:
 def solve(args) -> int:
     from ..api import solve as solve_run
     from ..report.files import OUTPUT_FILES, plan_files, write_plan_files
+    from ..report.geo import plan_geojson, read_boundaries
     from ..report.labels import Labels, area_names
     from ..report.text import plan_summary
     from ..verify import verify as verify_plan
@@ -62,6 +63,7 @@ def solve(args) -> int:
     options = run_options(args)
     check_out(args.out, args.force, OUTPUT_FILES + ("report.html",))
     instance, model = load_instance_and_model(args)
+    boundaries = read_boundaries(instance) if args.out else {}  # a bad boundaries file stops the run before the work
     progress = TerminalProgress(enabled=not args.quiet and sys.stderr.isatty())
     try:
         plan = solve_run(instance, model, options, progress=progress)
@@ -71,7 +73,8 @@ def solve(args) -> int:
     labels = Labels.of(instance, model)
     written = []
     if args.out and report.ok:  # a plan that fails verification is a bug, never a result
-        files = plan_files(plan, labels)
+        geojson = plan_geojson(plan, labels, instance, boundaries) if boundaries else None
+        files = plan_files(plan, labels, geojson)
         write_out(args.out, lambda: write_plan_files(args.out, files))
         written = list(files)
     if not args.quiet:
