@@ -10,19 +10,25 @@ from ..analysis.summary import function_figures
 CURRENCY = "£"
 
 
-def money(value: float | None) -> str:
-    """Pounds as a person writes them: £1.23bn, £4.56m, £789k, £12."""
+def money(value: float | None, currency: str | None = None) -> str:
+    """Pounds as a person writes them: £1.23bn, £4.56m, £789k, £12 (``currency`` instead of
+    the terminal's sign, e.g. "£" for a web page).
+
+    >>> money(1234567), money(-789.4), money(2.5e9, "£")
+    ('£1.23m', '-£789', '£2.50bn')
+    """
     if value is None:
         return "-"
+    unit = CURRENCY if currency is None else currency
     sign = "-" if value < 0 else ""
     value = abs(value)
     if value >= 1e9:
-        return f"{sign}{CURRENCY}{value / 1e9:,.2f}bn"
+        return f"{sign}{unit}{value / 1e9:,.2f}bn"
     if value >= 1e6:
-        return f"{sign}{CURRENCY}{value / 1e6:,.2f}m"
+        return f"{sign}{unit}{value / 1e6:,.2f}m"
     if value >= 1e3:
-        return f"{sign}{CURRENCY}{value / 1e3:,.0f}k"
-    return f"{sign}{CURRENCY}{value:,.0f}"
+        return f"{sign}{unit}{value / 1e3:,.0f}k"
+    return f"{sign}{unit}{value:,.0f}"
 
 
 def _years(value: float | None) -> str:
@@ -83,7 +89,12 @@ def estimated_line(plan) -> str:
 
 
 def idle_reasons(plan) -> list[str]:
-    """Why each function with councils but no partnership has none."""
+    """Why each function with councils but no partnership has none, a line each."""
+    return [f"  no partnership for {function}: {why}" for function, why in idle_functions(plan)]
+
+
+def idle_functions(plan) -> list[tuple[str, str]]:
+    """(function, why) for each function with councils but no partnership."""
     stability = {s.function: s for s in plan.stability}
     limits = [name for name, on in (("the budget", plan.options.budget is not None), ("--robust", plan.options.robust))
               if on] + ["the councils' max_partnerships and max_hosted limits"]
@@ -99,7 +110,7 @@ def idle_reasons(plan) -> list[str]:
             why = f"groups that would pay lost out to {' or '.join(limits)}"
         else:
             why = f"no group of its {eligible} councils that the rules allow saves more than it costs over the horizon"
-        lines.append(f"  no partnership for {f.function}: {why}")
+        lines.append((f.function, why))
     return lines
 
 
