@@ -69,8 +69,16 @@ def today_section(plan, labels: Labels, instance, today) -> str:
         worth = "-" if value is None else cash(value["npv"]) + (f" (breaks {len(value['breaks'])} rules)" if value["breaks"] else "")
         rows.append([g.id, labels.function(g.function), labels.councils(g.members), labels.council(g.host) if g.host else "-",
                      "yes" if g.locked else "no", worth, verdict])
+    compared = ""
+    if valued:
+        touched = {g.function for g in existing}
+        then = sum(valued[g.id]["npv"] for g in existing if g.id in valued)
+        now = sum(p.npv for p in plan.partnerships if p.function in touched)
+        compared = (f"<p>Together today's arrangements are worth {escape(cash(then))} under this model; in the same functions "
+                    f"the plan's partnerships are worth {escape(cash(now))}.</p>")
     return (head + "<p>Existing arrangements from the instance's partnerships.csv, each valued under this model as if set up "
             "now (its best depth, host and platform), and what the plan does with it. A locked one is in every plan.</p>"
+            + compared
             + table(["id", "function", "members", "host", "locked", "NPV under the model", "in this plan"], rows, numeric={5})
             + "</section>")
 
