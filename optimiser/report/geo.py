@@ -2,8 +2,9 @@
 (RFC 7946, WGS84) for QGIS or any GIS.
 
 The shipped boundaries hold every council that has a territory of its own; a county council
-shares its districts' territory, so its shape is its districts' polygons together (their
-inner borders stay: dissolving them needs a geometry library the core does not carry).
+shares its districts' territory, so its shape is its districts' merged (:mod:`.dissolve`), as
+is a partnership's: its members' shapes merged. Where borders do not match vertex for vertex
+the shapes stay side by side in one MultiPolygon.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
+from .dissolve import dissolve
 from .labels import Labels, pounds
 
 Polygons = list  # MultiPolygon coordinates: [polygon [ring [lon, lat] ...] ...]
@@ -61,10 +63,18 @@ def council_shapes(instance, codes, boundaries: dict[str, Polygons] | None = Non
         if code in boundaries:
             shapes[code] = boundaries[code]
         elif districts.get(code):
-            shapes[code] = [polygon for d in districts[code] for polygon in boundaries.get(d, [])]
-            if not shapes[code]:
-                del shapes[code]
+            together = merged([boundaries[d] for d in districts[code] if d in boundaries])
+            if together:
+                shapes[code] = together
     return shapes
+
+
+def merged(shapes: list[Polygons]) -> Polygons:
+    """Shapes as one: dissolved where their borders match, else side by side."""
+    polygons = [polygon for shape in shapes for polygon in shape]
+    if len(shapes) < 2:
+        return polygons
+    return dissolve(polygons) or polygons
 
 
 def _geometry(polygons: Polygons | None) -> dict | None:
@@ -95,7 +105,7 @@ def plan_geojson(plan, labels: Labels, instance, boundaries: dict[str, Polygons]
                       "one_off_cost": pounds(p.one_off_cost), "npv": pounds(p.npv),
                       "payback_years": None if p.payback_years is None else round(p.payback_years, 2),
                       "expected_npv": pounds(p.expected_npv), "robust": p.robust}
-        polygons = [polygon for c in p.members for polygon in shapes.get(c, [])]
+        polygons = merged([shapes[c] for c in p.members if c in shapes])
         features.append({"type": "Feature", "id": p.id, "properties": properties, "geometry": _geometry(polygons)})
     collection = {"type": "FeatureCollection", "name": f"{labels.instance} plan",
                   "attribution": labels.attribution_text(), "features": features}

@@ -168,7 +168,7 @@ def plan_report(plan, instance, model, *, areas: str = "", today=None, boundarie
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-            + shape_defs(shapes, counties, projection) + "".join(body)
+            + shape_defs(shapes, projection) + "".join(body)
             + f'<script type="application/json" id="plan-data">{page_data(plan, labels)}</script>'
             + f"<script>{JS}</script></body></html>\n")
 

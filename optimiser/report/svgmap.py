@@ -59,14 +59,10 @@ def path_data(polygons: list, projection: Projection) -> str:
     return "".join(parts)
 
 
-def shape_defs(shapes: dict[str, list], counties: dict[str, list[str]], projection: Projection) -> str:
-    """The hidden SVG holding every council's shape once; a county is a group of its districts."""
-    paths = [f'<path id="s-{escape(code)}" d="{path_data(polygons, projection)}"/>'
-             for code, polygons in shapes.items() if code not in counties]
-    groups = [f'<g id="s-{escape(code)}">' + "".join(f'<use href="#s-{escape(d)}"/>' for d in districts if d in shapes) + "</g>"
-              for code, districts in counties.items() if code in shapes]
-    return ('<svg class="defs" width="0" height="0" aria-hidden="true" focusable="false"><defs>'
-            + "".join(paths) + "".join(groups) + "</defs></svg>")
+def shape_defs(shapes: dict[str, list], projection: Projection) -> str:
+    """The hidden SVG holding every council's shape once, for the maps to refer to."""
+    paths = [f'<path id="s-{escape(code)}" d="{path_data(polygons, projection)}"/>' for code, polygons in shapes.items()]
+    return '<svg class="defs" width="0" height="0" aria-hidden="true" focusable="false"><defs>' + "".join(paths) + "</defs></svg>"
 
 
 @dataclass(frozen=True)
