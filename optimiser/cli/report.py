@@ -52,7 +52,13 @@ def run(args) -> int:
     if out.exists() and not args.force:
         raise InputError("--out", f"'{out}' already exists; pass --force to replace it, or choose another file")
     plan = Plan.read(plan_path)
-    instance = load_instance(args.instance or plan.instance)
+    try:
+        instance = load_instance(args.instance or plan.instance)
+    except InputError as exc:
+        if args.instance:
+            raise
+        raise InputError(plan_path, f"names instance '{plan.instance}', which is not found ({exc.problem}); "
+                                    "pass --instance with its folder") from None
     if plan.instance != instance.name:
         raise InputError(plan_path, f"is a plan for instance '{plan.instance}', not '{instance.name}'")
     known = set(instance.codes)

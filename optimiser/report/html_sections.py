@@ -149,10 +149,11 @@ def councils_section(plan, labels: Labels) -> str:
             host = "this council" if p.host == r.code else labels.council(p.host)
             rows.append([labels.function(c.function), f"{p.id} with {others}", host, cash(c.annual_saving_share),
                          cash(c.one_off_share), cash(c.npv_share), "yes" if p.robust else "no" if p.robust is not None else "-"])
-        words = (f"{r.name} joins {len(r.partnerships)} of its {len(r.functions)} functions' partnerships"
-                 + (f" and hosts {len(r.hosted)}" if r.hosted else "")
-                 + f". It saves {cash(r.annual_saving)} a year for a one-off {cash(r.one_off_cost)}; its share of the plan's NPV "
-                 f"is {cash(r.npv_share)}.")
+        words = (f"{r.name} joins a partnership in {len(r.partnerships)} of the {len(r.functions)} functions it takes part in"
+                 + (f" and hosts {len(r.hosted)} of them" if r.hosted else "")
+                 + (f". Its share: it saves {cash(r.annual_saving)} a year and pays {cash(r.one_off_cost)} once to set up; "
+                    f"over the model's horizon that is worth {cash(r.npv_share)} to it (net present value)."
+                    if r.partnerships else "; the plan leaves it on its own."))
         extra = []
         if rule != "proportional" and abs(r.transfer) >= 0.5:
             extra.append(f"Under the {rule} rule it {'receives' if r.transfer > 0 else 'pays'} {cash(abs(r.transfer))} "
@@ -165,7 +166,8 @@ def councils_section(plan, labels: Labels) -> str:
             extra.append(f"{', '.join(hinge)} would stop paying if it left.")
         parts.append(f'<article class="council" id="council-{escape(r.code)}"><h3>What this plan means for {escape(r.name)}</h3>'
                      f"<p>{escape(words)}</p>" + "".join(f'<p class="note">{escape(x)}</p>' for x in extra)
-                     + table(["function", "partnership", "host", "yearly saving", "one-off cost", "NPV share", "robust"], rows,
+                     + table(["function", "partnership", "host", "yearly saving", "one-off cost", "NPV share",
+                              "pays whoever leaves"], rows,
                              numeric={3, 4, 5}) + "</article>")
     parts.append("</section>")
     return "".join(parts)
@@ -176,7 +178,7 @@ def caveats_section(plan, labels: Labels, model) -> str:
     proof = (f"The solver proved that no plan under these rules and this model is worth more than {cash(s.bound)}; this plan "
              f"is {status_sentence(s)}." if s.bound is not None else f"The plan is {status_sentence(s)}.")
     items = [
-        estimated_line(plan).strip().removeprefix("baselines: ").capitalize() + ".",
+        "Baselines: " + estimated_line(plan).strip().removeprefix("baselines: ") + ".",
         proof,
         f"The savings are the view of one model, {model.title} ({model.name}): a share of each function's spend captured "
         f"at each depth of integration, less coordination and migration costs, over {model.horizon_years} years discounted at "
