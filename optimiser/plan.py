@@ -12,6 +12,7 @@ to its baseline for the function (SPEC §3).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass, field, fields
@@ -256,6 +257,22 @@ def _number(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def partnership_id(function: str, members, taken=frozenset()) -> str:
+    """The partnership's id: its function and a short hash of its sorted member codes, so the
+    same group has the same id in every run (``legal-3f9a1c``); lengthened only in the unlikely
+    case that another group of the plan already has it.
+
+    >>> partnership_id("legal", ["E07000203", "E07000200"]) == partnership_id("legal", ["E07000200", "E07000203"])
+    True
+    """
+    digest = hashlib.sha256(" ".join(sorted(members)).encode("utf-8")).hexdigest()
+    for length in range(6, len(digest) + 1):
+        pid = f"{function}-{digest[:length]}"
+        if pid not in taken:
+            return pid
+    raise ValueError(f"two partnerships of {function} have the same members {sorted(members)}")
+
+
 def build_plan(problem: Problem, cand: CandidateSet, solution, *, solver_name: str | None = None) -> Plan:
     """The plan of SPEC §4 from the chosen options (``solution.chosen`` indexes ``cand``)."""
     codes = problem.codes
@@ -266,10 +283,12 @@ def build_plan(problem: Problem, cand: CandidateSet, solution, *, solver_name: s
     risk = _risk_of(problem, cand, order)
     partnerships = []
     membership: dict[tuple[int, int], tuple[str, int, float]] = {}
-    for number, j in enumerate(order, start=1):
+    ids: set[str] = set()
+    for j in order:
         k = int(cand.function[j])
         members = [int(i) for i in cand.members[j] if i >= 0]
-        pid = f"P{number}"
+        pid = partnership_id(problem.functions[k].id, [codes[i] for i in members], ids)
+        ids.add(pid)
         annual = float(cand.annual[j])
         one_off = float(cand.one_off[j])
         partnerships.append(Partnership(

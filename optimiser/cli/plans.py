@@ -6,8 +6,10 @@ import json
 import sys
 from pathlib import Path
 
+from ..errors import InputError
 from ..report.terminal import TerminalProgress, say
 from .common import add_command, add_run_options, check_out, load_instance_and_model, run_options, write_out
+from .report import report_page
 
 SOLVE_EXIT = ["0  a plan: optimal, or the best at --time-limit with its proven gap",
               "1  no plan satisfies the locked partnerships together with the run's limits",
@@ -22,14 +24,17 @@ EVALUATE_EXIT = ["0  every group keeps every rule", "1  a group breaks a rule (l
 def register(sub) -> dict:
     p = add_command(sub, "solve", "find the best plan for an instance",
                     "Find the plan of partnerships with the highest total NPV, prove it optimal (or report its gap),\n"
-                    "verify it and write plan.json, partnerships.csv and councils.csv into --out.",
+                    "verify it and write plan.json, partnerships.csv, councils.csv, council_summary.csv, plan.geojson\n"
+                    "and README.txt into --out (and report.html with --report).",
                     ["optimiser solve england-2023 --area Suffolk --out results/suffolk",
+                     "optimiser solve england-2023 --area Kent --report --out results/kent",
                      "optimiser solve england-2023 --area 'Norfolk; Suffolk' --functions ict,legal --budget 5m",
                      "optimiser solve england-2023 --area 'Greater Manchester' --withdraw Bolton --time-limit 10m",
                      "optimiser solve uk-2023 --area Wales --exclude 'Cardiff:*' --apart 'Swansea:Neath Port Talbot'"],
                     SOLVE_EXIT, names=True)
     p.add_argument("instance", help="instance folder, or the name of a shipped instance (see 'optimiser instances')")
     add_run_options(p, solving=True)
+    p.add_argument("--report", action="store_true", help="also write report.html into --out: the plan as one page that opens offline")
     p.add_argument("--top", default="10", metavar="N", help="largest partnerships to list in the summary (default 10)")
 
     p = add_command(sub, "verify", "check a plan against the instance and model, independently",
@@ -54,27 +59,38 @@ def register(sub) -> dict:
 
 def solve(args) -> int:
     from ..api import solve as solve_run
-    from ..plan import PLAN_FILES
+    from ..report.files import OUTPUT_FILES, plan_files, write_plan_files
+    from ..report.geo import plan_geojson, read_boundaries
+    from ..report.labels import Labels, area_names
     from ..report.text import plan_summary
     from ..verify import verify as verify_plan
 
     options = run_options(args)
-    check_out(args.out, args.force, PLAN_FILES)
+    if args.report and not args.out:
+        raise InputError("--report", "needs --out DIR, the folder report.html goes into")
+    check_out(args.out, args.force, OUTPUT_FILES + ("report.html",))
     instance, model = load_instance_and_model(args)
+    boundaries = read_boundaries(instance) if args.out else {}  # a bad boundaries file stops the run before the work
     progress = TerminalProgress(enabled=not args.quiet and sys.stderr.isatty())
     try:
         plan = solve_run(instance, model, options, progress=progress)
     finally:
         progress.done()
     report = verify_plan(instance, plan.data, model)
+    labels = Labels.of(instance, model)
+    written = []
     if args.out and report.ok:  # a plan that fails verification is a bug, never a result
-        write_out(args.out, lambda: plan.write(args.out))
+        geojson = plan_geojson(plan, labels, instance, boundaries) if boundaries else None
+        page = report_page(plan, instance, model, boundaries) if args.report else None
+        files = plan_files(plan, labels, geojson, page)
+        write_out(args.out, lambda: write_plan_files(args.out, files))
+        written = list(files)
     if not args.quiet:
-        say(plan_summary(plan, instance, args.top))
+        say(plan_summary(plan, instance, args.top, model, area_names(instance, plan.options.area)))
         say()
         say(f"  verified: {'every rule and every pound recomputed from the input files' if report.ok else 'FAILED'}")
         if args.out and report.ok:
-            say(f"  written: {Path(args.out) / 'plan.json'}, partnerships.csv, councils.csv")
+            say(f"  written: {Path(args.out) / written[0]}, {', '.join(written[1:])}")
     if not report.ok:
         for problem in report.problems[:20]:
             say(f"verify: {problem}", sys.stderr)

@@ -70,9 +70,19 @@ def run(args) -> int:
                                                 "reports": [r.to_dict() for r in reports]}, indent=2, allow_nan=False) + "\n"}
         repaired = [r for r in reports if r.repaired is not None]
 
+        from ..io.model import load_model
+        from ..report.files import plan_files, write_plan_files
+        from ..report.geo import plan_geojson, read_boundaries
+        from ..report.labels import Labels
+
+        labels = Labels.of(instance, load_model(args.model or plan.model, near=instance.folder))
+        boundaries = read_boundaries(instance)
+        contents = {r.council: plan_files(r.repaired, labels, plan_geojson(r.repaired, labels, instance, boundaries) if boundaries else None)
+                    for r in repaired}
+
         def write_all():
             for r in repaired:
-                r.repaired.write(out / f"repaired-{r.council}")
+                write_plan_files(out / f"repaired-{r.council}", contents[r.council])
             write_atomically(out, files)
 
         write_out(args.out, write_all)

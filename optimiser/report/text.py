@@ -10,34 +10,121 @@ from ..analysis.summary import function_figures
 CURRENCY = "£"
 
 
-def money(value: float | None) -> str:
-    """Pounds as a person writes them: £1.23bn, £4.56m, £789k, £12."""
+def money(value: float | None, currency: str | None = None) -> str:
+    """Pounds as a person writes them: £1.23bn, £4.56m, £789k, £12 (``currency`` instead of
+    the terminal's sign, e.g. "£" for a web page).
+
+    >>> money(1234567), money(-789.4), money(2.5e9, "£")
+    ('£1.23m', '-£789', '£2.50bn')
+    """
     if value is None:
         return "-"
+    unit = CURRENCY if currency is None else currency
     sign = "-" if value < 0 else ""
     value = abs(value)
     if value >= 1e9:
-        return f"{sign}{CURRENCY}{value / 1e9:,.2f}bn"
+        return f"{sign}{unit}{value / 1e9:,.2f}bn"
     if value >= 1e6:
-        return f"{sign}{CURRENCY}{value / 1e6:,.2f}m"
+        return f"{sign}{unit}{value / 1e6:,.2f}m"
     if value >= 1e3:
-        return f"{sign}{CURRENCY}{value / 1e3:,.0f}k"
-    return f"{sign}{CURRENCY}{value:,.0f}"
+        return f"{sign}{unit}{value / 1e3:,.0f}k"
+    return f"{sign}{unit}{value:,.0f}"
 
 
 def _years(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}y"
 
 
-def plan_summary(plan, instance, top: int = 10) -> str:
-    """A readable account of a plan: totals, per function, the largest partnerships."""
+def status_sentence(solver) -> str:
+    """How the solve ended, as a sentence: "proven optimal", "within 1.2% of the best possible"."""
+    if solver.status == "infeasible":
+        return "no plan satisfies the locked partnerships together with the run's limits"
+    if solver.gap is None:
+        return "stopped at the time limit with no proven bound"
+    if solver.status == "optimal" and solver.gap <= 1e-6:
+        return "proven optimal"
+    within = f"within {100 * solver.gap:.2g}% of the best possible" if solver.gap >= 1e-4 else "within 0.01% of the best possible"
+    return within + (" (stopped at the time limit)" if solver.status == "time_limit" else "")
+
+
+def run_header(plan, instance, model=None, areas: str = "") -> list[str]:
+    """What was asked: the area, the functions, the budget and the options that changed anything."""
+    o = plan.options
+    taken = list(dict.fromkeys(c.function for c in plan.councils))
+    titles = {f.id: f.title for f in model.functions} if model is not None else {}
+    if o.functions:
+        functions = ", ".join(titles.get(f, f) for f in taken) if len(taken) <= 4 else f"{len(taken)} chosen functions"
+    else:
+        functions = f"all {len(taken)} functions of the model"
+    councils = len({c.code for c in plan.councils})
+    where = areas or ("the whole instance" if not o.area else ", ".join(o.area))
+    chosen = [f"shares {o.shares}", f"maximising {'expected NPV' if o.objective == 'expected' else 'NPV'}"]
+    if o.robust:
+        chosen.append("only N-1 robust partnerships")
+    if o.exclude:
+        chosen.append(f"{len(o.exclude)} council-function exclusions")
+    if o.apart:
+        chosen.append(f"{len(o.apart)} pairs kept apart")
+    if o.max_size:
+        chosen.append(f"groups of at most {o.max_size}")
+    if o.lock:
+        chosen.append(f"{len(o.lock)} locked by --lock")
+    if o.time_limit:
+        chosen.append(f"time limit {o.time_limit:g}s")
+    return [f"{instance.title} ({plan.instance}), savings model {plan.model}",
+            f"  area: {where} ({councils} councils); functions: {functions}",
+            f"  budget: {money(o.budget) if o.budget is not None else 'no limit on one-off costs'}; options: {', '.join(chosen)}"]
+
+
+def estimated_line(plan) -> str:
+    """Which baselines are the model's estimate (per_capita x population) rather than reported spend."""
+    estimated = [c for c in plan.councils if c.baseline_estimated]
+    if not estimated:
+        return "  baselines: every council's reported spend (spend.csv)"
+    total = sum(c.baseline for c in plan.councils)
+    pounds = sum(c.baseline for c in estimated)
+    share = 100 * pounds / total if total else 0.0
+    return (f"  baselines: {len(estimated)} of {len(plan.councils)} council-functions estimated from population, "
+            f"{money(pounds)} ({share:.0f}%) of the {money(total)} spend; their savings are as uncertain as the estimate")
+
+
+def idle_reasons(plan) -> list[str]:
+    """Why each function with councils but no partnership has none, a line each."""
+    return [f"  no partnership for {function}: {why}" for function, why in idle_functions(plan)]
+
+
+def idle_functions(plan) -> list[tuple[str, str]]:
+    """(function, why) for each function with councils but no partnership."""
+    stability = {s.function: s for s in plan.stability}
+    limits = [name for name, on in (("the budget", plan.options.budget is not None), ("--robust", plan.options.robust))
+              if on] + ["the councils' max_partnerships and max_hosted limits"]
+    lines = []
+    for f in function_figures(plan):
+        if f.partnerships:
+            continue
+        eligible = len({c.code for c in plan.councils if c.function == f.function})
+        s = stability.get(f.function)
+        if eligible < 2:
+            why = f"only {eligible} council of the area takes part"
+        elif s is not None and s.lp_bound is not None and s.lp_bound > 1.0:
+            why = f"groups that would pay lost out to {' or '.join(limits)}"
+        else:
+            why = f"no group of its {eligible} councils that the rules allow saves more than it costs over the horizon"
+        lines.append((f.function, why))
+    return lines
+
+
+def plan_summary(plan, instance, top: int = 10, model=None, areas: str = "") -> str:
+    """A readable account of a plan: what was asked, how the solve ended, totals, per function,
+    the largest partnerships, and why a function has none."""
     names = dict(zip(instance.councils["code"], instance.councils["name"]))
     s = plan.solver
     totals = plan.totals
-    gap = "-" if s.gap is None else f"{s.gap:.2e}"
     share = 100 * totals.annual_saving / totals.baseline if totals.baseline else 0.0
-    lines = [
-        f"{plan.instance} with model {plan.model}: {s.status} ({s.name}, {s.seconds:.1f}s, gap {gap})",
+    lines = run_header(plan, instance, model, areas) + [
+        f"  plan: {status_sentence(s)} ({s.name}, {s.seconds:.1f}s)",
+        estimated_line(plan),
+        "",
         f"  {len(plan.partnerships)} partnerships; NPV {money(totals.npv)}; yearly saving "
         f"{money(totals.annual_saving)} of {money(totals.baseline)} baseline ({share:.1f}%); "
         f"one-off cost {money(totals.one_off_cost)}",
@@ -47,12 +134,13 @@ def plan_summary(plan, instance, top: int = 10) -> str:
     for f in function_figures(plan):
         lines.append(f"  {f.function:<28}{f.partnerships:>13}{f.councils:>10}{money(f.annual_saving):>15}"
                      f"{100 * f.saving_share:>10.1f}%{money(f.npv):>12}")
+    lines += idle_reasons(plan)
     largest = sorted(plan.partnerships, key=lambda p: -p.npv)[:top]
     if largest:
         lines += ["", f"  largest partnerships (of {len(plan.partnerships)}):"]
         for p in largest:
             members = ", ".join(names.get(c, c) + (" (host)" if c == p.host else "") for c in p.members)
-            lines.append(f"  {p.id:>5} {p.function:<26} NPV {money(p.npv):>9}  {p.depth:<18} payback {_years(p.payback_years):>5}  {members}")
+            lines.append(f"  {p.id:<32} NPV {money(p.npv):>9}  {p.depth:<18} payback {_years(p.payback_years):>5}  {members}")
     lines += withdrawal_lines(plan, names, top)
     lines += stability_lines(plan, names)
     return "\n".join(lines)
@@ -76,7 +164,7 @@ def withdrawal_lines(plan, names: dict, top: int = 10) -> list[str]:
     fragile = sorted((p for p in parts if not p.robust), key=lambda p: p.worst_withdrawal_npv - p.npv)
     for p in fragile[:top]:
         who = names.get(p.worst_withdrawal, p.worst_withdrawal)
-        lines.append(f"  {p.id} {p.function} hinges on {who}: if it leaves, the NPV falls from {money(p.npv)} "
+        lines.append(f"  {p.id} hinges on {who}: if it leaves, the NPV falls from {money(p.npv)} "
                      f"to {money(p.worst_withdrawal_npv)}")
     if len(fragile) > top:
         lines.append(f"  ... and {len(fragile) - top} more fragile partnerships (robust = false in partnerships.csv)")
@@ -93,7 +181,7 @@ def stability_lines(plan, names: dict) -> list[str]:
                                                       "the proportional split is in councils.csv")]
     unstable = [p for p in plan.partnerships if p.core_excess and p.core_excess[rule] > 1e-6 * abs(p.npv)]
     for p in unstable:
-        lines.append(f"  {p.id} {p.function}: under {rule} shares a subgroup would gain {money(p.core_excess[rule])} by leaving")
+        lines.append(f"  {p.id}: under {rule} shares a subgroup would gain {money(p.core_excess[rule])} by leaving")
     blocked = [s for s in plan.stability if s.blocking_groups]
     if not blocked:
         lines.append("  stable: no group of councils would do better on its own than its members' shares")
