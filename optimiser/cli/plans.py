@@ -40,14 +40,21 @@ def register(sub) -> dict:
     p.add_argument("--model", metavar="NAME|PATH", help="savings model (default: the plan's)")
 
     p = add_command(sub, "evaluate", "score a given grouping, such as today's arrangements",
-                    "Score each group of a grouping file (columns id, function, code; one row per member, the\n"
-                    "code a council code or name): best depth, host and platform, its NPV and every rule it\n"
-                    "breaks. --out gets evaluation.json and evaluation.csv.",
-                    ["optimiser evaluate england-2023 instances/england-2023/partnerships.csv",
+                    "Score each group of a grouping file: best depth, host and platform, its NPV and every rule\n"
+                    "it breaks. The file has columns id, function, code (one row per member, as an instance's\n"
+                    "partnerships.csv, host true on the host's row) or id, function, members (one row per\n"
+                    "group, as a solve's own partnerships.csv: edit a plan in a spreadsheet and score it again).\n"
+                    "A recorded host is honoured; an optional status column marks arrangements already in place\n"
+                    "(existing: their set-up cost is sunk). Groups with no member in --area, or of functions the\n"
+                    "run leaves out, are skipped and counted. Totals count only the groups that keep every rule.\n"
+                    "--out gets evaluation.json and evaluation.csv.",
+                    ["optimiser evaluate england-2023 instances/england-2023/partnerships.csv --area Suffolk --sunk",
+                     "optimiser evaluate suffolk-2023 results/suffolk/partnerships.csv --out results/edited",
                      "optimiser evaluate suffolk-2023 groups.csv --budget 750k --out results/today"],
                     EVALUATE_EXIT, names=True)
     p.add_argument("instance", help="instance folder, or the name of a shipped instance")
-    p.add_argument("groups", help="CSV with columns id, function, code (one row per member)")
+    p.add_argument("groups", help="CSV with columns id, function, code (one row per member) or id, function, members")
+    p.add_argument("--sunk", action="store_true", help="every group is in place already: do not charge its set-up cost again")
     add_run_options(p, solving=False)
     return {"solve": solve, "verify": verify, "evaluate": evaluate}
 
@@ -111,7 +118,7 @@ def evaluate(args) -> int:
     options = run_options(args)
     check_out(args.out, args.force, ("evaluation.json", "evaluation.csv"))
     instance, model = load_instance_and_model(args)
-    result = evaluate_groups(instance, read_groups(args.groups, instance, model, options.functions), model, options)
+    result = evaluate_groups(instance, read_groups(args.groups, instance, model), model, options, sunk=args.sunk)
     if args.out:
         files = {"evaluation.json": json.dumps(result.to_dict(), indent=2) + "\n", "evaluation.csv": result.to_csv()}
         write_out(args.out, lambda: write_atomically(Path(args.out), files))

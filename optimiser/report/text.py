@@ -106,16 +106,26 @@ def stability_lines(plan, names: dict) -> list[str]:
 
 
 def evaluation_summary(result, instance) -> str:
-    """Each evaluated group: members by name, its best option and figures, the rules it breaks."""
+    """Each evaluated group: members by name, its best option and figures, the rules it
+    breaks; totals of the groups that keep every rule, the others apart, and what was skipped."""
     names = dict(zip(instance.councils["code"], instance.councils["name"]))
     lines = []
     for g in result.groups:
         lines.append(f"{g['id']} {g['function']}: {', '.join(names.get(c, c) for c in g['members'])}")
+        one_off = f"one-off {money(g['one_off_cost'])}" if not g.get("sunk") else f"set-up {money(g['sunk_cost'])} sunk"
         lines.append(f"    best: {g['depth']} hosted by {names.get(g['host'], g['host'])}, platform {g['platform'] or '-'}; "
-                     f"yearly saving {money(g['annual_saving'])}, one-off {money(g['one_off_cost'])}, NPV {money(g['npv'])}, "
+                     f"yearly saving {money(g['annual_saving'])}, {one_off}, NPV {money(g['npv'])}, "
                      f"payback {_years(g['payback_years'])}")
         lines += [f"    breaks {b}" for b in g["breaks"]]
-    t = result.totals
-    lines.append(f"{len(result.groups)} groups: NPV {money(t['npv'])}, yearly saving {money(t['annual_saving'])}, "
-                 f"one-off {money(t['one_off_cost'])}; {sum(1 for g in result.groups if g['breaks'])} break rules")
+    t, broken = result.totals, result.totals_breaking
+    lines.append(f"{t['groups']} of {len(result.groups)} groups keep every rule: NPV {money(t['npv'])}, yearly saving "
+                 f"{money(t['annual_saving'])}, one-off {money(t['one_off_cost'])}")
+    if broken.get("groups"):
+        lines.append(f"{broken['groups']} break rules (totalled apart): NPV {money(broken['npv'])}, yearly saving "
+                     f"{money(broken['annual_saving'])}, one-off {money(broken['one_off_cost'])}")
+    skipped = result.skipped or {}
+    if skipped.get("outside_area"):
+        lines.append(f"{skipped['outside_area']} groups skipped: no member inside --area")
+    if skipped.get("other_functions"):
+        lines.append(f"{skipped['other_functions']} groups skipped: their function is not in the run")
     return "\n".join(lines)
