@@ -131,6 +131,7 @@ def coerce(fields: dict) -> dict:
     out["method"] = values.choice(fields.get("method", "exact"), "--method", METHODS, "a method")
     out["objective"] = values.choice(fields.get("objective", "npv"), "--objective", OBJECTIVES, "an objective")
     out["robust"] = values.flag(fields.get("robust", False), "--robust")
+    out["keep_existing"] = values.flag(fields.get("keep_existing", False), "--keep-existing")
     return out
 
 
