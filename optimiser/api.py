@@ -8,6 +8,7 @@ import time
 
 from . import candidates as candidates_module
 from .analysis.evaluate import Evaluation, evaluate
+from .analysis.existing import with_today
 from .analysis.shares import with_shares
 from .analysis import withdrawal as withdrawal_analysis
 from .candidates.table import CandidateSet
@@ -64,7 +65,7 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     cand, solution = solve_master(problem, generator, progress, run_blocks=workers.solve_blocks)
     # the whole run's time, reading and preparing included
     solution = dataclasses.replace(solution, seconds=time.perf_counter() - started)
-    plan = with_shares(problem, build_plan(problem, cand, solution))
+    plan = with_today(problem, with_shares(problem, build_plan(problem, cand, solution)))
     log.info("solved %s: %s, NPV %.0f, gap %s", instance.name, solution.status, plan.objective, plan.solver["gap"])
     return plan
 

@@ -77,9 +77,11 @@ def test_host_column_of_partnerships_csv_is_read(tmp_path):
 def test_sunk_scores_without_the_set_up_cost(tmp_path, capsys):
     plain = evaluate(SUFFOLK, [("G", "ict", [BABERGH, MID_SUFFOLK])], functions="ict").groups[0]
     sunk = evaluate(SUFFOLK, [("G", "ict", [BABERGH, MID_SUFFOLK])], functions="ict", sunk=True).groups[0]
-    assert sunk["sunk"] and sunk["one_off_cost"] == 0.0 and sunk["sunk_cost"] > 0 and sunk["payback_years"] is None
-    # judged by its savings alone: the deepest option, whatever it once cost
-    assert sunk["npv"] >= plain["npv"] + plain["one_off_cost"] - 1e-6
+    assert sunk["sunk"] and sunk["sunk_cost"] > 0
+    # only a move to a common platform is still to pay; the depth's set-up share is sunk
+    annuity = plain["npv"] / plain["annual_saving"] + plain["one_off_cost"] / plain["annual_saving"]
+    assert math.isclose(sunk["npv"], sunk["annual_saving"] * annuity - sunk["one_off_cost"], rel_tol=1e-9)
+    assert sunk["npv"] >= plain["npv"]
     groups = _write(tmp_path, f"id,function,code,status\nG,ict,{BABERGH},existing\nG,ict,{MID_SUFFOLK},existing\n")
     by_column = evaluate(SUFFOLK, groups, functions="ict").groups[0]
     assert math.isclose(by_column["npv"], sunk["npv"]) and by_column["sunk"]
@@ -125,8 +127,9 @@ def test_bad_grouping_files(tmp_path, capsys, text, where, word):
 
 @pytest.mark.parametrize("seed", range(30), ids=lambda s: f"seed{s}")
 def test_hosts_and_sunk_costs_agree_with_the_brute_force(tmp_path, seed):
-    """With a recorded host, the NPV is the best over that host's options; sunk, the best
-    yearly saving times the annuity; a host the rules do not allow is named as a break."""
+    """With a recorded host, the NPV is the best over that host's options; sunk, the best with
+    the depth's set-up share not charged (migration still is); a host the rules do not allow
+    is named as a break."""
     case = make_case(seed, tmp_path)
     rules = Rules(case)
     groups, _ = feasible_groups(case, rules, prune=False)
@@ -145,7 +148,9 @@ def test_hosts_and_sunk_costs_agree_with_the_brute_force(tmp_path, seed):
         if not options:
             assert any(b.startswith(("host", "within_km", "host_min_commitment")) for b in row["breaks"]), (seed, row)
             continue
-        want = max(o.annual * annuity for o in options) if group.sunk else max(o.npv for o in options)
+        total = sum(rules.baseline(f, c) for c in group.members)
+        depth_share = {d.id: d.one_off * total for d in case.model.depths}
+        want = max(o.npv + depth_share[o.depth] for o in options) if group.sunk else max(o.npv for o in options)
         assert row["host"] == group.host
         assert math.isclose(row["npv"], want, rel_tol=REL, abs_tol=ABS), (seed, group, row, want)
     passing = [r for r in result.groups if not r["breaks"]]

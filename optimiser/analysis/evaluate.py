@@ -81,7 +81,7 @@ def evaluate(instance, groups, model=None, options: RunOptions | None = None, *,
             skipped["outside_area"] += 1
             continue
         host = None if group.host is None else index[group.host]
-        rows.append(_evaluate_group(problem, group.id, function_pos[group.function], members, host, sunk or group.sunk))
+        rows.append(score_group(problem, group.id, function_pos[group.function], members, host, sunk or group.sunk))
     _cross_group_breaks(problem, rows)
     return Evaluation(rows, _totals(r for r in rows if not r["breaks"]), _totals(r for r in rows if r["breaks"]), skipped)
 
@@ -91,7 +91,10 @@ def _totals(rows) -> dict:
     return {"groups": len(rows), **{key: float(sum(r[key] or 0.0 for r in rows)) for key in FIGURES}}
 
 
-def _evaluate_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: int | None, sunk: bool) -> dict:
+def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: int | None = None, sunk: bool = False) -> dict:
+    """One group's row: its best option (with ``host``, if given), figures and rule breaks.
+    ``sunk``: an arrangement in place, its depth's set-up cost paid (migration to a platform a
+    member is not on today is still charged, as --keep-existing does)."""
     function = problem.functions[k]
     codes = problem.codes
     breaks = rule_breaks(problem, k, members) if len(members) >= 2 else ["size: a partnership needs at least two members"]
@@ -100,29 +103,30 @@ def _evaluate_group(problem: Problem, gid: str, k: int, members: np.ndarray, hos
            "sunk": sunk, "sunk_cost": None, "breaks": breaks}
     if len(members) < 2:
         return row
-    options = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True)
-    if host is not None:
-        led = options.take(np.flatnonzero(options.host == host))
-        if len(options) and not len(led):  # the group could run, but not under this host
-            breaks.extend(_host_breaks(problem, k, members, host))
-        options = led
+    paid = np.full(1, float(problem.spend[k][members].sum())) if sunk else None
+
+    def priced(**how):
+        plain = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, **how)
+        scored = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, sunk=paid, **how) if sunk else plain
+        led = np.flatnonzero(plain.host == host) if host is not None else np.arange(len(plain))
+        return plain, plain.take(led), scored.take(led)
+
+    every, plain, options = priced()
+    if host is not None and len(every) and not len(options):  # the group could run, but not under this host
+        breaks.extend(_host_breaks(problem, k, members, host))
     if len(options) == 0:
-        options = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, ignore_rules=True)
-        if host is not None:
-            options = options.take(np.flatnonzero(options.host == host))
-    # an arrangement in place has paid its set-up cost: it is judged by its savings alone
-    worth = options.npv + options.one_off if sunk else options.npv
-    best = int(np.lexsort((options.one_off, -worth))[0])
-    annual, one_off, npv = float(options.annual[best]), float(options.one_off[best]), float(worth[best])
+        _, plain, options = priced(ignore_rules=True)
+    best = int(np.lexsort((options.one_off, -options.npv))[0])
+    annual, one_off, npv = float(options.annual[best]), float(options.one_off[best]), float(options.npv[best])
     row.update(
         host=codes[int(options.host[best])],
         depth=problem.model.depths[int(options.depth[best])].id,
         platform=problem.platform_labels[int(options.platform[best])] if options.platform[best] >= 0 else None,
         annual_saving=annual,
-        one_off_cost=0.0 if sunk else one_off,
-        sunk_cost=one_off if sunk else None,
+        one_off_cost=one_off,
+        sunk_cost=float(plain.one_off[best]) - one_off if sunk else None,
         npv=npv,
-        payback_years=one_off / annual if annual > 0 and not sunk else None,  # nothing left to pay back once sunk
+        payback_years=one_off / annual if annual > 0 else None,
     )
     breaks.extend(NPV.explain_value(npv))
     return row

@@ -53,9 +53,39 @@ def plan_summary(plan, instance, top: int = 10) -> str:
         for p in largest:
             members = ", ".join(names.get(c, c) + (" (host)" if c == p.host else "") for c in p.members)
             lines.append(f"  {p.id:>5} {p.function:<26} NPV {money(p.npv):>9}  {p.depth:<18} payback {_years(p.payback_years):>5}  {members}")
+    lines += existing_lines(plan, names, top)
     lines += withdrawal_lines(plan, names, top)
     lines += stability_lines(plan, names)
     return "\n".join(lines)
+
+
+def existing_lines(plan, names: dict, top: int = 10) -> list[str]:
+    """In words: what the plan does to today's arrangements, naming every one it dissolves or
+    splits and what it adds to those it grows, and what they are worth as they are."""
+    today = plan.existing
+    if today is None or not today.arrangements:
+        return []
+    counts = {}
+    for a in today.arrangements:
+        counts[a.status] = counts.get(a.status, 0) + 1
+    said = ", ".join(f"{counts[s]} {s}" for s in ("kept", "changed", "grown", "split", "dissolved") if s in counts)
+    lines = ["", f"  today's arrangements ({len(today.arrangements)} in this run): {said}; worth {money(today.today_npv)} as they "
+                 f"are (set-up cost sunk), against the plan's {money(today.plan_npv)}"]
+
+    def who(codes) -> str:
+        return ", ".join(names.get(c, c) for c in codes)
+
+    for a in today.arrangements:
+        if a.status == "dissolved":
+            lines.append(f"  the plan dissolves {a.id} ({a.function}): {who(a.members)} no longer share it")
+        elif a.status == "split":
+            lines.append(f"  the plan splits {a.id} ({a.function}): {who(a.left)} leave{'s' if len(a.left) == 1 else ''} it")
+    grown = [a for a in today.arrangements if a.status == "grown"]
+    for a in grown[:top]:
+        lines.append(f"  {a.id} ({a.function}) grows: the plan adds {who(a.added)}")
+    if len(grown) > top:
+        lines.append(f"  ... and {len(grown) - top} more grown (plan.json: existing)")
+    return lines
 
 
 def withdrawal_lines(plan, names: dict, top: int = 10) -> list[str]:

@@ -116,6 +116,7 @@ PLAN_CHECKS: dict[str, Callable[[Context], list[Finding]]] = {
     "budget": pl.check_budget,
     "locked": pl.check_locked,
     "keep_existing": ce.check_keep_existing,
+    "existing": ce.check_existing,
     "shares": sh.check_shares,
     "core_excess": sh.check_core_excess,
     "transfer": sh.check_transfer,
