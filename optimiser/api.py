@@ -9,9 +9,11 @@ import time
 from . import candidates as candidates_module
 from .analysis.evaluate import Evaluation, evaluate
 from .analysis.existing import with_today
+from .analysis import marketplace
 from .analysis.shares import with_shares
 from .analysis import withdrawal as withdrawal_analysis
 from .candidates.table import CandidateSet
+from .errors import InputError
 from .io.groups import read_groups
 from .plan import Plan, build_plan
 from .problem import Problem, RunOptions, load_run, prepare
@@ -99,4 +101,35 @@ def withdraw(instance, plan, council: str, model=None, *, progress=None) -> "wit
     return withdrawal_analysis.withdraw(problem, plan, council, solve_again)
 
 
-__all__ = ["Evaluation", "build", "evaluate", "read_groups", "solve", "withdraw"]
+def partners(instance, council: str, model=None, options: RunOptions | None = None, *, top: int = 5, plan=None,
+             rule: str = "shapley", include_one_sided: bool = False, **overrides) -> "marketplace.Market":
+    """The best partnerships ``council`` (a code or name) could join, per function of the run
+    (SPEC §7): ranked by its share under ``rule``, each with every member's share and gain over
+    its outside option (its npv_share in ``plan``, a Plan or plan.json path, else 0); only
+    mutual ones (every member gains) unless ``include_one_sided``.
+
+    Examples
+    --------
+    >>> found = partners("suffolk-2023", "Ipswich", functions="legal", top=2)
+    >>> [f.function for f in found.functions], len(found.functions[0].suggestions)
+    (['legal'], 2)
+    """
+    from .io.names import places_of
+    from .problem import check_share_rule
+
+    instance, model, options = load_run(instance, model, options, **overrides)
+    check_share_rule(rule)
+    problem = prepare(instance, model, options)
+    code = places_of(instance).council(council, "council")
+    outside, name = {}, None
+    if plan is not None:
+        name = str(plan) if not isinstance(plan, Plan) else None
+        plan = plan if isinstance(plan, Plan) else Plan.read(plan)
+        if plan.instance != instance.name:
+            raise InputError(name or "--plan", f"is a plan for instance '{plan.instance}', not '{instance.name}'")
+        outside = {(c.code, c.function): c.npv_share for c in plan.councils}
+    return marketplace.market(problem, problem.codes.index(code), top=top, rule=rule, outside=outside,
+                              include_one_sided=include_one_sided, plan_name=name)
+
+
+__all__ = ["Evaluation", "build", "evaluate", "partners", "read_groups", "solve", "withdraw"]

@@ -334,13 +334,19 @@ def _all(masks, default: np.ndarray) -> np.ndarray:
 
 
 def member_mask(problem: Problem, k: int) -> np.ndarray:
-    """(n,) the councils that may be members of a partnership for function k."""
-    return _all((rule.councils(problem, k) for rule in active(problem, k)), np.ones(len(problem.codes), dtype=bool))
+    """(n,) the councils that may be members of a partnership for function k (worked out once
+    per run: a copy)."""
+    n = len(problem.eligible[k])
+    return problem.remember(f"members:{k}", lambda: _all((rule.councils(problem, k) for rule in active(problem, k)),
+                                                           np.ones(n, dtype=bool))).copy()
 
 
 def pair_mask(problem: Problem, k: int) -> np.ndarray:
-    """(n, n) the pairs of councils that may be in one partnership for function k."""
-    return _all((rule.pairs(problem, k) for rule in active(problem, k)), np.ones((len(problem.codes),) * 2, dtype=bool))
+    """(n, n) the pairs of councils that may be in one partnership for function k (worked out
+    once per run: a copy)."""
+    n = len(problem.eligible[k])
+    return problem.remember(f"pairs:{k}", lambda: _all((rule.pairs(problem, k) for rule in active(problem, k)),
+                                                       np.ones((n, n), dtype=bool))).copy()
 
 
 def host_mask(view: MemberSets) -> np.ndarray:
