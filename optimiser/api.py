@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from pathlib import Path
 
 from . import candidates as candidates_module
 from .analysis.evaluate import Evaluation, evaluate
@@ -16,7 +17,7 @@ from .candidates.table import CandidateSet
 from .errors import InputError
 from .io.groups import read_groups
 from .plan import Plan, build_plan
-from .problem import Problem, RunOptions, load_run, prepare
+from .problem import Problem, RunOptions, load_run, prepare, resolve_area
 from .solve import solve_master, workers
 
 log = logging.getLogger(__name__)
@@ -132,4 +133,47 @@ def partners(instance, council: str, model=None, options: RunOptions | None = No
                               include_one_sided=include_one_sided, plan_name=name)
 
 
-__all__ = ["Evaluation", "build", "evaluate", "partners", "read_groups", "solve", "withdraw"]
+def match(instance, listings, model=None, options: RunOptions | None = None, *, progress=None, **overrides) -> Plan:
+    """Solves the run over the councils that listed themselves (SPEC §7): ``listings`` is a
+    listing file (``code, function, stance``) or a list of :class:`~optimiser.io.listings.Listing`.
+    Only the listed (council, function) pairs take part (every other eligible pair is excluded,
+    the run's functions are those listed), and only ``offer`` and ``open`` councils may host
+    (``seek`` ones are recorded in the options' ``seek``). Listings outside the run (another
+    area, a function left out, an --exclude) are skipped with a warning.
+
+    Examples
+    --------
+    >>> from optimiser.io.listings import Listing
+    >>> plan = match("suffolk-2023", [Listing("Ipswich", "legal", "seek", 2), Listing("Babergh", "legal", "offer", 3)])
+    >>> [(p.members, p.host) for p in plan.partnerships]
+    [(('E07000200', 'E07000202'), 'E07000200')]
+    """
+    from .io.listings import read_listings
+    from .io.names import places_of
+
+    instance, model, options = load_run(instance, model, options, **overrides)
+    if isinstance(listings, (str, Path)):
+        listings = read_listings(listings, instance, model)
+    places = places_of(instance)
+    listings = [item._replace(code=places.council(item.code, "listing")) for item in listings]
+    resolved = options.resolved(instance, model)
+    in_area = resolve_area(instance, resolved.area)
+    index = {c: i for i, c in enumerate(instance.codes)}
+    run = resolved.functions or tuple(model.function_ids)
+    kept = [item for item in listings if item.function in run and in_area[index[item.code]] and (item.code, item.function) not in resolved.exclude]
+    if len(kept) < len(listings):
+        log.warning("%d listings are outside the run (another area, a function left out, or --exclude); they are skipped",
+                    len(listings) - len(kept))
+    functions = tuple(f for f in run if any(item.function == f for item in kept))
+    if not functions:
+        raise InputError("listings", "no listing is inside the run (its area and functions)")
+    listed = {(item.code, item.function) for item in kept}
+    tiers = instance.councils["tier"].tolist()
+    unlisted = tuple((code, f) for f in functions for code, tier, inside in zip(instance.codes, tiers, in_area)
+                     if inside and tier in model.function(f).tiers and (code, f) not in listed and (code, f) not in resolved.exclude)
+    seek = tuple((item.code, item.function) for item in kept if item.stance == "seek")
+    options = dataclasses.replace(resolved, functions=functions, exclude=resolved.exclude + unlisted, seek=seek)
+    return solve(instance, model, options, progress=progress)
+
+
+__all__ = ["Evaluation", "build", "evaluate", "match", "partners", "read_groups", "solve", "withdraw"]

@@ -180,17 +180,18 @@ class Arrangement(Record):
 @dataclass(frozen=True)
 class Today(Record):
     """Today's arrangements against the plan: each arrangement of the run's functions wholly
-    inside the area, what they are worth as they are, and what the plan is worth."""
+    inside the area with a member taking part, what they are worth as they are, and what the
+    plan is worth."""
 
     arrangements: tuple[Arrangement, ...]
     today_npv: float
     plan_npv: float
-    outside_area: int  # arrangements of the run's functions with a member outside --area
+    outside_run: int  # arrangements of the run's functions with a member outside --area, or none taking part
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "Today":
         return cls(tuple(Arrangement.from_dict(a) for a in data["arrangements"]), data["today_npv"], data["plan_npv"],
-                   data["outside_area"])
+                   data["outside_run"])
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,8 @@ class RunOptions:
     #: every existing partnership's members stay together in its function (it may grow and
     #: change depth, host and platform), the set-up cost its members paid sunk
     keep_existing: bool = False
+    #: (council, function) pairs that will join but not host (a ``seek`` listing of ``match``)
+    seek: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         # what people pass (text, a string for a list, "CODE:FUNCTION", "5m") as plain types,
@@ -96,6 +98,7 @@ class RunOptions:
         data["exclude"] = [f"{c}:{f}" for c, f in self.exclude]
         data["apart"] = [f"{a}:{b}" for a, b in self.apart]
         data["lock"] = [f"{f}:{'+'.join(members)}" for f, members in self.lock]
+        data["seek"] = [f"{c}:{f}" for c, f in self.seek]
         data["area"] = list(self.area)
         data["functions"] = list(self.functions)
         return data
@@ -107,6 +110,7 @@ class RunOptions:
         data["functions"] = tuple(data.get("functions") or ())
         data["exclude"] = tuple(tuple(x.split(":", 1)) for x in data.get("exclude") or ())
         data["apart"] = tuple(tuple(x.split(":", 1)) for x in data.get("apart") or ())
+        data["seek"] = tuple(tuple(x.split(":", 1)) for x in data.get("seek") or ())
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in known})
 

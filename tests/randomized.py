@@ -131,13 +131,14 @@ class Options:
     objective: str = "npv"
     robust: bool = False
     keep_existing: bool = False
+    seek: tuple[tuple[str, str], ...] = ()  # (council, function): joins, may not host
 
     def run_options(self, method: str = "exact", solver: str = "highs"):
         from optimiser.problem import RunOptions
 
         return RunOptions(method=method, solver=solver, budget=self.budget, exclude=self.exclude, apart=self.apart,
                           functions=self.functions, area=self.area, max_size=self.max_size, objective=self.objective,
-                          robust=self.robust, keep_existing=self.keep_existing)
+                          robust=self.robust, keep_existing=self.keep_existing, seek=self.seek)
 
     def describe(self) -> str:
         parts = []
@@ -224,6 +225,7 @@ class Rules:
         else:
             self.functions = list(self.model.functions)
         self.excluded = set(opts.exclude)
+        self.seekers = set(opts.seek)
         self.apart = {frozenset(p) for p in opts.apart}
 
     # -- eligibility and baselines
@@ -316,7 +318,7 @@ class Rules:
         plats = sorted({self.platform(f, c) for c in members})
         result = []
         for host in cs:
-            if host.commit < f.host_min_commitment:
+            if host.commit < f.host_min_commitment or (host.code, f.id) in self.seekers:
                 continue
             dist = {c.code: haversine(c, host) for c in cs}
             if limit is not None and max(dist.values()) > limit:
@@ -396,7 +398,8 @@ class Rules:
         if option.host in stay:
             leader, k = option.host, cost(self.by_code[option.host])
         else:
-            priced = [(cost(h), h.code) for h in cs if h.commit >= f.host_min_commitment and cost(h) is not None]
+            priced = [(cost(h), h.code) for h in cs if h.commit >= f.host_min_commitment and (h.code, f.id) not in self.seekers
+                      and cost(h) is not None]
             if not priced:
                 return 0.0, None
             k, leader = min(priced)

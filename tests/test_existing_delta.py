@@ -46,7 +46,7 @@ def test_suffolk_plans_say_what_they_do_to_babergh_and_mid_suffolk(capsys):
     plan = solve(SUFFOLK, functions="ict,legal", exclude="Babergh:ict")
     today = plan.existing
     by_function = {a.function: a for a in today.arrangements}
-    assert set(by_function) == {"ict", "legal"} and today.outside_area == 0
+    assert set(by_function) == {"ict", "legal"} and today.outside_run == 0
     assert by_function["ict"].status == "dissolved" and by_function["ict"].left == (BABERGH, MID_SUFFOLK)
     assert math.isclose(today.plan_npv, plan.totals.npv) and math.isclose(today.today_npv, sum(a.today_npv for a in today.arrangements))
     assert verify(SUFFOLK, plan.data).ok

@@ -33,7 +33,8 @@ def outcome(members: tuple[str, ...], host: str | None, parts: list) -> tuple[st
 
 def with_today(problem: Problem, plan: Plan) -> Plan:
     """``plan`` with its ``existing`` section: every arrangement of partnerships.csv of the
-    run's functions wholly inside the area (None when the instance records none)."""
+    run's functions wholly inside the area, with a member taking part (None when the instance
+    records none)."""
     instance = problem.instance
     if not instance.partnerships:
         return plan
@@ -44,8 +45,8 @@ def with_today(problem: Problem, plan: Plan) -> Plan:
         if group.function not in function_pos:
             continue
         members = np.array(sorted(index[c] for c in group.members))
-        if not problem.in_area[members].all():
-            outside += 1
+        if not problem.in_area[members].all() or not problem.eligible[function_pos[group.function], members].any():
+            outside += 1  # not this run's: partly outside its area, or none of its members takes part
             continue
         host = None if group.host is None else index[group.host]
         today = score_group(problem, group.id, function_pos[group.function], members, host, sunk=True)

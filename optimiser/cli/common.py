@@ -107,7 +107,7 @@ def run_options(args):
     given = dict(area=args.area, functions=args.functions, budget=args.budget, exclude=args.exclude,
                  withdraw=args.withdraw, apart=args.apart, max_size=args.max_size, objective=args.objective,
                  robust=args.robust)
-    if args.command == "solve":
+    if args.command in ("solve", "match"):
         given.update(solver=args.solver, method=args.method, time_limit=args.time_limit, jobs=args.jobs, shares=args.shares,
                      lock=args.lock, keep_existing=args.keep_existing)
         args.top = values.whole(args.top, "--top", low=0)

@@ -11,6 +11,10 @@ from .common import add_command, add_run_options, check_out, load_instance_and_m
 PARTNERS_EXIT = ["0  the suggestions (also when there are none)",
                  "2  bad input: one line naming the council, file, line or option; nothing is written", "3  internal error"]
 PARTNERS_FILES = ("partners.json", "partners.csv")
+MATCH_EXIT = ["0  a plan: optimal, or the best at --time-limit with its proven gap",
+              "1  no plan satisfies the locked partnerships together with the run's limits",
+              "2  bad input: one line naming the file, line or option (a listing file's line too); nothing is written",
+              "3  internal error, such as a plan failing its own verification (it is not written)"]
 
 
 def register(sub) -> dict:
@@ -31,7 +35,31 @@ def register(sub) -> dict:
     p.add_argument("--shares", metavar="RULE", default="shapley", help="the share rule that ranks: shapley (default), proportional, nucleolus")
     p.add_argument("--all", action="store_true", help="also suggestions where some member would gain nothing (one-sided)")
     add_run_options(p, solving=False)
-    return {"partners": partners}
+
+    p = add_command(sub, "match", "solve over the councils that listed themselves",
+                    "Read a listing file (columns code, function, stance; one row per council and function; stance\n"
+                    "offer: will host, seek: will join but not host, open: either), keep only the listed pairs,\n"
+                    "let only offer and open councils host, and solve as 'solve' does: the plan is verified and\n"
+                    "written into --out (plan.json, partnerships.csv, councils.csv).",
+                    ["optimiser match england-2023 listings.csv --out results/match",
+                     "optimiser match uk-2023 listings.csv --area Wales --functions ict --shares shapley"],
+                    MATCH_EXIT, names=True)
+    p.add_argument("instance", help="instance folder, or the name of a shipped instance")
+    p.add_argument("listings", help="CSV with columns code, function, stance (offer, seek or open)")
+    add_run_options(p, solving=True)
+    p.add_argument("--top", default="10", metavar="N", help="largest partnerships to list in the summary (default 10)")
+    return {"partners": partners, "match": match}
+
+
+def match(args) -> int:
+    from ..api import match as match_run
+    from ..io.listings import read_listings
+    from .plans import solve_and_report
+
+    def solve_listed(instance, model, options, progress=None):
+        return match_run(instance, read_listings(args.listings, instance, model), model, options, progress=progress)
+
+    return solve_and_report(args, solve_listed)
 
 
 def partners(args) -> int:

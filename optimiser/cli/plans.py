@@ -61,6 +61,13 @@ def register(sub) -> dict:
 
 def solve(args) -> int:
     from ..api import solve as solve_run
+
+    return solve_and_report(args, solve_run)
+
+
+def solve_and_report(args, solve_run) -> int:
+    """Solves with ``solve_run(instance, model, options, progress=...)``, verifies the plan,
+    writes it into --out when it passes and says how it went (``solve`` and ``match``)."""
     from ..plan import PLAN_FILES
     from ..report.text import plan_summary
     from ..verify import verify as verify_plan

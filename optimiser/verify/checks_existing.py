@@ -60,14 +60,14 @@ def worth_as_it_is(ctx: Context, function: str, members: tuple[str, ...], host: 
 
 
 def expected_arrangements(ctx: Context) -> tuple[list[dict], int]:
-    """Each arrangement of the run's functions wholly inside the area, as the plan's
-    ``existing`` section should describe it, and how many have a member outside the area."""
+    """Each arrangement of the run's functions wholly inside the area with a member taking
+    part, as the plan's ``existing`` section should describe it, and how many others there are."""
     parts = [p for p in ctx.readable_parts if isinstance(p.function, str)]
     found, outside = [], 0
     for group in ctx.instance.partnerships:
         if group.function not in ctx.functions or group.line == 0:  # line 0: a --lock group, not a row of partnerships.csv
             continue
-        if not all(ctx.in_area.get(c, False) for c in group.members):
+        if not all(ctx.in_area.get(c, False) for c in group.members) or not set(group.members) & ctx.eligible_set[group.function]:
             outside += 1
             continue
         holding = [p for p in parts if p.function == group.function and set(p.members) & set(group.members)]
@@ -117,6 +117,6 @@ def check_existing(ctx: Context) -> list[Finding]:
         out.append(Finding("existing", "existing", f"today_npv is {pounds(section.get('today_npv'))}, expected {pounds(today)}"))
     if not ctx.money_ok(section.get("plan_npv"), totals.get("npv", 0.0)):
         out.append(Finding("existing", "existing", f"plan_npv is {pounds(section.get('plan_npv'))}, expected the plan's npv"))
-    if section.get("outside_area") != outside:
-        out.append(Finding("existing", "existing", f"outside_area is {section.get('outside_area')!r}, expected {outside}"))
+    if section.get("outside_run") != outside:
+        out.append(Finding("existing", "existing", f"outside_run is {section.get('outside_run')!r}, expected {outside}"))
     return out
