@@ -5,15 +5,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from pathlib import Path
 
 from . import candidates as candidates_module
 from .analysis.evaluate import Evaluation, evaluate
+from .analysis.existing import with_today
+from .analysis import marketplace
 from .analysis.shares import with_shares
 from .analysis import withdrawal as withdrawal_analysis
 from .candidates.table import CandidateSet
+from .errors import InputError
 from .io.groups import read_groups
 from .plan import Plan, build_plan
-from .problem import Problem, RunOptions, load_run, prepare
+from .problem import Problem, RunOptions, load_run, prepare, resolve_area
 from .solve import solve_master, workers
 
 log = logging.getLogger(__name__)
@@ -64,7 +68,7 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     cand, solution = solve_master(problem, generator, progress, run_blocks=workers.solve_blocks)
     # the whole run's time, reading and preparing included
     solution = dataclasses.replace(solution, seconds=time.perf_counter() - started)
-    plan = with_shares(problem, build_plan(problem, cand, solution))
+    plan = with_today(problem, with_shares(problem, build_plan(problem, cand, solution)))
     log.info("solved %s: %s, NPV %.0f, gap %s", instance.name, solution.status, plan.objective, plan.solver["gap"])
     return plan
 
@@ -98,4 +102,78 @@ def withdraw(instance, plan, council: str, model=None, *, progress=None) -> "wit
     return withdrawal_analysis.withdraw(problem, plan, council, solve_again)
 
 
-__all__ = ["Evaluation", "build", "evaluate", "read_groups", "solve", "withdraw"]
+def partners(instance, council: str, model=None, options: RunOptions | None = None, *, top: int = 5, plan=None,
+             rule: str = "shapley", include_one_sided: bool = False, **overrides) -> "marketplace.Market":
+    """The best partnerships ``council`` (a code or name) could join, per function of the run
+    (SPEC §7): ranked by its share under ``rule``, each with every member's share and gain over
+    its outside option (its npv_share in ``plan``, a Plan or plan.json path, else 0); only
+    mutual ones (every member gains) unless ``include_one_sided``.
+
+    Examples
+    --------
+    >>> found = partners("suffolk-2023", "Ipswich", functions="legal", top=2)
+    >>> [f.function for f in found.functions], len(found.functions[0].suggestions)
+    (['legal'], 2)
+    """
+    from .io.names import places_of
+    from .problem import check_share_rule
+
+    instance, model, options = load_run(instance, model, options, **overrides)
+    check_share_rule(rule)
+    problem = prepare(instance, model, options)
+    code = places_of(instance).council(council, "council")
+    outside, name = {}, None
+    if plan is not None:
+        name = str(plan) if not isinstance(plan, Plan) else None
+        plan = plan if isinstance(plan, Plan) else Plan.read(plan)
+        if plan.instance != instance.name:
+            raise InputError(name or "--plan", f"is a plan for instance '{plan.instance}', not '{instance.name}'")
+        outside = {(c.code, c.function): c.npv_share for c in plan.councils}
+    return marketplace.market(problem, problem.codes.index(code), top=top, rule=rule, outside=outside,
+                              include_one_sided=include_one_sided, plan_name=name)
+
+
+def match(instance, listings, model=None, options: RunOptions | None = None, *, progress=None, **overrides) -> Plan:
+    """Solves the run over the councils that listed themselves (SPEC §7): ``listings`` is a
+    listing file (``code, function, stance``) or a list of :class:`~optimiser.io.listings.Listing`.
+    Only the listed (council, function) pairs take part (every other eligible pair is excluded,
+    the run's functions are those listed), and only ``offer`` and ``open`` councils may host
+    (``seek`` ones are recorded in the options' ``seek``). Listings outside the run (another
+    area, a function left out, an --exclude) are skipped with a warning.
+
+    Examples
+    --------
+    >>> from optimiser.io.listings import Listing
+    >>> plan = match("suffolk-2023", [Listing("Ipswich", "legal", "seek", 2), Listing("Babergh", "legal", "offer", 3)])
+    >>> [(p.members, p.host) for p in plan.partnerships]
+    [(('E07000200', 'E07000202'), 'E07000200')]
+    """
+    from .io.listings import read_listings
+    from .io.names import places_of
+
+    instance, model, options = load_run(instance, model, options, **overrides)
+    if isinstance(listings, (str, Path)):
+        listings = read_listings(listings, instance, model)
+    places = places_of(instance)
+    listings = [item._replace(code=places.council(item.code, "listing")) for item in listings]
+    resolved = options.resolved(instance, model)
+    in_area = resolve_area(instance, resolved.area)
+    index = {c: i for i, c in enumerate(instance.codes)}
+    run = resolved.functions or tuple(model.function_ids)
+    kept = [item for item in listings if item.function in run and in_area[index[item.code]] and (item.code, item.function) not in resolved.exclude]
+    if len(kept) < len(listings):
+        log.warning("%d listings are outside the run (another area, a function left out, or --exclude); they are skipped",
+                    len(listings) - len(kept))
+    functions = tuple(f for f in run if any(item.function == f for item in kept))
+    if not functions:
+        raise InputError("listings", "no listing is inside the run (its area and functions)")
+    listed = {(item.code, item.function) for item in kept}
+    tiers = instance.councils["tier"].tolist()
+    unlisted = tuple((code, f) for f in functions for code, tier, inside in zip(instance.codes, tiers, in_area)
+                     if inside and tier in model.function(f).tiers and (code, f) not in listed and (code, f) not in resolved.exclude)
+    seek = tuple((item.code, item.function) for item in kept if item.stance == "seek")
+    options = dataclasses.replace(resolved, functions=functions, exclude=resolved.exclude + unlisted, seek=seek)
+    return solve(instance, model, options, progress=progress)
+
+
+__all__ = ["Evaluation", "build", "evaluate", "match", "partners", "read_groups", "solve", "withdraw"]

@@ -161,6 +161,41 @@ class Totals(Record):
 
 
 @dataclass(frozen=True)
+class Arrangement(Record):
+    """What the plan does to one existing arrangement (partnerships.csv) of the run: ``status``
+    is kept (one partnership with exactly its members and its recorded host), changed (exactly
+    its members, another host), grown (all its members and others), split (some partnership
+    holds two or more of its members, not all) or dissolved (none holds two)."""
+
+    id: str
+    function: str
+    members: tuple[str, ...]
+    host: str | None  # the host partnerships.csv records
+    status: str
+    partnerships: tuple[str, ...]  # the plan's partnerships holding any of its members
+    added: tuple[str, ...]  # councils the plan adds to it (when it is held whole)
+    left: tuple[str, ...]  # members not in the partnership holding most of them
+    today_npv: float  # what it is worth as it is: yearly saving x annuity, set-up cost sunk
+
+
+@dataclass(frozen=True)
+class Today(Record):
+    """Today's arrangements against the plan: each arrangement of the run's functions wholly
+    inside the area with a member taking part, what they are worth as they are, and what the
+    plan is worth."""
+
+    arrangements: tuple[Arrangement, ...]
+    today_npv: float
+    plan_npv: float
+    outside_run: int  # arrangements of the run's functions with a member outside --area, or none taking part
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Today":
+        return cls(tuple(Arrangement.from_dict(a) for a in data["arrangements"]), data["today_npv"], data["plan_npv"],
+                   data["outside_run"])
+
+
+@dataclass(frozen=True)
 class Plan(Record):
     """A solved (or read) plan: the contents of plan.json (SPEC §4) as frozen records.
 
@@ -176,6 +211,7 @@ class Plan(Record):
     councils: tuple[CouncilShare, ...]
     totals: Totals
     stability: tuple[Stability, ...] = ()
+    existing: Today | None = None  # None: the instance records no arrangements
     stats: Mapping = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False, metadata={"json": False})
 
     @property
@@ -237,6 +273,7 @@ class Plan(Record):
             councils=tuple(CouncilShare.from_dict(c) for c in data["councils"]),
             totals=Totals.from_dict(data["totals"]),
             stability=tuple(Stability.from_dict({"function": f, **s}) for f, s in (data.get("stability") or {}).items()),
+            existing=Today.from_dict(data["existing"]) if data.get("existing") else None,
         )
 
     @classmethod

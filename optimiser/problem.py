@@ -51,6 +51,11 @@ class RunOptions:
     #: partnerships every plan must hold with exactly these members, as (function, codes): like
     #: locked existing partnerships (``withdraw`` keeps a plan's other partnerships so)
     lock: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: every existing partnership's members stay together in its function (it may grow and
+    #: change depth, host and platform), the set-up cost its members paid sunk
+    keep_existing: bool = False
+    #: (council, function) pairs that will join but not host (a ``seek`` listing of ``match``)
+    seek: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         # what people pass (text, a string for a list, "CODE:FUNCTION", "5m") as plain types,
@@ -93,6 +98,7 @@ class RunOptions:
         data["exclude"] = [f"{c}:{f}" for c, f in self.exclude]
         data["apart"] = [f"{a}:{b}" for a, b in self.apart]
         data["lock"] = [f"{f}:{'+'.join(members)}" for f, members in self.lock]
+        data["seek"] = [f"{c}:{f}" for c, f in self.seek]
         data["area"] = list(self.area)
         data["functions"] = list(self.functions)
         return data
@@ -104,19 +110,25 @@ class RunOptions:
         data["functions"] = tuple(data.get("functions") or ())
         data["exclude"] = tuple(tuple(x.split(":", 1)) for x in data.get("exclude") or ())
         data["apart"] = tuple(tuple(x.split(":", 1)) for x in data.get("apart") or ())
+        data["seek"] = tuple(tuple(x.split(":", 1)) for x in data.get("seek") or ())
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass
 class LockedGroup:
-    """A locked existing partnership that every plan must contain."""
+    """A partnership every plan must contain: a locked one with exactly its members, or under
+    --keep-existing (``grows``) one whose members are all in one chosen partnership that may
+    hold more councils."""
 
     partnership: ExistingPartnership
     function_index: int
     members: np.ndarray  # council indices, sorted
     source: object = None  # the file or option that locks it, for messages
     where: str | None = None  # its place there (a line of partnerships.csv)
+    grows: bool = False
+    #: members whose set-up cost is sunk (--keep-existing: those already in an arrangement of it)
+    sunk: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 @dataclass
@@ -202,6 +214,61 @@ def locked_partnerships(instance: Instance, options: RunOptions) -> list[tuple[E
             found.append((ExistingPartnership(f"lock-{n}", function, tuple(members), None, True, 0), "--lock",
                           f"{function}:{'+'.join(members)}"))
     return found
+
+
+def _with_sunk(instance: Instance, function_pos: dict, locked: list[LockedGroup]) -> list[LockedGroup]:
+    """Locked groups with the members of every existing arrangement inside them sunk."""
+    index = {c: i for i, c in enumerate(instance.codes)}
+    out = []
+    for group in locked:
+        inside = set(group.members.tolist())
+        sunk = {index[c] for e in instance.partnerships if function_pos.get(e.function) == group.function_index
+                for c in e.members if {index[m] for m in e.members} <= inside}
+        out.append(replace(group, sunk=np.array(sorted(sunk), dtype=np.int64)))
+    return out
+
+
+def _kept_groups(instance: Instance, functions: list[Function], in_area, eligible, apart, locked) -> list[LockedGroup]:
+    """--keep-existing: every existing partnership that is not locked, of the run's functions
+    and inside the area, as a group that every plan holds within one partnership (it may
+    grow). One inside a locked group of its function is kept by it; any other overlap, or a
+    member the run keeps out, is an InputError."""
+    codes, path = instance.codes, instance.files.get("partnerships")
+    index = {c: i for i, c in enumerate(codes)}
+    function_pos = {f.id: k for k, f in enumerate(functions)}
+    tiers = instance.councils["tier"].to_numpy()
+    kept: list[LockedGroup] = []
+    for group in instance.partnerships:
+        if group.locked or group.function not in function_pos:
+            continue
+        k, where = function_pos[group.function], f"line {group.line}"
+        members = np.array(sorted(index[c] for c in group.members))
+        label = f"existing partnership '{group.id}' for '{group.function}'"
+        if not in_area[members].any():
+            continue
+        if not in_area[members].all():
+            outside = ", ".join(codes[i] for i in members[~in_area[members]])
+            raise InputError("--area", f"{label} has members outside the area ({outside}); widen --area, or leave out --keep-existing")
+        for i in members:
+            if not eligible[k, i]:
+                if tiers[i] in functions[k].tiers:
+                    raise InputError("--exclude", f"{codes[i]}:{group.function} conflicts with --keep-existing, which keeps {label} together")
+                raise InputError(path, f"{label}: {codes[i]} is a {tiers[i]} council, and '{group.function}' is for tiers "
+                                       f"{', '.join(functions[k].tiers)}", where)
+        for a, b in apart:
+            if a in members and b in members:
+                raise InputError("--apart", f"{codes[a]}:{codes[b]} conflicts with --keep-existing, which keeps {label} together")
+        for other in (*locked, *kept):
+            shared = set(members.tolist()) & set(other.members.tolist())
+            if other.function_index != k or not shared:
+                continue
+            if not other.grows and set(members.tolist()) <= set(other.members.tolist()):
+                break  # inside a locked group: kept by it
+            raise InputError(path, f"{label} shares {codes[min(shared)]} with partnership '{other.partnership.id}' for the same "
+                                   "function, so --keep-existing cannot keep both; merge them in partnerships.csv", where)
+        else:
+            kept.append(LockedGroup(group, k, members, path, where, grows=True, sunk=members))
+    return kept
 
 
 def withdrawal_chances(councils, model: SavingsModel, commitment: np.ndarray) -> np.ndarray:
@@ -311,6 +378,8 @@ def prepare(instance: Instance, model: SavingsModel, options: RunOptions | None 
             if a in members and b in members:
                 raise InputError("--apart", f"{codes[a]}:{codes[b]} conflicts with {label}, which both are committed to")
         locked.append(LockedGroup(group, k, members, path, where))
+    if options.keep_existing:
+        locked = _with_sunk(instance, function_pos, locked) + _kept_groups(instance, functions, in_area, eligible, apart, locked)
 
     def limits(column: str) -> np.ndarray:
         values = councils[column]

@@ -130,13 +130,15 @@ class Options:
     max_size: int | None = None
     objective: str = "npv"
     robust: bool = False
+    keep_existing: bool = False
+    seek: tuple[tuple[str, str], ...] = ()  # (council, function): joins, may not host
 
     def run_options(self, method: str = "exact", solver: str = "highs"):
         from optimiser.problem import RunOptions
 
         return RunOptions(method=method, solver=solver, budget=self.budget, exclude=self.exclude, apart=self.apart,
                           functions=self.functions, area=self.area, max_size=self.max_size, objective=self.objective,
-                          robust=self.robust)
+                          robust=self.robust, keep_existing=self.keep_existing, seek=self.seek)
 
     def describe(self) -> str:
         parts = []
@@ -151,6 +153,8 @@ class Options:
             parts.append(f"objective={self.objective}")
         if self.robust:
             parts.append("robust")
+        if self.keep_existing:
+            parts.append("keep_existing")
         return ", ".join(parts) or "no options"
 
 
@@ -221,6 +225,7 @@ class Rules:
         else:
             self.functions = list(self.model.functions)
         self.excluded = set(opts.exclude)
+        self.seekers = set(opts.seek)
         self.apart = {frozenset(p) for p in opts.apart}
 
     # -- eligibility and baselines
@@ -297,10 +302,13 @@ class Rules:
     # -- every (depth, host, platform) option that passes the remaining rules
 
     def options(self, f: Function, members: tuple[str, ...]) -> list[Option]:
-        """All options passing the depth/host rules, whatever their NPV (SPEC section 3)."""
+        """All options passing the depth/host rules, whatever their NPV (SPEC section 3); under
+        --keep-existing the depth's one-off cost is not charged on the members of an existing
+        arrangement the group holds whole (their set-up cost is sunk)."""
         cs = [self.by_code[c] for c in members]
         b = {c: self.baseline(f, c) for c in members}
         total = sum(b.values())
+        sunk = sum(b[c] for c in self.sunk_members(f, members))
         beta = f.scale_exponent
         pops = [c.population for c in cs]
         rate = 1.0 - sum(pops) ** beta / sum(p**beta for p in pops)
@@ -310,7 +318,7 @@ class Rules:
         plats = sorted({self.platform(f, c) for c in members})
         result = []
         for host in cs:
-            if host.commit < f.host_min_commitment:
+            if host.commit < f.host_min_commitment or (host.code, f.id) in self.seekers:
                 continue
             dist = {c.code: haversine(c, host) for c in cs}
             if limit is not None and max(dist.values()) > limit:
@@ -322,7 +330,7 @@ class Rules:
                 annual = d.capture * rate * total - coordination
                 for p in plats if d.common_platform else [None]:
                     migration = 0.0 if p is None else f.migration * sum(b[c] for c in members if self.platform(f, c) != p)
-                    one_off = d.one_off * total + migration
+                    one_off = d.one_off * (total - sunk) + migration
                     npv = annual * annuity - one_off
                     option = Option(d.id, host.code, p, annual, one_off, npv, value=npv)
                     if self.case.options.objective == "expected" or self.case.options.robust:
@@ -332,6 +340,26 @@ class Rules:
                         option = replace(option, expected=expected, worst=worst, value=value)
                     result.append(option)
         return result
+
+    # -- today's arrangements (--keep-existing)
+
+    def existing(self, f: Function, locked: bool | None = None) -> list[Existing]:
+        """Under --keep-existing, the existing partnerships of f wholly inside the area (only
+        the locked or only the others, if ``locked`` is given)."""
+        if not self.case.options.keep_existing:
+            return []
+        return [p for p in self.case.partnerships if p.function == f.id and all(self.in_area(self.by_code[c]) for c in p.members)
+                and (locked is None or p.locked == locked)]
+
+    def sunk_members(self, f: Function, members: tuple[str, ...]) -> set[str]:
+        return {c for p in self.existing(f) if set(p.members) <= set(members) for c in p.members}
+
+    def splits(self, f: Function, members: tuple[str, ...]) -> bool:
+        """Whether the group holds part, not all, of an existing partnership kept together."""
+        return any(set(p.members) & set(members) and not set(p.members) <= set(members) for p in self.existing(f, locked=False))
+
+    def keeps(self, f: Function, members: tuple[str, ...]) -> bool:
+        return any(set(p.members) <= set(members) for p in self.existing(f, locked=False))
 
     # -- withdrawal (SPEC section 5), subset by subset
 
@@ -370,7 +398,8 @@ class Rules:
         if option.host in stay:
             leader, k = option.host, cost(self.by_code[option.host])
         else:
-            priced = [(cost(h), h.code) for h in cs if h.commit >= f.host_min_commitment and cost(h) is not None]
+            priced = [(cost(h), h.code) for h in cs if h.commit >= f.host_min_commitment and (h.code, f.id) not in self.seekers
+                      and cost(h) is not None]
             if not priced:
                 return 0.0, None
             k, leader = min(priced)
@@ -472,14 +501,24 @@ def feasible_groups(case: Case, rules: Rules | None = None, *, prune: bool = Tru
             raise ValueError(f"locked partnership {p.id} for {p.function} breaks a rule: {breaks or 'no host/depth'}")
         mask = sum(1 << rules.index[c] for c in members)
         locked.append(Group(position[p.function], members, mask, _prune(options, unlimited, budgeted) if prune else options, True))
+    for f in rules.functions:  # an existing group kept whole must obey the rules, and overlap no other
+        kept = rules.existing(f, locked=False)
+        for p in kept:
+            members = tuple(sorted(p.members, key=rules.index.__getitem__))
+            if rules.set_breaks(f, members) or not rules.options(f, members):
+                raise ValueError(f"existing partnership {p.id} for {f.id} breaks a rule")
+            for q in kept + [g for g in case.partnerships if g.locked and g.function == f.id]:
+                if q is not p and set(q.members) & set(p.members) and not (q.locked and set(p.members) <= set(q.members)):
+                    raise ValueError(f"existing partnership {p.id} for {f.id} overlaps {q.id}")
     groups: list[Group] = []
     for k, f in enumerate(rules.functions):
         codes = rules.eligible_codes(f)
         for size in range(2, rules.max_size(f) + 1):
             for members in itertools.combinations(codes, size):
-                if rules.set_breaks(f, members):
+                if rules.set_breaks(f, members) or rules.splits(f, members):
                     continue
-                options = [o for o in rules.options(f, members) if o.value > 0 and (not case.options.robust or o.worst > 0)]
+                keeps = rules.keeps(f, members)  # kept whatever its NPV, like a locked group
+                options = [o for o in rules.options(f, members) if keeps or (o.value > 0 and (not case.options.robust or o.worst > 0))]
                 if not options:
                     continue
                 mask = sum(1 << rules.index[c] for c in members)
@@ -514,6 +553,8 @@ def brute_force(case: Case, *, prune: bool = True, bound: bool = True, budget: f
     slack = 1e-9 * max(1.0, abs(budget)) if budget is not None else 0.0
 
     eligible_mask = [sum(1 << rules.index[c] for c in rules.eligible_codes(f)) for f in rules.functions]
+    # under --keep-existing a member of an existing group may not stay alone
+    must_join = [sum(1 << rules.index[c] for p in rules.existing(f, locked=False) for c in p.members) for f in rules.functions]
     by_lowest = [[[] for _ in range(n)] for _ in range(F)]
     for g in groups:
         low = (g.mask & -g.mask).bit_length() - 1
@@ -603,7 +644,8 @@ def brute_force(case: Case, *, prune: bool = True, bound: bool = True, budget: f
                     take(g, o, +1)
                     pack(k, decided | g.mask, value + o.value)
                     take(g, o, -1)
-        pack(k, decided | (1 << low), value)  # the council stays alone for this function
+        if not must_join[k] >> low & 1:
+            pack(k, decided | (1 << low), value)  # the council stays alone for this function
 
     start_function(0, 0.0)
     return Optimum(state["best"], state["plan"] or [], state["nodes"])
@@ -650,9 +692,12 @@ def check_plan(case: Case, data: dict, *, rel: float = 1e-6) -> list[str]:
                 problems.append(f"{pid}: {key} {p[key]!r}, expected {want!r}")
         if p["robust"] != (worst > 0) and abs(worst) > 1e-6:
             problems.append(f"{pid}: robust is {p['robust']}, but the worst withdrawal leaves {worst}")
-        if (fid, frozenset(members)) not in locked and not o.value > 0:
+        exempt = (fid, frozenset(members)) in locked or rules.keeps(f, members)
+        if rules.splits(f, members):
+            problems.append(f"{pid}: splits an existing partnership kept by --keep-existing")
+        if not exempt and not o.value > 0:
             problems.append(f"{pid}: NPV {o.value} is not positive")
-        if case.options.robust and (fid, frozenset(members)) not in locked and not o.worst > 0:
+        if case.options.robust and not exempt and not o.worst > 0:
             problems.append(f"{pid}: not robust (worst withdrawal leaves {o.worst})")
         for c in members:
             if (fid, c) in seen:
@@ -665,6 +710,10 @@ def check_plan(case: Case, data: dict, *, rel: float = 1e-6) -> list[str]:
         locked.discard((fid, frozenset(members)))
     for fid, members in locked:
         problems.append(f"locked group {sorted(members)} for {fid} is missing")
+    for f in rules.functions:
+        for p in rules.existing(f, locked=False):
+            if not all((f.id, c) in seen for c in p.members):
+                problems.append(f"existing partnership {p.id} for {f.id} is not kept: {[c for c in p.members if (f.id, c) not in seen]} alone")
     for c in case.councils:
         if c.max_partnerships is not None and joins.get(c.code, 0) > c.max_partnerships:
             problems.append(f"{c.code} joins {joins[c.code]} > max_partnerships {c.max_partnerships}")
@@ -871,6 +920,29 @@ def random_case(rng: random.Random, seed: int | None = None, *, n_range=(3, 8), 
             options.budget = round(total * 1.5 + rng.uniform(0, 1e5), 2)
         else:
             options.budget = round(total * rng.uniform(0.15, 0.95), 2)
+    return case
+
+
+def add_existing(case: Case, rng: random.Random, count: int = 2) -> Case:
+    """The case under --keep-existing with up to ``count`` new existing partnerships that are
+    not locked, each obeying the rules and overlapping no other of its function (the
+    informational ones random_case may draw are dropped)."""
+    case.partnerships = [p for p in case.partnerships if p.locked]
+    case.options.keep_existing = True
+    rules = Rules(case)
+    for attempt in range(40):
+        if sum(not p.locked for p in case.partnerships) >= count:
+            break
+        f = rng.choice(rules.functions)
+        taken = {c for p in case.partnerships if p.function == f.id for c in p.members}
+        pool = [c for c in rules.eligible_codes(f) if c not in taken]
+        if len(pool) < 2:
+            continue
+        members = tuple(rng.sample(pool, rng.randint(2, min(len(pool), rules.max_size(f), 3))))
+        members = tuple(sorted(members, key=rules.index.__getitem__))
+        if rules.set_breaks(f, members) or not rules.options(f, members):
+            continue
+        case.partnerships.append(Existing(f"old-{attempt}", f.id, members, rng.choice(members + (None,)), False))
     return case
 
 

@@ -1,9 +1,17 @@
 """Scoring a grouping someone proposes (today's arrangements, or an edited plan): each group's
-best depth, host and platform, its figures, and every rule it breaks."""
+best depth, host and platform, its figures, and every rule it breaks.
+
+A group is scored within the run: one with no member inside ``--area``, or of a function the
+run leaves out, is skipped and counted, not reported as breaking a rule. A host the group
+records is honoured (and judged); an arrangement already in place (``sunk``) is scored
+without charging its set-up cost again: its one-off cost is 0 and the cost it once had is
+``sunk_cost``. Totals count only the groups that keep every rule; the others are totalled
+apart.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,20 +20,25 @@ from ..candidates import evaluate_sets
 from ..candidates.withdrawal import chances_matter, partnership_risk
 from ..economics import allocation
 from ..errors import InputError
-from ..io.groups import read_groups
+from ..io.groups import GroupRow, read_groups
 from ..io.tables import csv_text
 from ..problem import Problem, RunOptions, load_run, prepare
 from ..rules.group import NPV, ROBUST, rule_breaks
 from ..rules.limits import LIMITS, ProposedGroup
 from .shares import subgroup_values
 
+FIGURES = ("annual_saving", "one_off_cost", "npv", "expected_npv")
+
 
 @dataclass
 class Evaluation:
-    """Scores of a proposed grouping: one row per group, and the rules each breaks."""
+    """Scores of a proposed grouping: one row per group scored, and the rules each breaks;
+    ``skipped`` counts the groups the run leaves out (outside --area, other functions)."""
 
     groups: list[dict]
     totals: dict
+    totals_breaking: dict = field(default_factory=dict)
+    skipped: dict = field(default_factory=dict)
     rule: str = "proportional"  # the share rule npv_share follows
 
     @property
@@ -33,7 +46,8 @@ class Evaluation:
         return all(not g["breaks"] for g in self.groups)
 
     def to_dict(self) -> dict:
-        return {"shares_rule": self.rule, "groups": self.groups, "totals": self.totals}
+        return {"shares_rule": self.rule, "groups": self.groups, "totals": self.totals, "totals_breaking": self.totals_breaking,
+                "skipped": self.skipped}
 
     def to_csv(self) -> str:
         rows = [{**g, "members": " ".join(g["members"]), "breaks": "; ".join(g["breaks"]),
@@ -41,8 +55,8 @@ class Evaluation:
                  "npv_share": _pairs(g["npv_share"]), "transfer": _pairs(g["transfer"]),
                  "core_excess": g["core_excess"][self.rule] if g["core_excess"] else None} for g in self.groups]
         fields = ["id", "function", "members", "host", "depth", "platform", "annual_saving", "one_off_cost", "npv", "payback_years",
-                  "expected_npv", "worst_withdrawal", "worst_withdrawal_npv", "robust", "withdrawal", "npv_share", "transfer",
-                  "core_excess", "breaks"]
+                  "sunk", "sunk_cost", "expected_npv", "worst_withdrawal", "worst_withdrawal_npv", "robust", "withdrawal",
+                  "npv_share", "transfer", "core_excess", "breaks"]
         return csv_text(fields, rows)
 
 
@@ -50,44 +64,75 @@ def _pairs(by_code: dict | None) -> str:
     return " ".join(f"{code}:{pounds:.2f}" for code, pounds in (by_code or {}).items())
 
 
-def evaluate(instance, groups, model=None, options: RunOptions | None = None, **overrides) -> Evaluation:
-    """Scores a grouping (a path to a CSV, or (id, function, [codes]) triples) with the model.
+def evaluate(instance, groups, model=None, options: RunOptions | None = None, *, sunk: bool = False, **overrides) -> Evaluation:
+    """Scores a grouping (a path to a grouping file, or groups as :class:`GroupRow` or
+    (id, function, [codes]) triples) with the model.
 
-    Each group gets its best depth, host and platform, its yearly saving, one-off cost, NPV
-    and payback, and every rule it breaks, named; so do the limits across groups
-    (a council in two groups for one function, max_partnerships, max_hosted, --budget).
+    Each group gets its best depth, host (its recorded host, where it has one) and platform,
+    its yearly saving, one-off cost, NPV and payback, and every rule it breaks, named; so do
+    the limits across groups (a council in two groups for one function, max_partnerships,
+    max_hosted, --budget). With ``sunk`` every group is an arrangement already in place.
     """
     instance, model, options = load_run(instance, model, options, **overrides)
     problem = prepare(instance, model, options)
     if isinstance(groups, (str, Path)):
-        groups = read_groups(groups, instance, problem.model, [f.id for f in problem.functions])
+        groups = read_groups(groups, instance, problem.model)
     function_pos = {f.id: k for k, f in enumerate(problem.functions)}
     index = {c: i for i, c in enumerate(problem.codes)}
     rows = []
-    for gid, fid, codes in groups:
-        if fid not in function_pos:
-            known = ", ".join(f.id for f in problem.functions)
-            raise InputError(f"group '{gid}'", f"unknown function '{fid}' (the run's functions: {known})")
-        rows.append(_evaluate_group(problem, gid, function_pos[fid], np.array(sorted(index[c] for c in codes))))
+    skipped = {"outside_area": 0, "other_functions": 0}
+    for group in groups:
+        group = GroupRow(*group)
+        if group.function not in function_pos:
+            if group.function not in problem.model.function_ids:
+                known = ", ".join(f.id for f in problem.functions)
+                raise InputError(f"group '{group.id}'", f"unknown function '{group.function}' (the run's functions: {known})")
+            skipped["other_functions"] += 1
+            continue
+        members = np.array(sorted(index[c] for c in group.members))
+        if not problem.in_area[members].any():
+            skipped["outside_area"] += 1
+            continue
+        host = None if group.host is None else index[group.host]
+        rows.append(score_group(problem, group.id, function_pos[group.function], members, host, sunk or group.sunk))
     _cross_group_breaks(problem, rows)
     _split(problem, rows)
-    totals = {key: float(sum(r[key] or 0.0 for r in rows)) for key in ("annual_saving", "one_off_cost", "npv", "expected_npv")}
-    return Evaluation(rows, totals, problem.options.shares)
+    return Evaluation(rows, _totals(r for r in rows if not r["breaks"]), _totals(r for r in rows if r["breaks"]), skipped,
+                      problem.options.shares)
 
 
-def _evaluate_group(problem: Problem, gid: str, k: int, members: np.ndarray) -> dict:
+def _totals(rows) -> dict:
+    rows = list(rows)
+    return {"groups": len(rows), **{key: float(sum(r[key] or 0.0 for r in rows)) for key in FIGURES}}
+
+
+def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: int | None = None, sunk: bool = False) -> dict:
+    """One group's row: its best option (with ``host``, if given), figures and rule breaks.
+    ``sunk``: an arrangement in place, its depth's set-up cost paid (migration to a platform a
+    member is not on today is still charged, as --keep-existing does)."""
     function = problem.functions[k]
     codes = problem.codes
     breaks = rule_breaks(problem, k, members) if len(members) >= 2 else ["size: a partnership needs at least two members"]
     row = {"id": gid, "function": function.id, "members": [codes[i] for i in members], "host": None, "depth": None,
            "platform": None, "annual_saving": None, "one_off_cost": None, "npv": None, "payback_years": None,
-           "expected_npv": None, "worst_withdrawal": None, "worst_withdrawal_npv": None, "robust": None, "withdrawal": None,
-           "breaks": breaks}
+           "sunk": sunk, "sunk_cost": None, "expected_npv": None, "worst_withdrawal": None, "worst_withdrawal_npv": None,
+           "robust": None, "withdrawal": None, "breaks": breaks}
     if len(members) < 2:
         return row
-    options = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, plain=True)
+    paid = np.full(1, float(problem.spend[k][members].sum())) if sunk else None
+
+    def priced(**how):
+        plain = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, plain=True, **how)
+        scored = (evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, plain=True, sunk=paid, **how)
+                  if sunk else plain)
+        led = np.flatnonzero(plain.host == host) if host is not None else np.arange(len(plain))
+        return plain, plain.take(led), scored.take(led)
+
+    every, plain, options = priced()
+    if host is not None and len(every) and not len(options):  # the group could run, but not under this host
+        breaks.extend(_host_breaks(problem, k, members, host))
     if len(options) == 0:
-        options = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, ignore_rules=True)
+        _, plain, options = priced(ignore_rules=True)
     sets = options.members.astype(np.int64)
     host_slot = np.argmax(sets == options.host[:, None], axis=1)
     risk = partnership_risk(problem, k, sets, host_slot, options.depth.astype(np.int64), options.one_off)
@@ -104,6 +149,7 @@ def _evaluate_group(problem: Problem, gid: str, k: int, members: np.ndarray) -> 
         platform=problem.platform_labels[int(options.platform[best])] if options.platform[best] >= 0 else None,
         annual_saving=annual,
         one_off_cost=one_off,
+        sunk_cost=float(plain.one_off[best]) - one_off if sunk else None,
         npv=npv,
         payback_years=one_off / annual if annual > 0 else None,
         expected_npv=float(risk.expected[best]),
@@ -116,6 +162,23 @@ def _evaluate_group(problem: Problem, gid: str, k: int, members: np.ndarray) -> 
     if problem.options.robust:
         breaks.extend(ROBUST.explain_value(float(risk.worst[best]), worst_member))
     return row
+
+
+def _host_breaks(problem: Problem, k: int, members: np.ndarray, host: int) -> list[str]:
+    """Why the recorded host may not lead the group, in words."""
+    function = problem.functions[k]
+    code = problem.codes[host]
+    found = []
+    if problem.commitment[host] < function.host_min_commitment:
+        found.append(f"host_min_commitment: the recorded host {code} has commitment {problem.commitment[host]:g}, "
+                     f"below {function.host_min_commitment:g}")
+    within = function.rule("within_km")
+    if within is not None:
+        far = problem.distance_km[host, members]
+        if far.max() > within.km:
+            found.append(f"within_km:{within.km:g}: {problem.codes[members[far.argmax()]]} is {far.max():.0f} km from the "
+                         f"recorded host {code}")
+    return found or [f"host: the recorded host {code} may not lead this group"]
 
 
 def _cross_group_breaks(problem: Problem, rows: list[dict]) -> None:

@@ -231,7 +231,7 @@ def with_shares(problem: Problem, plan):
         objective = float(sum(p.npv for p in partnerships if p.function == function.id))
         # a locked group is in every plan, at its best option whatever its NPV
         locked = [(group.members, float(evaluate_sets(problem, k, group.members[None, :].astype(np.int32), require_positive=False, plain=True).npv.max()))
-                  for group in problem.locked if group.function_index == k]
+                  for group in problem.locked if group.function_index == k and not group.grows]
         try:
             bound = packing_lp_bound(problem, k, worth, locked)
         except SolveError as exc:  # the plan stands without it; say so instead of failing the run

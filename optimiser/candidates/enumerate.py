@@ -115,3 +115,41 @@ def enumerate_sets(problem: Problem, k: int, nodes: np.ndarray | None = None) ->
         levels.append(grown.astype(np.int32))
         current = grown
     return levels
+
+
+def enumerate_supersets(problem: Problem, k: int, root: np.ndarray, pool: np.ndarray) -> list[np.ndarray]:
+    """``root`` and every set that holds it, grown by councils of ``pool`` (an (n,) mask) that
+    the rules' ``councils`` and ``pairs`` hooks allow beside every member, connected to it
+    when ``contiguous`` applies (a connected set holding a connected root can always be grown
+    from it one neighbour at a time), of up to max_size members, by size. The sets still
+    need the rules' whole-set, host and depth checks.
+    """
+    root = np.sort(np.asarray(root, dtype=np.int32))
+    n = len(problem.codes)
+    compatible = pair_mask(problem, k) & member_mask(problem, k)[None, :]
+    np.fill_diagonal(compatible, False)
+    newcomers = np.asarray(pool, dtype=bool) & member_mask(problem, k) & compatible[root].all(axis=0)
+    newcomers[root] = False
+    contiguous = CONTIGUOUS.applies(problem.functions[k])
+    adjacency = CONTIGUOUS.adjacency(problem) if contiguous else None
+    levels = [root[None, :]]
+    added = np.zeros((1, 0), dtype=np.int32)  # without contiguity: the newcomers of each set, ascending
+    for size in range(len(root) + 1, MAX_SIZE.limit(problem, k) + 1):
+        current = levels[-1]
+        if contiguous:
+            touching = adjacency[current].any(axis=1) & newcomers[None, :]
+            rows, v = np.nonzero(touching)
+        else:
+            last = added[:, -1:] if added.shape[1] else np.full((len(added), 1), -1)
+            rows, v = np.nonzero((np.arange(n)[None, :] > last) & newcomers[None, :])
+        keep = compatible[current[rows], v[:, None]].all(axis=1) & ~(current[rows] == v[:, None]).any(axis=1)
+        rows, v = rows[keep], v[keep].astype(np.int32)
+        grown = np.sort(np.concatenate([current[rows], v[:, None]], axis=1), axis=1)
+        if contiguous:
+            grown = _unique_rows(grown, n) if len(grown) else grown
+        else:
+            added = np.concatenate([added[rows], v[:, None]], axis=1)
+        if not len(grown):
+            break
+        levels.append(grown.astype(np.int32))
+    return levels

@@ -19,7 +19,8 @@ from .withdrawal import chances_matter, option_figures, withdrawal_active
 
 
 def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positive: bool = True,
-                  all_options: bool = False, ignore_rules: bool = False, plain: bool = False) -> CandidateSet:
+                  all_options: bool = False, ignore_rules: bool = False, plain: bool = False,
+                  sunk: np.ndarray | None = None) -> CandidateSet:
     """Evaluates member sets of one size for function k (SPEC arithmetic), vectorised.
 
     Returns the options worth keeping for the master problem (see the module docstring).
@@ -27,14 +28,17 @@ def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positiv
     ``all_options`` returns every feasible depth and host; ``ignore_rules`` treats every
     host and depth as feasible (to price a grouping that breaks commitment rules); ``plain``
     judges by the NPV of §3 alone, whatever the run's withdrawal options (subgroup values of §6).
+    ``sunk`` (g,) is the baseline of each set's members whose set-up cost an existing
+    arrangement has paid already (--keep-existing): the depth's one-off share is not charged
+    on it again; migration to a platform a member is not on today still is.
     """
     return evaluate_sets_by_row(problem, k, sets, require_positive=require_positive, all_options=all_options,
-                                ignore_rules=ignore_rules, plain=plain)[1]
+                                ignore_rules=ignore_rules, plain=plain, sunk=sunk)[1]
 
 
 def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_positive: bool = True,
-                         all_options: bool = False, ignore_rules: bool = False,
-                         plain: bool = False) -> tuple[np.ndarray, CandidateSet]:
+                         all_options: bool = False, ignore_rules: bool = False, plain: bool = False,
+                         sunk: np.ndarray | None = None) -> tuple[np.ndarray, CandidateSet]:
     """:func:`evaluate_sets`, with the row of ``sets`` each option belongs to (ascending)."""
     function = problem.functions[k]
     model = problem.model
@@ -68,7 +72,7 @@ def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_
     allowed_depths = depth_mask(view) | ignore_rules
     depth_values, depth_one_off = [], []
     for d in model.depths:
-        one_off = d.one_off * total + (migration if d.common_platform else 0.0)
+        one_off = d.one_off * (total if sunk is None else total - sunk) + (migration if d.common_platform else 0.0)
         depth_values.append(d.capture * rate * total * annuity - one_off)
         depth_one_off.append(one_off)
     value = np.stack(depth_values, axis=1)  # (g, depths): NPV before coordination

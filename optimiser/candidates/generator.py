@@ -22,7 +22,8 @@ class CandidateGenerator:
 
     Sets that contain a member of a locked group of the same function are left out: those
     councils are committed for that function already; the locked group's own options are
-    included.
+    included (and, for an existing group kept under --keep-existing, those of every set that
+    grows from it).
     """
 
     def __init__(self, problem: Problem, progress=None):
@@ -34,7 +35,9 @@ class CandidateGenerator:
             self.committed[group.function_index, group.members] = True
         self._sets: dict[tuple, list[np.ndarray]] = {}
         # evaluated up front, so a locked group that breaks a rule fails before any work
-        self._locked = {k: locked_candidates(problem, k) for k in range(len(problem.functions))}
+        # (a kept existing group grows only by councils committed to no other group)
+        free = problem.eligible & ~self.committed
+        self._locked = {k: locked_candidates(problem, k, free) for k in range(len(problem.functions))}
 
     def sets(self, k: int) -> list[np.ndarray]:
         problem = self.problem

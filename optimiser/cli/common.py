@@ -20,7 +20,7 @@ NAMES = """Councils and areas may be given by code (any case) or by name: 'Mid S
 'optimiser areas INSTANCE' for what an instance has."""
 LIST_EXIT = ["0  success", "2  bad input: an unknown instance, model or area (one line)", "3  internal error"]
 #: options only ``solve`` has: evaluate says so instead of "unknown option"
-SOLVE_ONLY = ("--solver", "--method", "--time-limit", "--jobs", "--top", "--lock")
+SOLVE_ONLY = ("--solver", "--method", "--time-limit", "--jobs", "--top", "--lock", "--keep-existing")
 
 
 def epilog(examples: list[str], exit_lines: list[str], names: bool = False) -> str:
@@ -86,6 +86,9 @@ def add_run_options(parser, solving: bool) -> None:
         add("--jobs", metavar="N", help="worker processes for functions solved apart (default: one per core)")
         add("--lock", action="append", default=[], metavar="FUNCTION:COUNCIL+COUNCIL",
             help="a partnership every plan must hold with exactly these members, e.g. 'legal:Babergh+Mid Suffolk' (repeatable)")
+        add("--keep-existing", action="store_true",
+            help="keep every existing partnership's members together (partnerships.csv); it may grow and change depth, host "
+                 "and platform, its past set-up cost sunk (`solve` only)")
     add("--shares", metavar="RULE", default="proportional",
         help="how each partnership's NPV is split among its members: proportional (default), shapley, nucleolus")
     add("--out", metavar="DIR", help="write the results here (the folder is checked before any work)")
@@ -105,8 +108,9 @@ def run_options(args):
     given = dict(area=args.area, functions=args.functions, budget=args.budget, exclude=args.exclude,
                  withdraw=args.withdraw, apart=args.apart, max_size=args.max_size, objective=args.objective,
                  robust=args.robust, shares=args.shares)
-    if args.command == "solve":
-        given.update(solver=args.solver, method=args.method, time_limit=args.time_limit, jobs=args.jobs, lock=args.lock)
+    if args.command in ("solve", "match"):
+        given.update(solver=args.solver, method=args.method, time_limit=args.time_limit, jobs=args.jobs, lock=args.lock,
+                     keep_existing=args.keep_existing)
         args.top = values.whole(args.top, "--top", low=0)
     return RunOptions.create(**given)
 

@@ -45,20 +45,34 @@ def register(sub) -> dict:
     p.add_argument("--model", metavar="NAME|PATH", help="savings model (default: the plan's)")
 
     p = add_command(sub, "evaluate", "score a given grouping, such as today's arrangements",
-                    "Score each group of a grouping file (columns id, function, code; one row per member, the\n"
-                    "code a council code or name): best depth, host and platform, its NPV and every rule it\n"
-                    "breaks. --out gets evaluation.json and evaluation.csv.",
-                    ["optimiser evaluate england-2023 instances/england-2023/partnerships.csv",
+                    "Score each group of a grouping file: best depth, host and platform, its NPV and every rule\n"
+                    "it breaks. The file has columns id, function, code (one row per member, as an instance's\n"
+                    "partnerships.csv, host true on the host's row) or id, function, members (one row per\n"
+                    "group, as a solve's own partnerships.csv: edit a plan in a spreadsheet and score it again).\n"
+                    "A recorded host is honoured; an optional status column marks arrangements already in place\n"
+                    "(existing: their set-up cost is sunk). Groups with no member in --area, or of functions the\n"
+                    "run leaves out, are skipped and counted. Totals count only the groups that keep every rule.\n"
+                    "--out gets evaluation.json and evaluation.csv.",
+                    ["optimiser evaluate england-2023 instances/england-2023/partnerships.csv --area Suffolk --sunk",
+                     "optimiser evaluate suffolk-2023 results/suffolk/partnerships.csv --out results/edited",
                      "optimiser evaluate suffolk-2023 groups.csv --budget 750k --out results/today"],
                     EVALUATE_EXIT, names=True)
     p.add_argument("instance", help="instance folder, or the name of a shipped instance")
-    p.add_argument("groups", help="CSV with columns id, function, code (one row per member)")
+    p.add_argument("groups", help="CSV with columns id, function, code (one row per member) or id, function, members")
+    p.add_argument("--sunk", action="store_true", help="every group is in place already: do not charge its set-up cost again")
     add_run_options(p, solving=False)
     return {"solve": solve, "verify": verify, "evaluate": evaluate}
 
 
 def solve(args) -> int:
     from ..api import solve as solve_run
+
+    return solve_and_report(args, solve_run)
+
+
+def solve_and_report(args, solve_run) -> int:
+    """Solves with ``solve_run(instance, model, options, progress=...)``, verifies the plan,
+    writes it into --out when it passes and says how it went (``solve`` and ``match``)."""
     from ..report.files import OUTPUT_FILES, plan_files, write_plan_files
     from ..report.geo import plan_geojson, read_boundaries
     from ..report.labels import Labels, area_names
@@ -66,7 +80,8 @@ def solve(args) -> int:
     from ..verify import verify as verify_plan
 
     options = run_options(args)
-    if args.report and not args.out:
+    wants_report = getattr(args, "report", False)
+    if wants_report and not args.out:
         raise InputError("--report", "needs --out DIR, the folder report.html goes into")
     check_out(args.out, args.force, OUTPUT_FILES + ("report.html",))
     instance, model = load_instance_and_model(args)
@@ -81,7 +96,7 @@ def solve(args) -> int:
     written = []
     if args.out and report.ok:  # a plan that fails verification is a bug, never a result
         geojson = plan_geojson(plan, labels, instance, boundaries) if boundaries else None
-        page = report_page(plan, instance, model, boundaries) if args.report else None
+        page = report_page(plan, instance, model, boundaries) if wants_report else None
         files = plan_files(plan, labels, geojson, page)
         write_out(args.out, lambda: write_plan_files(args.out, files))
         written = list(files)
@@ -127,7 +142,7 @@ def evaluate(args) -> int:
     options = run_options(args)
     check_out(args.out, args.force, ("evaluation.json", "evaluation.csv"))
     instance, model = load_instance_and_model(args)
-    result = evaluate_groups(instance, read_groups(args.groups, instance, model, options.functions), model, options)
+    result = evaluate_groups(instance, read_groups(args.groups, instance, model), model, options, sunk=args.sunk)
     if args.out:
         files = {"evaluation.json": json.dumps(result.to_dict(), indent=2) + "\n", "evaluation.csv": result.to_csv()}
         write_out(args.out, lambda: write_atomically(Path(args.out), files))

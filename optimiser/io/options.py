@@ -118,6 +118,7 @@ def coerce(fields: dict) -> dict:
                              for f in item.replace(";", ",").split(",") if f.strip())
     out["exclude"] = pairs(fields.get("exclude"), "--exclude", EXCLUDE_FORM)
     out["apart"] = pairs(fields.get("apart"), "--apart", APART_FORM)
+    out["seek"] = pairs(fields.get("seek"), "seek", EXCLUDE_FORM)
     out["lock"] = locks(fields.get("lock"))
     if fields.get("budget") is not None:
         out["budget"] = values.amount(fields["budget"], "--budget")
@@ -131,6 +132,7 @@ def coerce(fields: dict) -> dict:
     out["method"] = values.choice(fields.get("method", "exact"), "--method", METHODS, "a method")
     out["objective"] = values.choice(fields.get("objective", "npv"), "--objective", OBJECTIVES, "an objective")
     out["robust"] = values.flag(fields.get("robust", False), "--robust")
+    out["keep_existing"] = values.flag(fields.get("keep_existing", False), "--keep-existing")
     return out
 
 
@@ -209,7 +211,9 @@ def normalise(instance, model, options) -> dict:
         if len(members) < 2:
             raise InputError("--lock", f"'{text}:{'+'.join(names)}' needs two different councils")
         locked[(fid, members)] = None
-    return {"area": area, "functions": functions, "exclude": tuple(exclude), "apart": tuple(apart), "lock": tuple(locked)}
+    seek = tuple(dict.fromkeys((places.council(c, "seek"), function_id(model, f, "seek")) for c, f in options.seek))
+    return {"area": area, "functions": functions, "exclude": tuple(exclude), "apart": tuple(apart), "lock": tuple(locked),
+            "seek": seek}
 
 
 def eligible_count(instance, model, fid: str, mask: np.ndarray | None = None) -> int:

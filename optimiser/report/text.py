@@ -141,9 +141,39 @@ def plan_summary(plan, instance, top: int = 10, model=None, areas: str = "") -> 
         for p in largest:
             members = ", ".join(names.get(c, c) + (" (host)" if c == p.host else "") for c in p.members)
             lines.append(f"  {p.id:<32} NPV {money(p.npv):>9}  {p.depth:<18} payback {_years(p.payback_years):>5}  {members}")
+    lines += existing_lines(plan, names, top)
     lines += withdrawal_lines(plan, names, top)
     lines += stability_lines(plan, names)
     return "\n".join(lines)
+
+
+def existing_lines(plan, names: dict, top: int = 10) -> list[str]:
+    """In words: what the plan does to today's arrangements, naming every one it dissolves or
+    splits and what it adds to those it grows, and what they are worth as they are."""
+    today = plan.existing
+    if today is None or not today.arrangements:
+        return []
+    counts = {}
+    for a in today.arrangements:
+        counts[a.status] = counts.get(a.status, 0) + 1
+    said = ", ".join(f"{counts[s]} {s}" for s in ("kept", "changed", "grown", "split", "dissolved") if s in counts)
+    lines = ["", f"  today's arrangements ({len(today.arrangements)} in this run): {said}; worth {money(today.today_npv)} as they "
+                 f"are (set-up cost sunk), against the plan's {money(today.plan_npv)}"]
+
+    def who(codes) -> str:
+        return ", ".join(names.get(c, c) for c in codes)
+
+    for a in today.arrangements:
+        if a.status == "dissolved":
+            lines.append(f"  the plan dissolves {a.id} ({a.function}): {who(a.members)} no longer share it")
+        elif a.status == "split":
+            lines.append(f"  the plan splits {a.id} ({a.function}): {who(a.left)} leave{'s' if len(a.left) == 1 else ''} it")
+    grown = [a for a in today.arrangements if a.status == "grown"]
+    for a in grown[:top]:
+        lines.append(f"  {a.id} ({a.function}) grows: the plan adds {who(a.added)}")
+    if len(grown) > top:
+        lines.append(f"  ... and {len(grown) - top} more grown (plan.json: existing)")
+    return lines
 
 
 def withdrawal_lines(plan, names: dict, top: int = 10) -> list[str]:
@@ -194,13 +224,15 @@ def stability_lines(plan, names: dict) -> list[str]:
 
 
 def evaluation_summary(result, instance) -> str:
-    """Each evaluated group: members by name, its best option and figures, the rules it breaks."""
+    """Each evaluated group: members by name, its best option and figures, the rules it
+    breaks; totals of the groups that keep every rule, the others apart, and what was skipped."""
     names = dict(zip(instance.councils["code"], instance.councils["name"]))
     lines = []
     for g in result.groups:
         lines.append(f"{g['id']} {g['function']}: {', '.join(names.get(c, c) for c in g['members'])}")
+        one_off = f"one-off {money(g['one_off_cost'])}" if not g.get("sunk") else f"set-up {money(g['sunk_cost'])} sunk"
         lines.append(f"    best: {g['depth']} hosted by {names.get(g['host'], g['host'])}, platform {g['platform'] or '-'}; "
-                     f"yearly saving {money(g['annual_saving'])}, one-off {money(g['one_off_cost'])}, NPV {money(g['npv'])}, "
+                     f"yearly saving {money(g['annual_saving'])}, {one_off}, NPV {money(g['npv'])}, "
                      f"payback {_years(g['payback_years'])}")
         if any((g["withdrawal"] or {}).values()):
             lines.append(f"    expected NPV {money(g['expected_npv'])} if members may leave; "
@@ -213,7 +245,15 @@ def evaluation_summary(result, instance) -> str:
         if g["core_excess"] and g["core_excess"][result.rule] > 0:
             lines.append(f"    under the {result.rule} split a subgroup would do {money(g['core_excess'][result.rule])} better on its own")
         lines += [f"    breaks {b}" for b in g["breaks"]]
-    t = result.totals
-    lines.append(f"{len(result.groups)} groups: NPV {money(t['npv'])}, yearly saving {money(t['annual_saving'])}, "
-                 f"one-off {money(t['one_off_cost'])}; {sum(1 for g in result.groups if g['breaks'])} break rules")
+    t, broken = result.totals, result.totals_breaking
+    lines.append(f"{t['groups']} of {len(result.groups)} groups keep every rule: NPV {money(t['npv'])}, yearly saving "
+                 f"{money(t['annual_saving'])}, one-off {money(t['one_off_cost'])}")
+    if broken.get("groups"):
+        lines.append(f"{broken['groups']} break rules (totalled apart): NPV {money(broken['npv'])}, yearly saving "
+                     f"{money(broken['annual_saving'])}, one-off {money(broken['one_off_cost'])}")
+    skipped = result.skipped or {}
+    if skipped.get("outside_area"):
+        lines.append(f"{skipped['outside_area']} groups skipped: no member inside --area")
+    if skipped.get("other_functions"):
+        lines.append(f"{skipped['other_functions']} groups skipped: their function is not in the run")
     return "\n".join(lines)

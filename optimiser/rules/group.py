@@ -252,6 +252,33 @@ class HostMinCommitment(GroupRule):
         return []
 
 
+class Seek(GroupRule):
+    """A council that only seeks a function (a ``seek`` listing of ``match``) joins but does
+    not host it."""
+
+    name = "seek"
+    summary = "a council that only seeks the function does not host it"
+
+    def seekers(self, problem: Problem, k: int) -> np.ndarray:
+        """(n,) the councils that may not host function k."""
+        def build():
+            index = {c: i for i, c in enumerate(problem.codes)}
+            found = np.zeros(len(index), dtype=bool)
+            found[[index[c] for c, f in problem.options.seek if f == problem.functions[k].id]] = True
+            return found
+        return problem.remember(f"seekers:{k}", build)
+
+    def hosts(self, view):
+        if not view.problem.options.seek:
+            return None
+        return ~self.seekers(view.problem, view.k)[view.sets]
+
+    def explain(self, problem, k, members):
+        if problem.options.seek and self.seekers(problem, k)[members].all():
+            return [f"seek: every member only seeks '{problem.functions[k].id}'; none offers to host it"]
+        return []
+
+
 class WithinKm(GroupRule):
     name = "within_km"
     summary = "every member within N km of the host"
@@ -313,11 +340,11 @@ class Robust(GroupRule):
 TIER, AREA, EXCLUDE, MAX_SIZE = Tier(), Area(), Exclude(), MaxSize()
 SAME_REGION, SAME_COUNTY, SAME_NATION = SameArea("same_region", "region"), SameArea("same_county", "county"), SameArea("same_nation", "nation")
 CONTIGUOUS, APART, COMMITMENT, HOST_MIN_COMMITMENT, WITHIN_KM, NPV = Contiguous(), Apart(), Commitment(), HostMinCommitment(), WithinKm(), PositiveNpv()
-ROBUST = Robust()
+ROBUST, SEEK = Robust(), Seek()
 
 #: in the order their sentences are listed
 GROUP_RULES = (TIER, AREA, EXCLUDE, MAX_SIZE, SAME_REGION, SAME_COUNTY, SAME_NATION, CONTIGUOUS, APART, COMMITMENT,
-               HOST_MIN_COMMITMENT, WITHIN_KM, NPV, ROBUST)
+               HOST_MIN_COMMITMENT, SEEK, WITHIN_KM, NPV, ROBUST)
 
 
 def active(problem: Problem, k: int) -> list[GroupRule]:
@@ -335,13 +362,19 @@ def _all(masks, default: np.ndarray) -> np.ndarray:
 
 
 def member_mask(problem: Problem, k: int) -> np.ndarray:
-    """(n,) the councils that may be members of a partnership for function k."""
-    return _all((rule.councils(problem, k) for rule in active(problem, k)), np.ones(len(problem.codes), dtype=bool))
+    """(n,) the councils that may be members of a partnership for function k (worked out once
+    per run: a copy)."""
+    n = len(problem.eligible[k])
+    return problem.remember(f"members:{k}", lambda: _all((rule.councils(problem, k) for rule in active(problem, k)),
+                                                           np.ones(n, dtype=bool))).copy()
 
 
 def pair_mask(problem: Problem, k: int) -> np.ndarray:
-    """(n, n) the pairs of councils that may be in one partnership for function k."""
-    return _all((rule.pairs(problem, k) for rule in active(problem, k)), np.ones((len(problem.codes),) * 2, dtype=bool))
+    """(n, n) the pairs of councils that may be in one partnership for function k (worked out
+    once per run: a copy)."""
+    n = len(problem.eligible[k])
+    return problem.remember(f"pairs:{k}", lambda: _all((rule.pairs(problem, k) for rule in active(problem, k)),
+                                                       np.ones((n, n), dtype=bool))).copy()
 
 
 def host_mask(view: MemberSets) -> np.ndarray:

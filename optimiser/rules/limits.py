@@ -157,11 +157,12 @@ class Locked(Limit):
 
     name = "locked"
     summary = "every locked partnership in the plan, exactly once"
+    grows = False  # which of ``problem.locked`` this limit holds: those kept exactly
 
     def groups(self, problem: Problem, functions: Sequence[int]) -> list[int]:
-        """Indices into ``problem.locked`` of the block's locked groups, in row order."""
+        """Indices into ``problem.locked`` of the block's groups this limit holds, in row order."""
         block = set(int(k) for k in functions)
-        return [g for g, group in enumerate(problem.locked) if int(group.function_index) in block]
+        return [g for g, group in enumerate(problem.locked) if int(group.function_index) in block and group.grows == self.grows]
 
     def count(self, problem, functions):
         return len(self.groups(problem, functions))
@@ -181,6 +182,31 @@ class Locked(Limit):
         row = row_of[locked[column]]
         inside = row >= 0
         return column[inside], row[inside], np.ones(int(inside.sum()))
+
+
+class KeepExisting(Locked):
+    """--keep-existing: sum of the options that hold an existing group == 1, for each existing
+    partnership of the block's functions that is not locked. Its options are every set that
+    holds all its members (no other option holds any of them), so no member leaves it, and it
+    may grow."""
+
+    name = "keep_existing"
+    summary = "under --keep-existing, every existing partnership's members together in one partnership"
+    grows = True
+
+    def breaks(self, problem, groups):
+        if not problem.options.keep_existing:
+            return []
+        found = []
+        for group in problem.locked:
+            if not group.grows:
+                continue
+            fid, codes = problem.functions[group.function_index].id, {problem.codes[i] for i in group.members}
+            holding = [position for position, g in enumerate(groups) if g.function == fid and codes & set(g.members)]
+            if len(holding) != 1 or not codes <= set(groups[holding[0]].members):
+                sentence = f"keep_existing: the members of existing partnership '{group.partnership.id}' are not kept together"
+                found += [(position, sentence) for position in holding]
+        return found
 
 
 class _PerCouncil(Limit):
@@ -293,11 +319,12 @@ class Budget(Limit):
 
 PACKING = Packing()
 LOCKED = Locked()
+KEEP_EXISTING = KeepExisting()
 MAX_PARTNERSHIPS = MaxPartnerships()
 MAX_HOSTED = MaxHosted()
 BUDGET = Budget()
 
 #: every limit across partnerships, in the order the master problem states its rows
-LIMITS = (PACKING, LOCKED, MAX_PARTNERSHIPS, MAX_HOSTED, BUDGET)
+LIMITS = (PACKING, LOCKED, KEEP_EXISTING, MAX_PARTNERSHIPS, MAX_HOSTED, BUDGET)
 
-__all__ = ["BUDGET", "LIMITS", "LOCKED", "Limit", "MAX_HOSTED", "MAX_PARTNERSHIPS", "PACKING", "ProposedGroup"]
+__all__ = ["BUDGET", "KEEP_EXISTING", "LIMITS", "LOCKED", "Limit", "MAX_HOSTED", "MAX_PARTNERSHIPS", "PACKING", "ProposedGroup"]

@@ -28,7 +28,7 @@ SEPARATION_SECONDS = 5.0  # per round of divisibility cuts, for all its separati
 #: The LP's rows limit by limit, in the order HiGHS has always been given them. Any order is
 #: valid; this one keeps the simplex's path through these very degenerate LPs (and so the
 #: columns priced in, and the run's timings) what they were. Limits not named come last.
-ROW_ORDER = ("packing", "max_partnerships", "max_hosted", "locked", "budget")
+ROW_ORDER = ("packing", "max_partnerships", "max_hosted", "locked", "keep_existing", "budget")
 
 
 def row_order() -> tuple:

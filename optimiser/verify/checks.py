@@ -13,7 +13,7 @@ The checks of SPEC section 6 (``shares``, ``core_excess``, ``transfer``, ``stabi
 :mod:`.checks_shares`) are plan checks: they judge the split of a partnership and the plan's
 stability, not a rule a partnership must obey, so they are not rules of the registry.
 
-``CHECKS`` holds both kinds, in report order; ``RULE_CHECKS`` the 19 whose names are those of the
+``CHECKS`` holds both kinds, in report order; ``RULE_CHECKS`` the 21 whose names are those of the
 engine's rules registry (``optimiser.rules.RULES``), so that a rule added there without a
 check here fails ``tests/test_rules_names.py``. To add a rule: write ``check_<name>`` in the
 module of its kind, list it in ``PARTNERSHIP_CHECKS`` (and as a step of
@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import Finding
+from . import checks_existing as ce
 from . import checks_partnerships as cp
 from . import checks_plan as pl
 from . import checks_shares as sh
@@ -41,6 +42,7 @@ PARTNERSHIP_ORDER = (
     "max_size",
     "host",
     "host_min_commitment",
+    "seek",
     "depth",
     "commitment",
     "geography",
@@ -62,6 +64,7 @@ PARTNERSHIP_CHECKS: dict[str, Callable[[Context, Part], list[Finding]]] = {
     "max_size": cp.check_max_size,
     "host": cp.check_host,
     "host_min_commitment": cp.check_host_min_commitment,
+    "seek": cp.check_seek,
     "depth": cp.check_depth,
     "commitment": cp.check_commitment,
     "same_region": cp.check_same_region,
@@ -114,6 +117,8 @@ PLAN_CHECKS: dict[str, Callable[[Context], list[Finding]]] = {
     "max_hosted": pl.check_max_hosted,
     "budget": pl.check_budget,
     "locked": pl.check_locked,
+    "keep_existing": ce.check_keep_existing,
+    "existing": ce.check_existing,
     "shares": sh.check_shares,
     "core_excess": sh.check_core_excess,
     "transfer": sh.check_transfer,
@@ -144,9 +149,11 @@ RULE_NAMES = (
     "apart",
     "commitment",
     "host_min_commitment",
+    "seek",
     "npv",
     "packing",
     "locked",
+    "keep_existing",
     "max_partnerships",
     "max_hosted",
     "budget",

@@ -176,6 +176,14 @@ def check_max_size(ctx: Context, part: Part) -> list[Finding]:
     return []
 
 
+def check_seek(ctx: Context, part: Part) -> list[Finding]:
+    """The host is not a council that only seeks the function (options.seek, from ``match``)."""
+    host = part.host
+    if not part.readable or not isinstance(host, str) or (host, part.function) not in set(getattr(ctx.options, "seek", ())):
+        return []
+    return [_finding("seek", part, f"host {host} only seeks '{part.function}' (its listing); it may join, not host")]
+
+
 def check_host_min_commitment(ctx: Context, part: Part) -> list[Finding]:
     """The host's commitment reaches the function's host minimum."""
     host, function = part.host, part.model_function

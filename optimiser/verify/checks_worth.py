@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..errors import Finding
 from .context import Context, Part, pounds
+from .existing import holds_kept_group
 from .withdrawal import risk_of
 
 RISK_KEYS = ("withdrawal", "expected_npv", "worst_withdrawal", "worst_withdrawal_npv", "robust")
@@ -26,7 +27,7 @@ def _finding(rule: str, part: Part, message: str) -> Finding:
 def check_npv(ctx: Context, part: Part) -> list[Finding]:
     """A positive recomputed NPV (E(S) under the expected objective), unless it is a locked
     existing partnership."""
-    if part.figures is None or part.locked:
+    if part.figures is None or part.locked or holds_kept_group(ctx, part):
         return []
     if ctx.options.objective == "expected":
         risk = risk_of(ctx, part)
@@ -90,7 +91,7 @@ def check_withdrawal(ctx: Context, part: Part) -> list[Finding]:
 def check_robust(ctx: Context, part: Part) -> list[Finding]:
     """Under --robust, no partnership but a locked existing one fails to pay when its worst
     member leaves."""
-    if not ctx.options.robust or part.locked:
+    if not ctx.options.robust or part.locked or holds_kept_group(ctx, part):
         return []
     risk = risk_of(ctx, part)
     if risk is None or risk.worst > 0:

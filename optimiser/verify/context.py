@@ -23,6 +23,7 @@ from ..errors import Finding, InputError
 from ..io.instance import Instance
 from ..io.model import Depth, Function, SavingsModel
 from ..problem import RunOptions, locked_partnerships, resolve_area
+from .existing import existing_groups, sunk_members
 from .figures import Figures, Member, figures
 
 EARTH_RADIUS_KM = 6371.0088
@@ -149,6 +150,7 @@ class Context:
     eligible: Mapping[str, tuple[str, ...]]  # per run function, in the instance's order
     eligible_set: Mapping[str, frozenset]
     locked_sets: frozenset  # (function, frozenset(members)) of the run's locked partnerships
+    existing_sets: frozenset = frozenset()  # --keep-existing: see verify.existing
     parts: tuple[Part, ...] = ()  # one per entry of plan['partnerships']
     first_with_id: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # where each id is first used
     membership: Mapping[tuple[str, str], tuple[Part, ...]] = field(default_factory=lambda: MappingProxyType({}))
@@ -226,6 +228,7 @@ def build_context(instance: Instance, plan: dict, model: SavingsModel, tolerance
         found.append(Finding("options", "plan", message))
 
     options = _read_options(plan.get("options"), problem)
+    existing = tuple(instance.partnerships)  # partnerships.csv alone, before the --lock groups
     # the run's --lock groups bind like locked existing partnerships
     extra = []
     for group, source, _ in locked_partnerships(instance, options):
@@ -281,15 +284,10 @@ def build_context(instance: Instance, plan: dict, model: SavingsModel, tolerance
 
     # size caps and eligibility, in the instance's council order
     max_size = {fid: f.max_size if options.max_size is None else min(f.max_size, options.max_size) for fid, f in functions.items()}
-    eligible = {
-        fid: tuple(code for code, c in councils.items() if c.tier in f.tiers and in_area[code] and (code, fid) not in excluded)
-        for fid, f in functions.items()
-    }
-    locked_sets = frozenset(
-        (group.function, frozenset(group.members))
-        for group in instance.partnerships
-        if group.locked and group.function in functions and all(in_area.get(c, False) for c in group.members)
-    )
+    eligible = {fid: tuple(code for code, c in councils.items() if c.tier in f.tiers and in_area[code] and (code, fid) not in excluded)
+                for fid, f in functions.items()}
+    locked_sets = frozenset((group.function, frozenset(group.members)) for group in instance.partnerships
+                            if group.locked and group.function in functions and all(in_area.get(c, False) for c in group.members))
 
     base = Context(
         instance=instance,
@@ -310,6 +308,7 @@ def build_context(instance: Instance, plan: dict, model: SavingsModel, tolerance
         eligible=MappingProxyType(eligible),
         eligible_set=MappingProxyType({fid: frozenset(v) for fid, v in eligible.items()}),
         locked_sets=locked_sets,
+        existing_sets=existing_groups(existing, options, functions, in_area),
     )
     entries = plan.get("partnerships")
     parts = tuple(read_part(base, k, entry) for k, entry in enumerate(entries if isinstance(entries, list) else []))
@@ -414,6 +413,7 @@ def read_part(ctx: Context, k: int, entry) -> Part:
             platform,
             discount_rate=ctx.model.discount_rate,
             horizon_years=ctx.model.horizon_years,
+            sunk=sunk_members(ctx.existing_sets, fid, frozenset(members)),
         )
     locked = isinstance(fid, str) and (fid, frozenset(members)) in ctx.locked_sets
     return Part(k, entry, label, pid, fid, function, tuple(members), tuple(repeated), known, host, depth, platform, computable, locked, result)

@@ -7,7 +7,7 @@ populations ``p_i``, a depth with ``capture`` and ``one_off``, and a function wi
 
     rate      = 1 - (sum p_i) ** beta / sum(p_i ** beta)
     annual    = capture * rate * sum b_i - coordination * sum(b_i * km(i, host) / 100)
-    one_off   = one_off * sum b_i + [common platform] migration * sum(b_i for i not on it)
+    one_off   = one_off * sum b_i over members not sunk + [common platform] migration * sum(b_i for i not on it)
     npv       = annual * annuity(discount_rate, horizon_years) - one_off
     payback   = one_off / annual, or None when annual <= 0
 
@@ -66,9 +66,12 @@ def figures(
     *,
     discount_rate: float,
     horizon_years: int,
+    sunk: frozenset = frozenset(),
 ) -> Figures:
     """The yearly saving, one-off cost, NPV and payback of ``members`` sharing ``function``
-    at ``depth`` on ``platform`` (ignored unless the depth has a common platform)."""
+    at ``depth`` on ``platform`` (ignored unless the depth has a common platform); the depth's
+    one-off cost is not charged on the members in ``sunk`` (an arrangement they are in already
+    paid it: --keep-existing)."""
     beta = function.scale_exponent
     baselines = {m.code: m.baseline for m in members}
     total = sum(baselines.values())
@@ -80,7 +83,7 @@ def figures(
     migration = 0.0
     if depth.common_platform:
         migration = function.migration * sum(baselines[m.code] for m in members if m.platform != platform)
-    one_off = depth.one_off * total + migration
+    one_off = depth.one_off * sum(b for code, b in baselines.items() if code not in sunk) + migration
     npv = annual * annuity(discount_rate, horizon_years) - one_off
     payback = one_off / annual if annual > 0 else None
     return Figures(baselines, total, annual, one_off, npv, payback)

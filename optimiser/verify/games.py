@@ -31,7 +31,7 @@ from .lp import highs
 
 #: the partnership rules of the member set alone, of the host, and of the depth
 SET_RULES = ("tier", "area", "exclude", "max_size", "same_region", "same_county", "same_nation", "contiguous", "apart")
-HOST_RULES = ("host_min_commitment", "within_km")
+HOST_RULES = ("host_min_commitment", "within_km", "seek")
 DEPTH_RULES = ("commitment",)
 RULE_FUNCTIONS = {name: getattr(cp, f"check_{name}") for name in SET_RULES + HOST_RULES + DEPTH_RULES}
 

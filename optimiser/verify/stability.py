@@ -160,6 +160,7 @@ class _Figures:
     commitment: np.ndarray
     platform: np.ndarray  # an integer label per platform
     km: np.ndarray  # (n, n) haversine distances
+    seeks: np.ndarray  # it only seeks the function: it may not host (options.seek)
 
     @classmethod
     def of(cls, ctx: Context, fid: str, codes: tuple[str, ...]) -> "_Figures":
@@ -175,6 +176,7 @@ class _Figures:
             np.array([ctx.councils[c].commitment for c in codes], dtype=float),
             np.array([labels[ctx.platform_of(c, fid)] for c in codes], dtype=np.int64),
             km,
+            np.array([(c, fid) in set(getattr(ctx.options, "seek", ())) for c in codes], dtype=bool),
         )
 
 
@@ -185,7 +187,7 @@ def _values(ctx: Context, fid: str, data: _Figures, sets: np.ndarray) -> tuple[n
     model = ctx.model
     b, pop, com, plat = data.baseline[sets], data.population[sets], data.commitment[sets], data.platform[sets]
     dist = data.km[sets[:, :, None], sets[:, None, :]]  # (g, host slot, member slot)
-    may_host = com >= function.host_min_commitment
+    may_host = (com >= function.host_min_commitment) & ~data.seeks[sets]
     within = function.rule("within_km")
     if within is not None:
         may_host &= ~(dist > within.km + KM_SLACK).any(axis=2)
