@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..economics.finance import payback_or_none
 from ..candidates import evaluate_sets
 from ..errors import InputError
 from ..io.groups import read_groups
@@ -81,7 +82,7 @@ def _evaluate_group(problem: Problem, gid: str, k: int, members: np.ndarray) -> 
         annual_saving=annual,
         one_off_cost=one_off,
         npv=npv,
-        payback_years=one_off / annual if annual > 0 else None,
+        payback_years=payback_or_none(annual, one_off, problem.model.depths[int(options.depth[best])].ramp),
     )
     breaks.extend(NPV.explain_value(npv))
     return row

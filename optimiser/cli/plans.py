@@ -74,7 +74,7 @@ def solve(args) -> int:
         say()
         say(f"  verified: {'every rule and every pound recomputed from the input files' if report.ok else 'FAILED'}")
         if args.out and report.ok:
-            say(f"  written: {Path(args.out) / 'plan.json'}, partnerships.csv, councils.csv")
+            say(f"  written: {Path(args.out) / 'plan.json'}, partnerships.csv, councils.csv, cashflow.csv")
     if not report.ok:
         for problem in report.problems[:20]:
             say(f"verify: {problem}", sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..analysis.summary import function_figures
+from .finance import finance_lines
 
 
 #: the sign money() writes before an amount; the command line sets "GBP " while it writes to
@@ -55,6 +56,7 @@ def plan_summary(plan, instance, top: int = 10) -> str:
             lines.append(f"  {p.id:>5} {p.function:<26} NPV {money(p.npv):>9}  {p.depth:<18} payback {_years(p.payback_years):>5}  {members}")
     lines += withdrawal_lines(plan, names, top)
     lines += stability_lines(plan, names)
+    lines += finance_lines(plan, names, money, top)
     return "\n".join(lines)
 
 
