@@ -97,7 +97,7 @@ def test_solve_exits_0_and_says_verified(suffolk_run):
     assert "verified" in result.stdout and "FAILED" not in result.stdout
     assert "optimal" in result.stdout
     assert "Traceback" not in result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["councils.csv", "partnerships.csv", "plan.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["cashflow.csv", "councils.csv", "partnerships.csv", "plan.json"]
 
 
 def test_plan_json_shape(suffolk_run):

@@ -123,3 +123,128 @@ def test_bad_ramps_exit_2_naming_the_model_file_and_key(tmp_path, capsys, ramp, 
     assert code == 2, err
     assert str(model) in err and "depths[0].ramp" in err and why in err, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+# ---------------------------------------------------------------- loans and headroom, by hand
+
+A_PAIR = 2000 * (1 - math.sqrt(2) / 2)  # the pair's yearly net saving, 585.79; O = 400
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_an_eip_loan_by_hand(tmp_path):
+    inst, model = pair_instance(tmp_path)
+    plan = solve(inst, model, loan="0.1:2:eip")
+    # principal 200 a year; interest 10% of 400, then of 200: payments 240, 220, 0, 0
+    rows = {(r["level"], r["id"], r["year"]): r for r in plan.cashflow}
+    assert [rows[("plan", "plan", t)]["debt_service"] for t in range(5)] == pytest.approx([0, 240, 220, 0, 0])
+    assert [rows[("plan", "plan", t)]["one_off"] for t in range(5)] == [0, 0, 0, 0, 0]
+    net = [0.0, A_PAIR - 240, A_PAIR - 220, A_PAIR, A_PAIR]
+    assert [rows[("plan", "plan", t)]["net"] for t in range(5)] == pytest.approx(net, abs=1e-6)
+    # each district carries half
+    assert [rows[("council", "A0", t)]["net"] for t in range(5)] == pytest.approx([x / 2 for x in net], abs=1e-6)
+    finance = plan.finance
+    assert finance["loan"]["kind"] == "eip" and finance["borrowed"] == pytest.approx(400)
+    assert finance["peak_debt_service"] == pytest.approx(240)
+    assert finance["financed_npv"] == pytest.approx(sum(x / 1.1**t for t, x in enumerate(net)), rel=1e-12)
+    assert finance["councils"]["A0"]["worst_year"] == 0 and finance["councils"]["A0"]["net_cash"] == 0
+    assert verify(inst, plan, model).ok
+
+
+def test_without_a_loan_year_0_pays_the_one_off_cost(tmp_path):
+    inst, model = pair_instance(tmp_path)
+    plan = solve(inst, model)
+    rows = {(r["level"], r["id"], r["year"]): r for r in plan.cashflow}
+    assert rows[("plan", "plan", 0)]["one_off"] == pytest.approx(400) and rows[("plan", "plan", 0)]["net"] == pytest.approx(-400)
+    assert plan.finance["loan"] is None and plan.finance["borrowed"] == 0
+    # without a loan financed NPV is the NPV: -O + A a
+    assert plan.finance["financed_npv"] == pytest.approx(plan.totals.npv, rel=1e-12)
+    assert plan.finance["councils"]["A1"] == {"name": "A1", "worst_year": 0, "net_cash": pytest.approx(-200),
+                                              "headroom": None, "binds": False}
+
+
+def test_headroom_below_the_share_of_the_one_off_cost_forbids_the_partnership(tmp_path):
+    inst, model = pair_instance(tmp_path, extra_columns=",headroom", rows=(",150", ","))
+    plan = solve(inst, model)
+    # A0 would pay 200 in year 0 with only 150 of headroom: no partnership, and the plan
+    # without headroom limits would leave A0 50 short
+    assert plan.partnerships == ()
+    assert plan.finance["financing_gap"] == pytest.approx(50) and plan.finance["shortfalls"] == {"A0": pytest.approx(50)}
+    assert verify(inst, plan, model).ok
+    tampered = plan.to_dict()
+    tampered["finance"]["financing_gap"] = 0.0
+    assert any("financing_gap" in p for p in verify(inst, tampered, model).problems)
+
+
+def test_headroom_that_just_covers_the_worst_year_binds(tmp_path):
+    inst, model = pair_instance(tmp_path, extra_columns=",headroom", rows=(",200", ","))
+    plan = solve(inst, model)
+    assert len(plan.partnerships) == 1 and plan.finance["financing_gap"] == 0
+    assert plan.finance["councils"]["A0"]["binds"] and not plan.finance["councils"]["A1"]["binds"]
+    assert verify(inst, plan, model).ok
+
+
+def test_a_loan_makes_room_for_the_partnership(tmp_path):
+    inst, model = pair_instance(tmp_path, extra_columns=",headroom", rows=(",0", ",0"))
+    assert solve(inst, model).partnerships == ()
+    # maturity: 40 of interest in year 1, 440 in year 2; the savings cover both
+    plan = solve(inst, model, loan="0.1:2:maturity")
+    assert len(plan.partnerships) == 1
+    assert plan.finance["peak_debt_service"] == pytest.approx(440)
+    assert verify(inst, plan, model).ok
+
+
+def test_the_verifier_finds_a_plan_over_a_headroom(tmp_path):
+    inst, model = pair_instance(tmp_path, extra_columns=",headroom", rows=(",200", ","))
+    data = solve(inst, model).to_dict()
+    (inst / "councils.csv").write_text((inst / "councils.csv").read_text().replace(",200\n", ",199\n"))
+    findings = verify(inst, data, model).findings
+    assert any(f.rule == "headroom" and f.where == "A0" and "year 0" in f.message for f in findings), findings
+
+
+def test_evaluate_names_a_council_beyond_its_headroom(tmp_path, capsys):
+    inst, model = pair_instance(tmp_path, extra_columns=",headroom", rows=(",150", ","))
+    groups = tmp_path / "groups.csv"
+    groups.write_text("id,function,code\ng1,f,A0\ng1,f,A1\n")
+    code, out, err = run_cli(capsys, "evaluate", inst, groups, "--out", tmp_path / "ev")
+    assert code == 1, err
+    assert "headroom" in out and "A0" in out, out
+
+
+@pytest.mark.parametrize("value,why", [("-1", "out of range"), ("lots", "is not a number"), ("inf", "not a finite number")])
+def test_bad_headroom_values_exit_2_naming_the_file_line_and_column(tmp_path, capsys, value, why):
+    inst, _ = pair_instance(tmp_path, extra_columns=",headroom", rows=(f",{value}", ","))
+    code, out, err = run_cli(capsys, "solve", inst, "--quiet")
+    assert code == 2 and "councils.csv" in err and "headroom" in err and "line 2" in err and why in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("loan,why", [
+    ("0.1:5", "longer than the model's horizon of 4"),
+    ("abc", "missing YEARS"),
+    ("0.1:2:bullet", "unknown loan type"),
+    ("4.5:2", "did you mean 0.045"),
+    ("0.1:0", "below 1"),
+])
+def test_bad_loans_exit_2_naming_the_option(tmp_path, capsys, loan, why):
+    inst, _ = pair_instance(tmp_path)
+    out = tmp_path / "out"
+    code, _, err = run_cli(capsys, "solve", inst, "--loan", loan, "--quiet", "--out", out)
+    assert code == 2 and err.count("--loan") >= 1 and why in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and not out.exists()
+
+
+def test_the_api_takes_a_loan(tmp_path):
+    from optimiser.problem import RunOptions
+
+    inst, model = pair_instance(tmp_path)
+    assert RunOptions.create(loan="0.045:4").loan == "0.045:4:annuity"
+    plan = solve(inst, model, RunOptions(loan="0.045:4"))
+    assert plan.options.to_dict()["loan"] == "0.045:4:annuity" and plan.finance["loan"]["years"] == 4

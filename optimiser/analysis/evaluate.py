@@ -91,7 +91,8 @@ def _evaluate_group(problem: Problem, gid: str, k: int, members: np.ndarray) -> 
 def _cross_group_breaks(problem: Problem, rows: list[dict]) -> None:
     """Adds to each row the sentences of every limit across groups that the grouping breaks
     (``optimiser.rules.limits``: overlap, max_partnerships, max_hosted, budget)."""
-    groups = [ProposedGroup(row["id"], row["function"], tuple(row["members"]), row["host"], row["one_off_cost"]) for row in rows]
+    groups = [ProposedGroup(row["id"], row["function"], tuple(row["members"]), row["host"], row["one_off_cost"],
+                            row["annual_saving"], row["depth"]) for row in rows]
     for limit in LIMITS:
         for position, sentence in limit.breaks(problem, groups):
             rows[position]["breaks"].append(sentence)

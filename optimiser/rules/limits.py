@@ -56,6 +56,8 @@ class ProposedGroup:
     members: tuple[str, ...]
     host: str | None = None
     one_off: float | None = None
+    annual: float | None = None  # its yearly net saving
+    depth: str | None = None  # its depth's id
 
 
 def _empty() -> Entries:
@@ -361,7 +363,32 @@ class Headroom(Limit):
         return bool((problem.eligible[:, limited].sum(axis=0) >= 2).any())
 
     def breaks(self, problem, groups):
-        return []
+        if not problem.headroom_active:
+            return []
+        index = {c: i for i, c in enumerate(problem.codes)}
+        depth_of = {d.id: n for n, d in enumerate(problem.model.depths)}
+        function_of = {f.id: k for k, f in enumerate(problem.functions)}
+        cash: dict[str, np.ndarray] = {}
+        joined: dict[str, list[int]] = {}
+        for position, group in enumerate(groups):
+            if group.annual is None or group.depth not in depth_of or group.function not in function_of:
+                continue
+            flows = option_cash([group.annual], [group.one_off or 0.0], problem.ramp_table[[depth_of[group.depth]]],
+                                problem.loan, problem.model.horizon_years)[0]
+            b = np.array([problem.baseline[function_of[group.function], index[c]] for c in group.members])
+            shares = b / b.sum() if b.sum() > 0 else np.full(len(b), 1.0 / len(b))
+            for code, share in zip(group.members, shares):
+                cash[code] = cash.get(code, 0.0) + share * flows
+                joined.setdefault(code, []).append(position)
+        found = []
+        for code, yearly in cash.items():
+            limit = problem.headroom[index[code]]
+            year = int(np.argmin(yearly))
+            if np.isfinite(limit) and yearly[year] < -limit - 1e-6 * max(1.0, limit):
+                sentence = (f"headroom: {code}'s net cash in year {year} would be {yearly[year]:,.0f}, "
+                            f"beyond its headroom of {limit:,.0f}")
+                found += [(position, sentence) for position in joined[code]]
+        return found
 
 
 PACKING = Packing()

@@ -167,3 +167,62 @@ def check_finance(ctx: Context) -> list[Finding]:
 
 
 __all__ = ["check_finance", "check_headroom"]
+
+
+def expected_cashflow(ctx: Context) -> dict[tuple[str, str, int], tuple[float, float, float]]:
+    """{(level, id, year): (saving, one_off, debt_service)} as cashflow.csv should hold them:
+    the plan's rows, each partnership's and each member council's."""
+    horizon = ctx.model.horizon_years
+    loan = loan_of(ctx)
+    found: dict[tuple[str, str, int], list[float]] = {}
+
+    def add(level: str, ident: str, year: int, amounts) -> None:
+        row = found.setdefault((level, ident, year), [0.0, 0.0, 0.0])
+        for n, amount in enumerate(amounts):
+            row[n] += amount
+
+    for year in range(horizon + 1):
+        add("plan", "plan", year, (0.0, 0.0, 0.0))
+    for p in ctx.parts:
+        if p.figures is None or p.function not in ctx.functions:
+            continue
+        fig = p.figures
+        debt = finance.debt_service(fig.one_off, loan, horizon)
+        for year in range(horizon + 1):
+            saving = fig.annual * finance.ramp_at(list(p.depth.ramp), year) if year else 0.0
+            amounts = (saving, fig.one_off if year == 0 and loan is None else 0.0, debt[year - 1] if year else 0.0)
+            add("plan", "plan", year, amounts)
+            add("partnership", str(p.id), year, amounts)
+            for code, b in fig.baselines.items():
+                share = b / fig.total if fig.total > 0 else 1.0 / len(fig.baselines)
+                add("council", code, year, [share * a for a in amounts])
+    return {key: tuple(value) for key, value in found.items()}
+
+
+def check_cashflow(ctx: Context, rows, source: str) -> list[Finding]:
+    """cashflow.csv (``rows``: its lines as dicts) against the recomputed yearly figures; net is
+    saving - one_off - debt_service, every amount but a saving non-negative."""
+    want = expected_cashflow(ctx)
+    out: list[Finding] = []
+    seen = set()
+    for n, row in enumerate(rows, start=2):
+        key = (row.get("level"), row.get("id"), int(row["year"]) if str(row.get("year", "")).isdigit() else None)
+        if key not in want:
+            out.append(Finding("finance", f"{source} line {n}", f"no such row in the plan: {key!r}"))
+            continue
+        seen.add(key)
+        try:
+            got = [float(row[k]) for k in ("saving", "one_off", "debt_service", "net")]
+        except (KeyError, TypeError, ValueError):
+            out.append(Finding("finance", f"{source} line {n}", "saving, one_off, debt_service and net must be numbers"))
+            continue
+        saving, one_off, debt = want[key]
+        for name, found, expected in zip(("saving", "one_off", "debt_service", "net"), got, (saving, one_off, debt, saving - one_off - debt)):
+            if not ctx.money_ok(found, expected):
+                out.append(Finding("finance", f"{source} line {n}", f"{name} is {found!r}, expected {pounds(expected)}"))
+        if got[1] < 0 or got[2] < 0:
+            out.append(Finding("finance", f"{source} line {n}", "one_off and debt_service must not be negative"))
+    missing = sorted(set(want) - seen, key=str)
+    if missing:
+        out.append(Finding("finance", source, f"{len(missing)} row(s) missing, e.g. {missing[0]!r}"))
+    return out
