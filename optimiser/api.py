@@ -13,6 +13,7 @@ from .analysis.existing import with_today
 from .analysis import marketplace
 from .analysis.shares import with_shares
 from .analysis import withdrawal as withdrawal_analysis
+from .analysis.financing import plan_flows, shortfalls, with_finance
 from .candidates.table import CandidateSet
 from .errors import InputError
 from .io.groups import read_groups
@@ -64,13 +65,28 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     instance, model, options = load_run(instance, model, options, **overrides)
     problem = prepare(instance, model, options)
 
-    generator = candidates_module.CandidateGenerator(problem, progress)
-    cand, solution = solve_master(problem, generator, progress, run_blocks=workers.solve_blocks)
+    free = None
+    if problem.headroom_active:
+        # the plan without headroom limits first: the financing gap is measured on it, and when
+        # it already meets every council's headroom it is the optimum with them too
+        unlimited = problem.without_headroom()
+        cand, solution = _solve(unlimited, progress)
+        free = build_plan(unlimited, cand, solution)
+        if solution.status != "optimal" or shortfalls(problem, plan_flows(problem, free.partnerships)):
+            log.info("the plan without headroom limits leaves councils short; solving with them")
+            cand, solution = _solve(problem, progress)
+    else:
+        cand, solution = _solve(problem, progress)
     # the whole run's time, reading and preparing included
     solution = dataclasses.replace(solution, seconds=time.perf_counter() - started)
-    plan = with_today(problem, with_shares(problem, build_plan(problem, cand, solution)))
+    plan = with_today(problem, with_finance(problem, with_shares(problem, build_plan(problem, cand, solution)), free))
     log.info("solved %s: %s, NPV %.0f, gap %s", instance.name, solution.status, plan.objective, plan.solver["gap"])
     return plan
+
+
+def _solve(problem: Problem, progress):
+    generator = candidates_module.CandidateGenerator(problem, progress)
+    return solve_master(problem, generator, progress, run_blocks=workers.solve_blocks)
 
 
 def withdraw(instance, plan, council: str, model=None, *, progress=None) -> "withdrawal_analysis.Withdrawal":

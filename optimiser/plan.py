@@ -24,6 +24,7 @@ import numpy as np
 
 from .candidates.table import CandidateSet
 from .candidates.withdrawal import partnership_risk
+from .economics.finance import payback_or_none
 from .errors import InputError
 from .io.tables import csv_text, write_atomically
 from .problem import Problem, RunOptions
@@ -33,7 +34,8 @@ PARTNERSHIP_FIELDS = ["id", "function", "members", "host", "depth", "platform", 
                       "core_excess_proportional", "core_excess_shapley", "core_excess_nucleolus"]
 COUNCIL_FIELDS = ["code", "function", "partnership", "baseline", "baseline_estimated", "npv_share", "annual_saving_share", "one_off_share",
                   "transfer"]
-PLAN_FILES = ("plan.json", "partnerships.csv", "councils.csv")
+CASHFLOW_FIELDS = ["level", "id", "name", "function", "year", "saving", "one_off", "debt_service", "net"]
+PLAN_FILES = ("plan.json", "partnerships.csv", "councils.csv", "cashflow.csv")
 
 
 class Record:
@@ -212,6 +214,10 @@ class Plan(Record):
     totals: Totals
     stability: tuple[Stability, ...] = ()
     existing: Today | None = None  # None: the instance records no arrangements
+    #: SPEC §8: loan terms, borrowing, each council's worst year and the financing gap
+    finance: Mapping | None = None
+    #: the rows of cashflow.csv (plan, partnership and council rows, years 0..T); not in plan.json
+    cashflow: tuple = field(default=(), compare=False, repr=False, metadata={"json": False})
     stats: Mapping = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False, metadata={"json": False})
 
     @property
@@ -227,8 +233,13 @@ class Plan(Record):
         """The plan as plan.json holds it (a new dict each time)."""
         return self.to_dict()
 
+    def __post_init__(self):
+        object.__setattr__(self, "finance", frozen_mapping(self.finance))
+
     def to_dict(self) -> dict:
         data = super().to_dict()
+        if data.get("finance") is None:
+            del data["finance"]
         data["options"] = self.options.to_dict()
         data["stability"] = {s.function: {k: v for k, v in s.to_dict().items() if k != "function"} for s in self.stability}
         return data
@@ -255,10 +266,14 @@ class Plan(Record):
     def councils_csv(self) -> str:
         return csv_text(COUNCIL_FIELDS, [c.to_dict() for c in self.councils])
 
+    def cashflow_csv(self) -> str:
+        return csv_text(CASHFLOW_FIELDS, [dict(row) for row in self.cashflow])
+
     def write(self, out: str | Path) -> list[Path]:
-        """Writes plan.json, partnerships.csv and councils.csv into ``out`` atomically: an
-        interrupted run never leaves a half-written plan."""
-        return write_atomically(Path(out), dict(zip(PLAN_FILES, (self.to_json(), self.partnerships_csv(), self.councils_csv()))))
+        """Writes plan.json, partnerships.csv, councils.csv and cashflow.csv into ``out``
+        atomically: an interrupted run never leaves a half-written plan."""
+        texts = (self.to_json(), self.partnerships_csv(), self.councils_csv(), self.cashflow_csv())
+        return write_atomically(Path(out), dict(zip(PLAN_FILES, texts)))
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "Plan":
@@ -274,6 +289,7 @@ class Plan(Record):
             totals=Totals.from_dict(data["totals"]),
             stability=tuple(Stability.from_dict({"function": f, **s}) for f, s in (data.get("stability") or {}).items()),
             existing=Today.from_dict(data["existing"]) if data.get("existing") else None,
+            finance=data.get("finance"),
         )
 
     @classmethod
@@ -328,17 +344,18 @@ def build_plan(problem: Problem, cand: CandidateSet, solution, *, solver_name: s
         ids.add(pid)
         annual = float(cand.annual[j])
         one_off = float(cand.one_off[j])
+        depth = problem.model.depths[int(cand.depth[j])]
         partnerships.append(Partnership(
             id=pid,
             function=problem.functions[k].id,
             members=tuple(codes[i] for i in members),
             host=codes[int(cand.host[j])],
-            depth=problem.model.depths[int(cand.depth[j])].id,
+            depth=depth.id,
             platform=labels[int(cand.platform[j])] if cand.platform[j] >= 0 else None,
             annual_saving=annual,
             one_off_cost=one_off,
             npv=float(cand.npv[j]),
-            payback_years=one_off / annual if annual > 0 else None,
+            payback_years=payback_or_none(annual, one_off, depth.ramp),
             **risk[int(j)],
         ))
         baselines = problem.baseline[k, members]

@@ -16,6 +16,7 @@ from .errors import InputError
 from .io.instance import ExistingPartnership, Instance, check_against_model, load_instance
 from .io.model import Function, SavingsModel, load_model
 from .io import options as option_values
+from .io.loans import LoanTerms, check_loan_horizon, parse_loan
 from .io.names import REGION_NAMES, resolve_area  # noqa: F401  (resolve_area is part of this module's API)
 
 SOLVERS = option_values.SOLVERS
@@ -56,6 +57,8 @@ class RunOptions:
     keep_existing: bool = False
     #: (council, function) pairs that will join but not host (a ``seek`` listing of ``match``)
     seek: tuple[tuple[str, str], ...] = ()
+    #: ``RATE:YEARS:KIND``: a loan financing every partnership's one-off cost (SPEC §8)
+    loan: str | None = None
 
     def __post_init__(self) -> None:
         # what people pass (text, a string for a list, "CODE:FUNCTION", "5m") as plain types,
@@ -156,6 +159,7 @@ class Problem:
     max_partnerships: np.ndarray  # -1 where unlimited
     max_hosted: np.ndarray  # -1 where unlimited
     withdrawal: np.ndarray  # each council's chance of leaving, before a partnership's raises (SPEC §5)
+    headroom: np.ndarray  # pounds each council can spend on its partnerships in any one year; inf: no limit (SPEC §8)
     tier_label: np.ndarray  # int per council: its tier
     control_label: np.ndarray  # int per council: its political control, -1 where unknown
     distance_km: np.ndarray = field(repr=False)  # (councils, councils) haversine
@@ -175,6 +179,39 @@ class Problem:
     @property
     def annuity(self) -> float:
         return self.model.annuity
+
+    @property
+    def loan(self) -> LoanTerms | None:
+        """The run's loan terms (SPEC §8), None when one-off costs are paid in cash."""
+        return parse_loan(self.options.loan) if self.options.loan else None
+
+    @property
+    def horizon(self) -> int:
+        return self.model.horizon_years
+
+    @property
+    def headroom_active(self) -> bool:
+        """Whether some council of the run has a headroom limit (SPEC §8)."""
+        return bool(np.isfinite(self.headroom[self.eligible.any(axis=0)]).any())
+
+    def without_headroom(self) -> "Problem":
+        """This run with every council's headroom unlimited: the plan the financing gap is
+        measured on (SPEC §8)."""
+        return replace(self, headroom=np.full(len(self.headroom), np.inf), memo={})
+
+    @property
+    def ramp_table(self) -> np.ndarray:
+        """(depths, T): ramp_t of each depth for years 1..T."""
+        def table():
+            horizon = self.model.horizon_years
+            return np.array([[d.ramp_at(t) for t in range(1, horizon + 1)] for d in self.model.depths]).reshape(-1, horizon)
+        return self.remember("ramp_table", table)
+
+    @property
+    def depth_annuity(self) -> np.ndarray:
+        """Per depth, sum over t = 1..T of ramp_t (1 + rho)^-t: NPV = A x this - O (SPEC §8;
+        the plain annuity for a depth without a ramp)."""
+        return self.remember("depth_annuity", lambda: np.array([self.model.ramped_annuity(d) for d in self.model.depths]))
 
 
 def load_run(instance, model=None, options: "RunOptions | None" = None, **overrides) -> tuple[Instance, SavingsModel, "RunOptions"]:
@@ -304,6 +341,8 @@ def prepare(instance: Instance, model: SavingsModel, options: RunOptions | None 
     options = options or RunOptions()
     check_against_model(instance, model)
     options = options.resolved(instance, model)
+    if options.loan:
+        check_loan_horizon(parse_loan(options.loan), model.horizon_years)
     councils = instance.councils
     n = len(councils)
     codes = councils["code"].tolist()
@@ -410,6 +449,7 @@ def prepare(instance: Instance, model: SavingsModel, options: RunOptions | None 
         max_partnerships=limits("max_partnerships"),
         max_hosted=limits("max_hosted"),
         withdrawal=withdrawal_chances(councils, model, commitment),
+        headroom=np.nan_to_num(councils["headroom"].to_numpy(dtype=float), nan=np.inf) if "headroom" in councils else np.full(n, np.inf),
         tier_label=np.unique(tiers.astype(str), return_inverse=True)[1],
         control_label=_labels(councils["control"]),
         distance_km=haversine_matrix(lat, lon),

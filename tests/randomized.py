@@ -51,6 +51,7 @@ class Council:
     max_hosted: int | None
     withdrawal: float | None = None  # None: column left empty (the model's [risk] gives it)
     control: str = ""
+    headroom: float | None = None  # None: no limit (SPEC section 8)
 
     @property
     def commit(self) -> float:
@@ -64,6 +65,10 @@ class Depth:
     one_off: float
     min_commitment: float
     common_platform: bool
+    ramp: tuple[float, ...] = (1.0,)  # shares of the yearly saving in years 1, 2, ... (SPEC section 8)
+
+    def ramp_at(self, year: int) -> float:
+        return self.ramp[min(year, len(self.ramp)) - 1]
 
 
 @dataclass
@@ -99,8 +104,10 @@ class Model:
     def annuity(self) -> float:
         return self.discounted(1, self.horizon_years)
 
-    def discounted(self, first: int, last: int) -> float:
-        return sum((1.0 + self.discount_rate) ** -t for t in range(first, last + 1))
+    def discounted(self, first: int, last: int, depth: "Depth | None" = None) -> float:
+        """One pound a year over years first..last, today; each year's pound scaled by the
+        depth's ramp when one is given."""
+        return sum((depth.ramp_at(t) if depth else 1.0) * (1.0 + self.discount_rate) ** -t for t in range(first, last + 1))
 
     def risk_figure(self, key: str):
         if self.risk and key in self.risk:
@@ -132,13 +139,18 @@ class Options:
     robust: bool = False
     keep_existing: bool = False
     seek: tuple[tuple[str, str], ...] = ()  # (council, function): joins, may not host
+    loan: tuple | None = None  # (rate, years, kind) of --loan (SPEC section 8)
+
+    @property
+    def loan_text(self) -> str | None:
+        return None if self.loan is None else f"{self.loan[0]!r}:{self.loan[1]}:{self.loan[2]}"
 
     def run_options(self, method: str = "exact", solver: str = "highs"):
         from optimiser.problem import RunOptions
 
         return RunOptions(method=method, solver=solver, budget=self.budget, exclude=self.exclude, apart=self.apart,
                           functions=self.functions, area=self.area, max_size=self.max_size, objective=self.objective,
-                          robust=self.robust, keep_existing=self.keep_existing, seek=self.seek)
+                          robust=self.robust, keep_existing=self.keep_existing, seek=self.seek, loan=self.loan_text)
 
     def describe(self) -> str:
         parts = []
@@ -155,6 +167,8 @@ class Options:
             parts.append("robust")
         if self.keep_existing:
             parts.append("keep_existing")
+        if self.loan:
+            parts.append(f"loan={self.loan_text}")
         return ", ".join(parts) or "no options"
 
 
@@ -201,6 +215,7 @@ class Option:
     expected: float | None = None  # E(S), computed when the run asks for withdrawal figures
     worst: float | None = None  # W(S)
     value: float = 0.0  # what the plan maximises: npv, or expected under the expected objective
+    cash: tuple[float, ...] = ()  # the partnership's net cash in years 0..T (SPEC section 8)
 
 
 class Rules:
@@ -312,7 +327,6 @@ class Rules:
         beta = f.scale_exponent
         pops = [c.population for c in cs]
         rate = 1.0 - sum(pops) ** beta / sum(p**beta for p in pops)
-        annuity = self.model.annuity
         limit = self.within_km(f)
         weakest = min(c.commit for c in cs)
         plats = sorted({self.platform(f, c) for c in members})
@@ -331,8 +345,8 @@ class Rules:
                 for p in plats if d.common_platform else [None]:
                     migration = 0.0 if p is None else f.migration * sum(b[c] for c in members if self.platform(f, c) != p)
                     one_off = d.one_off * (total - sunk) + migration
-                    npv = annual * annuity - one_off
-                    option = Option(d.id, host.code, p, annual, one_off, npv, value=npv)
+                    npv = annual * self.model.discounted(1, self.model.horizon_years, d) - one_off
+                    option = Option(d.id, host.code, p, annual, one_off, npv, value=npv, cash=self.cash(annual, one_off, d))
                     if self.case.options.objective == "expected" or self.case.options.robust:
                         expected = self.expected_npv(f, members, option)
                         worst = min(self.after_leaving(f, members, option, set(members) - {c})[0] for c in members)
@@ -360,6 +374,56 @@ class Rules:
 
     def keeps(self, f: Function, members: tuple[str, ...]) -> bool:
         return any(set(p.members) <= set(members) for p in self.existing(f, locked=False))
+
+    # -- invest to save (SPEC section 8)
+
+    def cash(self, annual: float, one_off: float, depth: Depth) -> tuple[float, ...]:
+        """Net cash of the whole partnership in years 0..T: A ramp_t less the loan's payment
+        (the balance walked year by year), and -O in year 0 when nothing is borrowed."""
+        horizon, loan = self.model.horizon_years, self.case.options.loan
+        payments = [0.0] * horizon
+        if loan is not None:
+            rate, years, kind = loan
+            level = one_off / years if rate == 0 else one_off * rate / (1 - (1 + rate) ** -years)
+            balance = one_off
+            for t in range(1, years + 1):
+                interest = balance * rate
+                if t == years:
+                    principal = balance
+                elif kind == "annuity":
+                    principal = level - interest
+                elif kind == "eip":
+                    principal = one_off / years
+                else:
+                    principal = 0.0
+                balance -= principal
+                payments[t - 1] = interest + principal
+        first = 0.0 if loan is not None else -one_off
+        return (first, *(annual * depth.ramp_at(t) - payments[t - 1] for t in range(1, horizon + 1)))
+
+    def shares(self, f: Function, members: tuple[str, ...]) -> dict[str, float]:
+        b = {c: self.baseline(f, c) for c in members}
+        total = sum(b.values())
+        return {c: b[c] / total if total > 0 else 1.0 / len(members) for c in members}
+
+    def council_cash(self, plan) -> dict[str, list[float]]:
+        """{code: net cash in years 0..T} over a plan's (function id, members, option) choices."""
+        found: dict[str, list[float]] = {}
+        for fid, members, o in plan:
+            for c, share in self.shares(self.model.function(fid), members).items():
+                row = found.setdefault(c, [0.0] * len(o.cash))
+                for t, amount in enumerate(o.cash):
+                    row[t] += share * amount
+        return found
+
+    def headroom_breaks(self, plan, slack: float = 1e-9) -> list[str]:
+        """Councils whose net cash in some year falls below minus their headroom."""
+        out = []
+        for code, cash in self.council_cash(plan).items():
+            limit = self.by_code[code].headroom
+            if limit is not None and min(cash) < -limit - slack * max(1.0, limit) - 1e-6:
+                out.append(f"{code}: net cash {min(cash)} below -{limit}")
+        return out
 
     # -- withdrawal (SPEC section 5), subset by subset
 
@@ -411,7 +475,9 @@ class Rules:
         k = model.risk_figure("exit_year")
         kept = tuple(c for c in members if c in stay)
         later, leader = self.survivors_saving(f, kept, option)
-        return option.annual * model.discounted(1, k) + later * model.discounted(k + 1, model.horizon_years) - option.one_off, leader
+        depth = next(d for d in model.depths if d.id == option.depth)
+        return (option.annual * model.discounted(1, k, depth) + later * model.discounted(k + 1, model.horizon_years, depth)
+                - option.one_off, leader)
 
     def expected_npv(self, f: Function, members: tuple[str, ...], option: Option) -> float:
         chance = self.chances(members)
@@ -461,7 +527,7 @@ class Optimum:
         return "\n".join(lines)
 
 
-def _prune(options: list[Option], unlimited_hosts: set[str], budgeted: bool) -> list[Option]:
+def _prune(options: list[Option], unlimited_hosts: set[str], budgeted: bool, headroom: bool = False) -> list[Option]:
     """Drops options that another option of the same member set dominates.
 
     Exactness: option X may replace option Y (same members, so the same packing and
@@ -469,12 +535,14 @@ def _prune(options: list[Option], unlimited_hosts: set[str], budgeted: bool) -> 
     checked under a budget: otherwise one-off cost constrains nothing) and X uses no more
     hosting capacity (same host, or a host with unlimited max_hosted). The swap keeps the
     plan feasible and does not lower its NPV, so the optimum over the kept options is the
-    optimum over all. An option is dropped only if a *kept* option dominates it.
+    optimum over all. An option is dropped only if a *kept* option dominates it. Under headroom
+    limits X must also bring no less net cash in any year (the members' shares are the same).
     """
     ranked = sorted(options, key=lambda o: (-o.value, o.one_off))
     kept: list[Option] = []
     for o in ranked:
         if not any(k.value >= o.value and (not budgeted or k.one_off <= o.one_off)
+                   and (not headroom or all(a >= b for a, b in zip(k.cash, o.cash)))
                    and (k.host == o.host or k.host in unlimited_hosts) for k in kept):
             kept.append(o)
     return kept
@@ -487,6 +555,7 @@ def feasible_groups(case: Case, rules: Rules | None = None, *, prune: bool = Tru
     """
     rules = rules or Rules(case)
     budgeted = case.options.budget is not None
+    headroom = any(c.headroom is not None for c in case.councils)
     unlimited = {c.code for c in case.councils if c.max_hosted is None}
     position = {f.id: k for k, f in enumerate(rules.functions)}
     locked: list[Group] = []
@@ -500,7 +569,7 @@ def feasible_groups(case: Case, rules: Rules | None = None, *, prune: bool = Tru
         if breaks or not options:
             raise ValueError(f"locked partnership {p.id} for {p.function} breaks a rule: {breaks or 'no host/depth'}")
         mask = sum(1 << rules.index[c] for c in members)
-        locked.append(Group(position[p.function], members, mask, _prune(options, unlimited, budgeted) if prune else options, True))
+        locked.append(Group(position[p.function], members, mask, _prune(options, unlimited, budgeted, headroom) if prune else options, True))
     for f in rules.functions:  # an existing group kept whole must obey the rules, and overlap no other
         kept = rules.existing(f, locked=False)
         for p in kept:
@@ -522,11 +591,12 @@ def feasible_groups(case: Case, rules: Rules | None = None, *, prune: bool = Tru
                 if not options:
                     continue
                 mask = sum(1 << rules.index[c] for c in members)
-                groups.append(Group(k, members, mask, _prune(options, unlimited, budgeted) if prune else options))
+                groups.append(Group(k, members, mask, _prune(options, unlimited, budgeted, headroom) if prune else options))
     return groups, locked
 
 
-def brute_force(case: Case, *, prune: bool = True, bound: bool = True, budget: float | None | str = "case") -> Optimum:
+def brute_force(case: Case, *, prune: bool = True, bound: bool = True, budget: float | None | str = "case",
+                headroom: bool = True) -> Optimum:
     """The best total NPV over every plan the rules allow, by exhaustive search.
 
     The search goes function by function: first one option for each locked group, then,
@@ -539,8 +609,16 @@ def brute_force(case: Case, *, prune: bool = True, bound: bool = True, budget: f
     relaxation, computed by a subset DP), could not beat the best plan found: exact.
     ``prune`` drops dominated options (see :func:`_prune`): also exact. Both can be turned
     off to check each other on small cases.
+
+    Headroom limits (SPEC section 8) are checked on whole plans only: a later partnership's
+    savings can cover an earlier one's costs in the same year, so a partial plan that breaks
+    them may still be completed into one that does not. ``headroom=False`` ignores them (the
+    plan the financing gap is measured on).
     """
+    if not headroom:
+        case = replace(case, councils=[replace(c, headroom=None) for c in case.councils])
     rules = Rules(case)
+    limited = any(c.headroom is not None for c in case.councils)
     if budget == "case":
         budget = case.options.budget
     case_for_groups = case if budget == case.options.budget else replace(case, options=replace(case.options, budget=budget))
@@ -605,6 +683,8 @@ def brute_force(case: Case, *, prune: bool = True, bound: bool = True, budget: f
             chosen.pop()
 
     def finish(value: float) -> None:
+        if limited and rules.headroom_breaks(chosen):
+            return
         if state["best"] is None or value > state["best"]:
             state["best"] = value
             state["plan"] = list(chosen)
@@ -665,6 +745,7 @@ def check_plan(case: Case, data: dict, *, rel: float = 1e-6) -> list[str]:
     joins: dict[str, int] = {}
     hosted: dict[str, int] = {}
     spent = npv_sum = 0.0
+    chosen = []
 
     def close(a, b):
         return isinstance(a, (int, float)) and abs(a - b) <= rel * abs(b) + 1e-6
@@ -707,6 +788,7 @@ def check_plan(case: Case, data: dict, *, rel: float = 1e-6) -> list[str]:
         hosted[p["host"]] = hosted.get(p["host"], 0) + 1
         spent += o.one_off
         npv_sum += o.value
+        chosen.append((fid, members, o))
         locked.discard((fid, frozenset(members)))
     for fid, members in locked:
         problems.append(f"locked group {sorted(members)} for {fid} is missing")
@@ -721,6 +803,7 @@ def check_plan(case: Case, data: dict, *, rel: float = 1e-6) -> list[str]:
             problems.append(f"{c.code} hosts {hosted[c.code]} > max_hosted {c.max_hosted}")
     if budget is not None and spent > budget * (1 + 1e-9) + 1e-6:
         problems.append(f"one-off {spent} above budget {budget}")
+    problems += rules.headroom_breaks(chosen, slack=1e-6)
     if not close(data["solver"]["objective"], npv_sum):
         problems.append(f"objective {data['solver']['objective']} but partnerships' NPV sums to {npv_sum}")
     return problems
@@ -828,7 +911,7 @@ def random_councils(rng: random.Random, n: int, tiers: tuple[str, ...], function
 
 
 def random_case(rng: random.Random, seed: int | None = None, *, n_range=(3, 8), budget: bool | None = None,
-                lock: bool | None = None, coupled: bool = False, withdrawal: bool = False) -> Case:
+                lock: bool | None = None, coupled: bool = False, withdrawal: bool = False, finance: bool = False) -> Case:
     """A random tiny case; ``budget``/``lock`` force a budget or a locked group (None: random).
 
     ``coupled`` draws cases where the functions compete for the same councils: three
@@ -838,6 +921,10 @@ def random_case(rng: random.Random, seed: int | None = None, *, n_range=(3, 8), 
 
     ``withdrawal`` adds SPEC section 5: a [risk] table, some councils' own withdrawal chance
     and political control, and the expected objective and --robust, each at random.
+
+    ``finance`` adds SPEC section 8: ramps on most depths, half the time the withdrawal
+    figures of section 5 too (which follow the ramps), half the time a loan, and headroom
+    limits on most councils.
     """
     tiers = tuple(rng.sample(TIER_LABELS, rng.randint(2, 3)))
     model = random_model(rng, tiers)
@@ -850,6 +937,9 @@ def random_case(rng: random.Random, seed: int | None = None, *, n_range=(3, 8), 
         if len(model.functions) < 3:
             f = model.functions[0]
             model.functions.append(replace(f, id=FUNCTION_IDS[2], per_capita=round(rng.uniform(5, 60), 2)))
+    if finance:
+        _draw_ramps(rng, model)
+        withdrawal = withdrawal or rng.random() < 0.5
     councils = random_councils(rng, n, tiers, model.functions, limits=0.5 if coupled else 0.2)
     codes = [c.code for c in councils]
 
@@ -920,6 +1010,8 @@ def random_case(rng: random.Random, seed: int | None = None, *, n_range=(3, 8), 
             options.budget = round(total * 1.5 + rng.uniform(0, 1e5), 2)
         else:
             options.budget = round(total * rng.uniform(0.15, 0.95), 2)
+    if finance:
+        _draw_finance(rng, case)
     return case
 
 
@@ -944,6 +1036,33 @@ def add_existing(case: Case, rng: random.Random, count: int = 2) -> Case:
             continue
         case.partnerships.append(Existing(f"old-{attempt}", f.id, members, rng.choice(members + (None,)), False))
     return case
+
+
+def _draw_finance(rng: random.Random, case: Case) -> None:
+    """A loan half the time, and headrooms on most councils: drawn around what the plan
+    without them would ask of each council in its worst year, so that they often bind."""
+    model = case.model
+    if rng.random() < 0.5:
+        years = rng.randint(1, model.horizon_years)
+        case.options.loan = (rng.choice([0.0, round(rng.uniform(0.0, 0.08), 4)]), years, rng.choice(["annuity", "eip", "maturity"]))
+    free = brute_force(case, headroom=False)
+    worst = {code: min(cash) for code, cash in Rules(case).council_cash(free.plan).items()} if free.objective is not None else {}
+    for c in case.councils:
+        if rng.random() < 0.7:
+            need = max(0.0, -worst.get(c.code, 0.0))
+            c.headroom = 0.0 if rng.random() < 0.15 else round(need * rng.uniform(0.2, 1.3) + rng.choice([0.0, 1e3]), 2)
+
+
+def _draw_ramps(rng: random.Random, model: Model) -> None:
+    """Ramps of one to four years on most depths; some end below 1, a few fall back to 0."""
+    for k, d in enumerate(model.depths):
+        if rng.random() < 0.8:
+            ramp = sorted(round(rng.uniform(0.0, 1.0), 3) for _ in range(rng.randint(1, 4)))
+            if rng.random() < 0.5:
+                ramp.append(1.0)
+            elif rng.random() < 0.15:
+                ramp.append(0.0)
+            model.depths[k] = replace(d, ramp=tuple(ramp))
 
 
 def _draw_withdrawal(rng: random.Random, model: Model, councils: list[Council], options: Options) -> None:
@@ -1003,6 +1122,8 @@ def model_toml(model: Model) -> str:
         lines += ["", "[[depths]]", f"id = {_toml_value(d.id)}", f"capture = {float(d.capture)!r}",
                   f"one_off = {float(d.one_off)!r}", f"min_commitment = {float(d.min_commitment)!r}",
                   f"common_platform = {_toml_value(d.common_platform)}"]
+        if d.ramp != (1.0,):
+            lines.append(f"ramp = {_toml_value([float(v) for v in d.ramp])}")
     for f in model.functions:
         lines += ["", "[[functions]]", f"id = {_toml_value(f.id)}", f"tiers = {_toml_value(list(f.tiers))}",
                   f"per_capita = {float(f.per_capita)!r}", f"scale_exponent = {float(f.scale_exponent)!r}",
@@ -1037,9 +1158,9 @@ def write_case(case: Case, folder: str | Path) -> tuple[Path, Path]:
         "[tables]\n" + "\n".join(tables) + "\n", encoding="utf-8")
     _write_csv(inst / "councils.csv",
                ["code", "name", "tier", "nation", "region", "county", "population", "lat", "lon", "commitment", "max_partnerships", "max_hosted",
-                "control", "withdrawal"],
+                "control", "withdrawal", "headroom"],
                [[c.code, c.name, c.tier, c.nation, c.region, c.county, c.population, c.lat, c.lon, c.commitment,
-                 c.max_partnerships, c.max_hosted, c.control, c.withdrawal] for c in case.councils])
+                 c.max_partnerships, c.max_hosted, c.control, c.withdrawal, c.headroom] for c in case.councils])
     by_code = {c.code: c for c in case.councils}
     if case.with_border:
         _write_csv(inst / "adjacency.csv", ["a", "b", "border_km"],
@@ -1068,6 +1189,7 @@ PROFILES = {
     "coupled": {"coupled": True},  # functions competing for councils: limits, budgets, hosts
     "wide": {"n_range": (9, 12)},  # more councils: more candidates than any starting set
     "risky": {"withdrawal": True},  # withdrawal chances, the expected objective, --robust
+    "finance": {"finance": True},  # ramps (SPEC section 8), often with withdrawal figures
 }
 
 
@@ -1189,6 +1311,8 @@ def cli_command(case: Case, method: str = "exact", solver: str = "highs") -> str
         parts += ["--apart", f"{a}:{b}"]
     if o.functions:
         parts += ["--functions", ",".join(o.functions)]
+    if o.loan:
+        parts += ["--loan", o.loan_text]
     if o.area:
         parts += ["--area", ",".join(o.area)]
     if o.max_size is not None:

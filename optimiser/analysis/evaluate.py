@@ -19,6 +19,7 @@ import numpy as np
 from ..candidates import evaluate_sets
 from ..candidates.withdrawal import chances_matter, partnership_risk
 from ..economics import allocation
+from ..economics.finance import payback_or_none
 from ..errors import InputError
 from ..io.groups import GroupRow, read_groups
 from ..io.tables import csv_text
@@ -151,7 +152,7 @@ def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: i
         one_off_cost=one_off,
         sunk_cost=float(plain.one_off[best]) - one_off if sunk else None,
         npv=npv,
-        payback_years=one_off / annual if annual > 0 else None,
+        payback_years=payback_or_none(annual, one_off, problem.model.depths[int(options.depth[best])].ramp),
         expected_npv=float(risk.expected[best]),
         worst_withdrawal=worst_member,
         worst_withdrawal_npv=float(risk.worst[best]),
@@ -184,7 +185,8 @@ def _host_breaks(problem: Problem, k: int, members: np.ndarray, host: int) -> li
 def _cross_group_breaks(problem: Problem, rows: list[dict]) -> None:
     """Adds to each row the sentences of every limit across groups that the grouping breaks
     (``optimiser.rules.limits``: overlap, max_partnerships, max_hosted, budget)."""
-    groups = [ProposedGroup(row["id"], row["function"], tuple(row["members"]), row["host"], row["one_off_cost"]) for row in rows]
+    groups = [ProposedGroup(row["id"], row["function"], tuple(row["members"]), row["host"], row["one_off_cost"],
+                            row["annual_saving"], row["depth"]) for row in rows]
     for limit in LIMITS:
         for position, sentence in limit.breaks(problem, groups):
             rows[position]["breaks"].append(sentence)

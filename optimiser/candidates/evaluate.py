@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..economics.finance import option_cash
 from ..problem import Problem
 from ..rules.group import NPV, ROBUST, MemberSets, depth_mask, host_mask
 from .table import CandidateSet
@@ -45,7 +46,7 @@ def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_
     g, s = sets.shape
     if g == 0:
         return np.zeros(0, dtype=np.int64), CandidateSet.empty(s)
-    annuity = problem.annuity
+    annuity = problem.depth_annuity  # per depth: its ramp discounted (SPEC §8)
     b = problem.spend[k][sets]  # (g, s)
     pop = problem.population[sets]
     total = b.sum(axis=1)
@@ -71,9 +72,9 @@ def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_
 
     allowed_depths = depth_mask(view) | ignore_rules
     depth_values, depth_one_off = [], []
-    for d in model.depths:
+    for d, a in zip(model.depths, annuity):
         one_off = d.one_off * (total if sunk is None else total - sunk) + (migration if d.common_platform else 0.0)
-        depth_values.append(d.capture * rate * total * annuity - one_off)
+        depth_values.append(d.capture * rate * total * a - one_off)
         depth_one_off.append(one_off)
     value = np.stack(depth_values, axis=1)  # (g, depths): NPV before coordination
     one_off = np.stack(depth_one_off, axis=1)
@@ -85,7 +86,7 @@ def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_
     if withdrawal_active(problem) and not ignore_rules and not plain:
         gi, di, hi, objective = _options_under_withdrawal(problem, k, sets, rate * total, coordination, host_ok, ok, value,
                                                           one_off, require_positive, all_options, budgeted, limited_hosts)
-        npv = value[gi, di] - coordination[gi, hi] * annuity
+        npv = value[gi, di] - coordination[gi, hi] * annuity[di]
         annual = gross[gi, di] - coordination[gi, hi]
     else:
         gi, di, hi, npv, annual = _options_by_npv(problem, sets, coordination, value, gross, one_off, ok, require_positive,
@@ -109,32 +110,13 @@ def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_
 
 def _options_by_npv(problem, sets, coordination, value, gross, one_off, ok, require_positive, all_options, budgeted,
                     limited_hosts):
-    """The (set, depth, host) options worth keeping when NPV alone decides: the best depth
-    (or the Pareto front under a budget) and the host of least coordination (or those before
-    the first unlimited host). The depth does not change the host's cost, nor the host the
-    depth's value, so the two choices are made apart."""
-    g = len(sets)
-    annuity = problem.annuity
-    # depth choice: best NPV (ties: lower one-off), or the Pareto front under a budget
-    masked = np.where(ok, value, -np.inf)
-    if all_options:
-        depth_keep = ok
-    elif budgeted:
-        depth_keep = ok.copy()
-        nd = value.shape[1]
-        for a in range(nd):
-            for c in range(nd):
-                if a == c:
-                    continue
-                dominated = ok[:, c] & (value[:, c] >= value[:, a]) & (one_off[:, c] <= one_off[:, a])
-                strictly = (value[:, c] > value[:, a]) | (one_off[:, c] < one_off[:, a]) | (c < a)
-                depth_keep[:, a] &= ~(dominated & strictly)
-    else:
-        best = np.argmax(masked - 1e-12 * one_off, axis=1)
-        depth_keep = np.zeros_like(ok)
-        depth_keep[np.arange(g), best] = ok[np.arange(g), best]
-
-    # host choice: least coordination, plus those before the first unlimited host
+    """The (set, depth, host) options worth keeping when NPV alone decides: the host of least
+    coordination (or those before the first unlimited host), and for each kept host the best
+    depth (or the Pareto front under a budget). The least coordination is best at every depth,
+    so hosts are chosen first; a depth's value depends on the host through its ramp (the
+    coordination cost is discounted by the depth's own ramped annuity), so depths are chosen
+    per kept host."""
+    annuity = problem.depth_annuity
     finite = np.isfinite(coordination)
     if all_options:
         host_keep = finite
@@ -150,15 +132,60 @@ def _options_by_npv(problem, sets, coordination, value, gross, one_off, ok, requ
             keep_sorted = before & sorted_finite
             np.put_along_axis(host_keep, order, keep_sorted, axis=1)
         else:
-            host_keep[np.arange(g), order[:, 0]] = finite[np.arange(g), order[:, 0]]
-
-    gi, di, hi = np.nonzero(depth_keep[:, :, None] & host_keep[:, None, :])
-    npv = value[gi, di] - coordination[gi, hi] * annuity
+            rows = np.arange(len(sets))
+            host_keep[rows, order[:, 0]] = finite[rows, order[:, 0]]
+    pair_set, pair_host = np.nonzero(host_keep)  # one line per kept (set, host)
+    cost = coordination[pair_set, pair_host]
+    npv_all = value[pair_set] - cost[:, None] * annuity[None, :]  # (pairs, depths)
+    cash_all = one_off[pair_set]
+    allowed = ok[pair_set]
+    m, nd = npv_all.shape
+    headroom = problem.headroom_active
+    if all_options:
+        depth_keep = allowed
+    elif budgeted or headroom:
+        # under headroom rows, a depth may replace another only if its net cash is no lower
+        # in any year (the members' shares are the same at every depth)
+        yearly = yearly_cash(problem, gross[pair_set] - cost[:, None], cash_all) if headroom else None
+        depth_keep = allowed.copy()
+        for a in range(nd):
+            for c in range(nd):
+                if a == c:
+                    continue
+                dominated = allowed[:, c] & (npv_all[:, c] >= npv_all[:, a])
+                strictly = (npv_all[:, c] > npv_all[:, a]) | (c < a)
+                if budgeted:
+                    dominated &= cash_all[:, c] <= cash_all[:, a]
+                    strictly |= cash_all[:, c] < cash_all[:, a]
+                if headroom:
+                    dominated &= (yearly[:, c] >= yearly[:, a]).all(axis=1)
+                    strictly |= (yearly[:, c] > yearly[:, a]).any(axis=1)
+                depth_keep[:, a] &= ~(dominated & strictly)
+    else:
+        # best NPV, ties: lower one-off
+        best = np.argmax(np.where(allowed, npv_all, -np.inf) - 1e-12 * cash_all, axis=1)
+        depth_keep = np.zeros_like(allowed)
+        depth_keep[np.arange(m), best] = allowed[np.arange(m), best]
+    pi, di = np.nonzero(depth_keep)
+    gi, hi = pair_set[pi], pair_host[pi]
+    npv = npv_all[pi, di]
     annual = gross[gi, di] - coordination[gi, hi]
     if require_positive:
         keep = NPV.values(npv)
         gi, di, hi, npv, annual = gi[keep], di[keep], hi[keep], npv[keep], annual[keep]
-    return gi, di, hi, npv, annual
+    order = np.lexsort((hi, di, gi))  # by set, then depth, then host, as before
+    return gi[order], di[order], hi[order], npv[order], annual[order]
+
+
+def yearly_cash(problem: Problem, annual: np.ndarray, one_off: np.ndarray, depth: np.ndarray | None = None) -> np.ndarray:
+    """(options, choices, T + 1): the partnership's net cash in years 0..T (SPEC §8) for yearly
+    net savings and one-off costs given per option and choice; ``depth`` is each choice's
+    depth index (default: choice c is depth c)."""
+    m, nd = annual.shape
+    depth = np.arange(nd) if depth is None else np.asarray(depth)
+    cash = option_cash(annual.ravel(), one_off.ravel(), problem.ramp_table[np.tile(depth, m)], problem.loan,
+                       problem.model.horizon_years)
+    return cash.reshape(m, nd, problem.model.horizon_years + 1)
 
 
 def _options_under_withdrawal(problem, k, sets, scale, coordination, host_ok, ok, value, one_off, require_positive,
@@ -172,7 +199,7 @@ def _options_under_withdrawal(problem, k, sets, scale, coordination, host_ok, ok
     g, s = sets.shape
     options = problem.options
     use_expected = options.objective == "expected" and chances_matter(problem)
-    npv = value[:, :, None] - coordination[:, None, :] * problem.annuity
+    npv = value[:, :, None] - coordination[:, None, :] * problem.depth_annuity[None, :, None]
     feasible = ok[:, :, None] & host_ok[:, None, :]
     # under --robust alone a set needs a positive NPV first: its withdrawal figures are
     # worked out only where it has one (they cost a pass over the survivors of each leaver)
@@ -194,9 +221,15 @@ def _options_under_withdrawal(problem, k, sets, scale, coordination, host_ok, ok
     depths = value.shape[1]
     objective = objective.reshape(g, depths * s)
     feasible = feasible.reshape(g, depths * s)
+    headroom = problem.headroom_active
+    if headroom:
+        capture = np.array([d.capture for d in problem.model.depths])
+        priced = np.where(np.isfinite(coordination), coordination, 0.0)
+        annual = capture[None, :, None] * scale[:, None, None] - priced[:, None, :]  # (g, depths, host slots)
+        yearly = yearly_cash(problem, annual.reshape(g, depths * s), np.repeat(one_off, s, axis=1), np.repeat(np.arange(depths), s))
     if all_options:
         keep = feasible
-    elif not budgeted and not limited_hosts:
+    elif not budgeted and not limited_hosts and not headroom:
         best = np.argmax(np.where(feasible, objective, -np.inf), axis=1)
         keep = np.zeros_like(feasible)
         keep[np.arange(g), best] = feasible[np.arange(g), best]
@@ -216,6 +249,9 @@ def _options_under_withdrawal(problem, k, sets, scale, coordination, host_ok, ok
                     strictly |= cost[:, c] < cost[:, a]
                 if limited_hosts and host[c] != host[a]:
                     better &= unlimited[:, c]
+                if headroom:
+                    better &= (yearly[:, c] >= yearly[:, a]).all(axis=1)
+                    strictly |= (yearly[:, c] > yearly[:, a]).any(axis=1)
                 keep[:, a] &= ~(better & (strictly | (c < a)))
     gi, oi = np.nonzero(keep)
     return gi, oi // s, oi % s, objective[gi, oi]

@@ -168,7 +168,7 @@ def _option_figures(problem, k, sets, own_scale, own_cost, one_off, expected: bo
     g, s = sets.shape
     model = problem.model
     capture = np.array([d.capture for d in model.depths])[None, :, None]
-    early, late = exit_discounts(problem)
+    early, late = (a[None, :, None] for a in exit_discounts(problem))
     own = capture * own_scale[:, None, None] - own_cost[:, None, :]  # A(S) per depth and host
     base = own * early - one_off[:, :, None]
     full = 2**s - 1
@@ -203,11 +203,17 @@ def _later_saving(found: Survivors, m: int, s: int, capture: np.ndarray) -> np.n
     return np.where(goes_on, saving, 0.0)
 
 
-def exit_discounts(problem: Problem) -> tuple[float, float]:
-    """a(1..k) and a(k+1..T): the present value of a pound a year before and after the exit year."""
+def exit_discounts(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """Per depth, a(1..k) and a(k+1..T): the present value of a pound a year before and after
+    the exit year, each year's pound scaled by the depth's ramp_t (SPEC §5 and §8)."""
     model = problem.model
     k = model.risk.exit_year
-    return model.discounted(1, k), model.discounted(k + 1, model.horizon_years)
+
+    def pair():
+        return (np.array([model.discounted(1, k, d) for d in model.depths]),
+                np.array([model.discounted(k + 1, model.horizon_years, d) for d in model.depths]))
+
+    return problem.remember("exit_discounts", pair)
 
 
 @dataclass
@@ -271,6 +277,6 @@ def departure(problem: Problem, k: int, members: np.ndarray, host: int, depth: i
     leader = host if stays else int(members[found.best_slot[0][0]]) if goes_on else None
     capture = problem.model.depths[depth].capture
     after = capture * float(found.scale[0][0]) - float(cost[0, host_slot]) if goes_on else 0.0
-    early, late = exit_discounts(problem)
+    early, late = (float(a[depth]) for a in exit_discounts(problem))
     kept = tuple(int(c) for i, c in enumerate(members) if (mask >> i) & 1)
     return Departure(kept, goes_on, leader if goes_on else None, after, annual * early + after * late - one_off)

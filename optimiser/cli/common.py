@@ -78,6 +78,8 @@ def add_run_options(parser, solving: bool) -> None:
     add("--objective", metavar="npv|expected", default="npv",
         help="what the plan maximises: npv (default), or expected: the NPV expected when members may leave")
     add("--robust", action="store_true", help="only partnerships that still pay whoever leaves (N-1 robust)")
+    add("--loan", metavar="RATE:YEARS[:TYPE]",
+        help="borrow every one-off cost at RATE a year over YEARS, repaid by annuity (default), eip or maturity: 0.045:10, 0.045:10:eip")
     if solving:
         add("--solver", metavar="highs|cbc", default="highs", help="MIP solver (default highs)")
         add("--method", metavar="exact|naive", default="exact",
@@ -107,7 +109,7 @@ def run_options(args):
             raise InputError(option, "'' is empty: give a code or a name")
     given = dict(area=args.area, functions=args.functions, budget=args.budget, exclude=args.exclude,
                  withdraw=args.withdraw, apart=args.apart, max_size=args.max_size, objective=args.objective,
-                 robust=args.robust, shares=args.shares)
+                 robust=args.robust, shares=args.shares, loan=args.loan)
     if args.command in ("solve", "match"):
         given.update(solver=args.solver, method=args.method, time_limit=args.time_limit, jobs=args.jobs, lock=args.lock,
                      keep_existing=args.keep_existing)

@@ -9,16 +9,12 @@ holds years 0..T.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from ..errors import InputError
-
-LOAN_KINDS = ("annuity", "eip", "maturity")
-LOAN_FORM = "expected RATE:YEARS[:annuity|eip|maturity], e.g. 0.045:10:annuity"
-MAX_LOAN_RATE = 1.0  # a yearly rate above 100% is a typo (a percentage), not a loan
+# the loan terms are read with the run's options (io), and re-exported here with the arithmetic
+from ..io.loans import LOAN_FORM, LOAN_KINDS, MAX_LOAN_RATE, LoanTerms, check_loan_horizon, parse_loan  # noqa: F401
 
 
 def _years(horizon: int) -> np.ndarray:
@@ -108,84 +104,6 @@ def payback_years(annual, one_off, ramp: Sequence[float] = (1.0,)) -> np.ndarray
     return result
 
 
-@dataclass(frozen=True)
-class LoanTerms:
-    """A loan financing every partnership's one-off cost: yearly rate (a fraction), term in
-    whole years and repayment type (annuity, eip or maturity)."""
-
-    rate: float
-    years: int
-    kind: str = "annuity"
-
-    def __post_init__(self):
-        if self.kind not in LOAN_KINDS:
-            raise ValueError(f"loan type must be one of {', '.join(LOAN_KINDS)}, not {self.kind!r}")
-        if not (math.isfinite(self.rate) and 0.0 <= self.rate <= MAX_LOAN_RATE):
-            raise ValueError(f"loan rate must be in [0, {MAX_LOAN_RATE:g}], not {self.rate!r}")
-        if isinstance(self.years, bool) or not isinstance(self.years, int) or self.years < 1:
-            raise ValueError(f"loan term must be a whole number of years >= 1, not {self.years!r}")
-
-    @property
-    def label(self) -> str:
-        """For a person: '4.5% over 10 years, annuity'."""
-        unit = "year" if self.years == 1 else "years"
-        return f"{self.rate * 100:.6g}% over {self.years} {unit}, {self.kind}"
-
-    def to_dict(self) -> dict:
-        return {"rate": self.rate, "years": self.years, "kind": self.kind, "label": self.label}
-
-
-def parse_loan(text: str) -> LoanTerms:
-    """Read a --loan value RATE:YEARS[:annuity|eip|maturity] (type annuity by default).
-    Raises InputError('--loan', ...) quoting the value for every form it cannot use."""
-
-    def bad(what: str) -> InputError:
-        return InputError("--loan", f"{what} in {text!r}; {LOAN_FORM}")
-
-    if not isinstance(text, str) or not text.strip():
-        raise bad("no loan terms")
-    parts = [p.strip() for p in text.strip().split(":")]
-    if len(parts) < 2:
-        raise bad("missing YEARS")
-    if len(parts) > 3:
-        raise bad(f"too many parts ({len(parts)})")
-    rate_text, years_text = parts[0], parts[1]
-    kind = parts[2].lower() if len(parts) == 3 else "annuity"
-    if not rate_text:
-        raise bad("missing RATE")
-    try:
-        rate = float(rate_text)
-    except ValueError:
-        raise bad(f"RATE {rate_text!r} is not a number") from None
-    if not math.isfinite(rate):
-        raise bad(f"RATE {rate_text!r} is not a finite number")
-    if rate < 0:
-        raise bad(f"RATE {rate_text!r} is negative")
-    if rate > MAX_LOAN_RATE:
-        hint = f" (did you mean {rate / 100:g}?)" if rate <= 100 else ""
-        raise bad(f"RATE {rate_text!r} is a yearly fraction above 1{hint}")
-    if not years_text:
-        raise bad("missing YEARS")
-    if not years_text.lstrip("+").isdigit():
-        raise bad(f"YEARS {years_text!r} is not a whole number")
-    years = int(years_text)
-    if years < 1:
-        raise bad(f"YEARS {years_text!r} is below 1")
-    if kind not in LOAN_KINDS:
-        raise bad(f"unknown loan type {parts[2]!r}" if parts[2] else "missing the loan type")
-    return LoanTerms(rate=rate, years=years, kind=kind)
-
-
-def check_loan_horizon(terms: LoanTerms, horizon: int) -> None:
-    """SPEC section 8 asks YEARS <= T: a loan must be repaid within the horizon it is judged on."""
-    if terms.years > horizon:
-        raise InputError(
-            "--loan",
-            f"the loan runs {terms.years} years, longer than the model's horizon of {horizon} "
-            f"years; YEARS must be at most {horizon}",
-        )
-
-
 class LoanSchedule(NamedTuple):
     """Yearly amounts for t = 1..T, each of shape (..., T): interest on the balance, principal
     repaid, and their sum, the debt service D_t."""
@@ -254,3 +172,23 @@ def financed_npv(net, rate: float) -> np.ndarray:
     net = np.asarray(net, dtype=float)
     factors = (1.0 + rate) ** -np.arange(net.shape[-1], dtype=float)
     return (net * factors).sum(axis=-1)
+
+
+def payback_or_none(annual: float, one_off: float, ramp: Sequence[float] = (1.0,)) -> float | None:
+    """:func:`payback_years` of one partnership as plan.json holds it: years, or None when the
+    savings never reach the one-off cost. Without a ramp exactly O / A."""
+    value = float(payback_years(annual, one_off, ramp))
+    return None if math.isnan(value) else value
+
+
+def option_cash(annual, one_off, ramps, terms: LoanTerms | None, horizon: int) -> np.ndarray:
+    """Net cash of whole partnerships in years 0..T, shape (m, T + 1), for m options with
+    yearly net savings A (m,), one-off costs O (m,) and ramps (m, T) (each option's ramp_t
+    for years 1..T): A ramp_t - D_t in year t, and -O in year 0 without a loan. Debt service
+    is proportional to what is borrowed, so it is one schedule scaled by O."""
+    a = np.asarray(annual, dtype=float)
+    o = np.asarray(one_off, dtype=float)
+    unit = debt_service(1.0, terms, horizon)
+    yearly = a[:, None] * np.asarray(ramps, dtype=float) - o[:, None] * unit[None, :]
+    year0 = -o if terms is None else np.zeros(len(o))
+    return np.concatenate([year0[:, None], yearly], axis=1)

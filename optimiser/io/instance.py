@@ -69,7 +69,7 @@ def _read_councils(path: Path) -> pd.DataFrame:
     table = CsvTable(
         path,
         ("code", "name", "tier", "nation", "region", "population", "lat", "lon"),
-        ("county", "commitment", "max_partnerships", "max_hosted", "control", "withdrawal"),
+        ("county", "commitment", "max_partnerships", "max_hosted", "control", "withdrawal", "headroom"),
     )
     records, seen = [], {}
     for line, row in table.rows:
@@ -99,6 +99,8 @@ def _read_councils(path: Path) -> pd.DataFrame:
                 "control": row.get("control", ""),
                 # empty: the model's [risk] table gives it (SPEC §5)
                 "withdrawal": table.number(line, row, "withdrawal", low=0, high=1, high_open=True, default=math.nan),
+                # pounds a year the council can find for its partnerships' net costs; empty: no limit (SPEC §8)
+                "headroom": table.number(line, row, "headroom", low=0, default=math.nan),
                 "line": line,
             }
         )

@@ -36,6 +36,12 @@ class Depth:
     one_off: float
     min_commitment: float
     common_platform: bool
+    #: shares of the yearly net saving realised in years 1, 2, ...; the last holds after (SPEC §8)
+    ramp: tuple[float, ...] = (1.0,)
+
+    def ramp_at(self, year: int) -> float:
+        """ramp_t: the share of the yearly net saving realised in year ``year`` (1, 2, ...)."""
+        return self.ramp[min(year, len(self.ramp)) - 1]
 
 
 @dataclass(frozen=True)
@@ -89,9 +95,15 @@ class SavingsModel:
         """Present value of 1 pound a year for horizon_years at discount_rate."""
         return self.discounted(1, self.horizon_years)
 
-    def discounted(self, first: int, last: int) -> float:
-        """Present value of 1 pound a year in years first..last (0 when last < first)."""
-        return sum((1.0 + self.discount_rate) ** -t for t in range(first, last + 1))
+    def discounted(self, first: int, last: int, depth: Depth | None = None) -> float:
+        """Present value of 1 pound a year in years first..last (0 when last < first), each
+        year's pound scaled by ``depth``'s ramp when one is given (SPEC §8)."""
+        share = depth.ramp_at if depth is not None else (lambda t: 1.0)
+        return sum(share(t) * (1.0 + self.discount_rate) ** -t for t in range(first, last + 1))
+
+    def ramped_annuity(self, depth: Depth) -> float:
+        """sum over t = 1..T of ramp_t (1 + rho)^-t: NPV = A x this - O at ``depth`` (SPEC §8)."""
+        return self.discounted(1, self.horizon_years, depth)
 
     def function(self, function_id: str) -> Function:
         for f in self.functions:
@@ -177,6 +189,7 @@ def parse_model(data: dict, source: str, path: Path | None = None) -> SavingsMod
             one_off=t.get("one_off", "float", low=0.0),
             min_commitment=t.get("min_commitment", "float", default=0.0, low=0.0, high=1.0),
             common_platform=t.get("common_platform", "bool", default=False),
+            ramp=_ramp(t),
         )
         t.finish()
         if any(d.id == depth.id for d in depths):
@@ -217,6 +230,20 @@ def parse_model(data: dict, source: str, path: Path | None = None) -> SavingsMod
     risk = _risk(data, top, source, horizon)
     top.finish()
     return SavingsModel(name, title, tuple(tiers), horizon, rate, tuple(depths), tuple(functions), path, risk)
+
+
+def _ramp(table: TomlTable) -> tuple[float, ...]:
+    """A depth's ``ramp``: a non-empty list of numbers in [0, 1] (default [1.0])."""
+    table.used.add("ramp")
+    if not table.has("ramp"):
+        return (1.0,)
+    value, where = table.data["ramp"], table._where("ramp")
+    if not isinstance(value, list) or not value:
+        raise InputError(table.source, f"must be a non-empty list of numbers in [0, 1], got {value!r}", where)
+    for k, share in enumerate(value):
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not math.isfinite(share) or not 0.0 <= share <= 1.0:
+            raise InputError(table.source, f"value {k + 1} is {share!r}; every ramp value must be a number in [0, 1]", where)
+    return tuple(float(v) for v in value)
 
 
 def _risk(data: dict, top: TomlTable, source: str, horizon: int) -> Risk:

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import InputError
 from . import values
+from .loans import loan_text
 from .names import canonical_area, key, places_of, resolve_area
 
 log = logging.getLogger("optimiser.options")
@@ -133,6 +134,7 @@ def coerce(fields: dict) -> dict:
     out["objective"] = values.choice(fields.get("objective", "npv"), "--objective", OBJECTIVES, "an objective")
     out["robust"] = values.flag(fields.get("robust", False), "--robust")
     out["keep_existing"] = values.flag(fields.get("keep_existing", False), "--keep-existing")
+    out["loan"] = loan_text(fields.get("loan"))
     return out
 
 

@@ -23,7 +23,7 @@ COUNCIL_COLUMNS = ["code", "name", "function", "function_title", "partnership", 
 SUMMARY_COLUMNS = ["code", "name", "tier", "functions", "partnerships_joined", "partnerships", "partnerships_hosted",
                    "hosts", "baseline", "baseline_estimated_functions", "annual_saving", "one_off_cost", "npv_share",
                    "transfer"]
-OUTPUT_FILES = ("plan.json", "partnerships.csv", "councils.csv", "council_summary.csv", "plan.geojson", "README.txt")
+OUTPUT_FILES = ("plan.json", "partnerships.csv", "councils.csv", "council_summary.csv", "cashflow.csv", "plan.geojson", "README.txt")
 
 
 def plan_json(plan, labels: Labels) -> str:
@@ -135,7 +135,8 @@ def readme_text(plan, labels: Labels, files: list[str]) -> str:
 def plan_files(plan, labels: Labels, geojson: str | None = None, report: str | None = None) -> dict[str, str]:
     """{file name: text} of everything a solve writes; plan.geojson and report.html when given."""
     files = {"plan.json": plan_json(plan, labels), "partnerships.csv": partnerships_csv(plan, labels),
-             "councils.csv": councils_csv(plan, labels), "council_summary.csv": council_summary_csv(plan, labels)}
+             "councils.csv": councils_csv(plan, labels), "council_summary.csv": council_summary_csv(plan, labels),
+             "cashflow.csv": plan.cashflow_csv()}
     if geojson is not None:
         files["plan.geojson"] = geojson
     if report is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..analysis.summary import function_figures
+from .finance import finance_lines
 
 
 #: the sign money() writes before an amount; the command line sets "GBP " while it writes to
@@ -144,6 +145,7 @@ def plan_summary(plan, instance, top: int = 10, model=None, areas: str = "") -> 
     lines += existing_lines(plan, names, top)
     lines += withdrawal_lines(plan, names, top)
     lines += stability_lines(plan, names)
+    lines += finance_lines(plan, names, money, top)
     return "\n".join(lines)
 
 

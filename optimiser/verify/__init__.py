@@ -34,6 +34,7 @@ The pieces:
 
 from __future__ import annotations
 
+import csv
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from ..errors import Finding, InputError
 from ..io.instance import Instance, load_instance
 from ..io.model import SavingsModel, load_model
 from .checks import CHECKS, PARTNERSHIP_CHECKS, PLAN_CHECKS, RULE_CHECKS, run_checks
+from .checks_finance import check_cashflow
 from .checks_plan import council_rows, locked_groups
 from .context import Context, build_context, haversine_km
 from .figures import Figures, figures
@@ -140,7 +142,24 @@ def verify(instance, plan, model=None, *, tolerance: float = 1e-6) -> VerifyRepo
     elif not isinstance(model, SavingsModel):
         model = load_model(model, near=instance.folder)
     ctx = build_context(instance, data, model, tolerance)
-    return VerifyReport.of(run_checks(ctx), checked_counts(ctx))
+    findings = run_checks(ctx)
+    rows, where = _cashflow_rows(plan, source)
+    if rows is not None:
+        findings += check_cashflow(ctx, rows, where)
+    return VerifyReport.of(findings, checked_counts(ctx))
+
+
+def _cashflow_rows(plan, source: str):
+    """The rows of the plan's cash-flow table (SPEC §8): a Plan's own, or cashflow.csv beside
+    a plan.json read from a file; (None, "") when there is none to check."""
+    rows = getattr(plan, "cashflow", None)
+    if rows:
+        return [{k: str(v) for k, v in dict(r).items()} for r in rows], "cashflow.csv"
+    path = Path(source).parent / "cashflow.csv" if source != "plan" else None
+    if path is None or not path.is_file():
+        return None, ""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle)), str(path)
 
 
 def main(argv: list[str] | None = None) -> int:

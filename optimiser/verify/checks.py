@@ -13,7 +13,7 @@ The checks of SPEC section 6 (``shares``, ``core_excess``, ``transfer``, ``stabi
 :mod:`.checks_shares`) are plan checks: they judge the split of a partnership and the plan's
 stability, not a rule a partnership must obey, so they are not rules of the registry.
 
-``CHECKS`` holds both kinds, in report order; ``RULE_CHECKS`` the 21 whose names are those of the
+``CHECKS`` holds both kinds, in report order; ``RULE_CHECKS`` the 22 whose names are those of the
 engine's rules registry (``optimiser.rules.RULES``), so that a rule added there without a
 check here fails ``tests/test_rules_names.py``. To add a rule: write ``check_<name>`` in the
 module of its kind, list it in ``PARTNERSHIP_CHECKS`` (and as a step of
@@ -27,6 +27,7 @@ from typing import Callable
 
 from ..errors import Finding
 from . import checks_existing as ce
+from . import checks_finance as cf
 from . import checks_partnerships as cp
 from . import checks_plan as pl
 from . import checks_shares as sh
@@ -116,6 +117,7 @@ PLAN_CHECKS: dict[str, Callable[[Context], list[Finding]]] = {
     "max_partnerships": pl.check_max_partnerships,
     "max_hosted": pl.check_max_hosted,
     "budget": pl.check_budget,
+    "headroom": cf.check_headroom,
     "locked": pl.check_locked,
     "keep_existing": ce.check_keep_existing,
     "existing": ce.check_existing,
@@ -123,6 +125,7 @@ PLAN_CHECKS: dict[str, Callable[[Context], list[Finding]]] = {
     "core_excess": sh.check_core_excess,
     "transfer": sh.check_transfer,
     "stability": sh.check_stability,
+    "finance": cf.check_finance,
     "councils": pl.check_councils,
     "totals": pl.check_totals,
     "solver": pl.check_solver,
@@ -157,6 +160,7 @@ RULE_NAMES = (
     "max_partnerships",
     "max_hosted",
     "budget",
+    "headroom",
     "robust",
 )
 RULE_CHECKS: dict[str, Callable] = {name: CHECKS[name] for name in RULE_NAMES}

@@ -127,7 +127,8 @@ def check_money(ctx: Context, part: Part) -> list[Finding]:
     found = entry.get("payback_years")
     if fig.payback is None:
         if found is not None:
-            out.append(_finding("money", part, f"payback_years is {found!r}, expected null (annual saving {pounds(fig.annual)} is not positive)"))
+            why = f"annual saving {pounds(fig.annual)} is not positive" if not fig.annual > 0 else "the ramped savings never reach the one-off cost"
+            out.append(_finding("money", part, f"payback_years is {found!r}, expected null ({why})"))
     elif not ctx.ratio_ok(found, fig.payback):
         out.append(_finding("money", part, f"payback_years is {found!r}, expected {fig.payback:.6g}"))
     return out

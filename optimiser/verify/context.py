@@ -88,6 +88,7 @@ class Council:
     max_hosted: int | None
     withdrawal: float | None = None  # its own chance of leaving, when councils.csv gives one
     control: str = ""  # its political control, "" when unknown
+    headroom: float | None = None  # pounds it can find in any one year (SPEC §8); None: no limit
 
 
 @dataclass(frozen=True)
@@ -332,8 +333,7 @@ def build_context(instance: Instance, plan: dict, model: SavingsModel, tolerance
 def _councils(instance: Instance) -> dict[str, Council]:
     councils = {}
     for row in instance.councils.to_dict("records"):
-        mp, mh, chance = row.get("max_partnerships"), row.get("max_hosted"), row.get("withdrawal")
-        control = row.get("control")
+        mp, mh, chance, control, room = (row.get(k) for k in ("max_partnerships", "max_hosted", "withdrawal", "control", "headroom"))
         councils[row["code"]] = Council(
             code=row["code"],
             tier=row["tier"],
@@ -348,6 +348,7 @@ def _councils(instance: Instance) -> dict[str, Council]:
             max_hosted=None if _isna(mh) else int(mh),
             withdrawal=None if _isna(chance) else float(chance),
             control="" if _isna(control) else str(control).strip(),
+            headroom=None if _isna(room) else float(room),
         )
     return councils
 

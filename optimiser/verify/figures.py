@@ -8,8 +8,12 @@ populations ``p_i``, a depth with ``capture`` and ``one_off``, and a function wi
     rate      = 1 - (sum p_i) ** beta / sum(p_i ** beta)
     annual    = capture * rate * sum b_i - coordination * sum(b_i * km(i, host) / 100)
     one_off   = one_off * sum b_i over members not sunk + [common platform] migration * sum(b_i for i not on it)
-    npv       = annual * annuity(discount_rate, horizon_years) - one_off
-    payback   = one_off / annual, or None when annual <= 0
+    npv       = sum over t = 1..T of annual * ramp_t / (1 + discount_rate) ** t - one_off
+    payback   = the years until annual * ramp_1 + annual * ramp_2 + ... reach one_off, the
+                last year interpolated (one_off / annual without a ramp); None when annual <= 0
+
+``ramp`` is the depth's list of shares of the yearly saving realised in years 1, 2, ... (the
+last holding after; [1.0] when the model gives none), SPEC section 8.
 
 Example, two councils of 100 and 150 thousand people (rate about 0.12663)::
 
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..io.model import Depth, Function
+from . import finance
 
 
 @dataclass(frozen=True)
@@ -53,9 +58,10 @@ class Figures:
     payback: float | None
 
 
-def annuity(discount_rate: float, horizon_years: int) -> float:
-    """Present value of one pound a year, paid at the end of years 1..horizon_years."""
-    return sum((1.0 + discount_rate) ** -t for t in range(1, horizon_years + 1))
+def annuity(discount_rate: float, horizon_years: int, ramp=(1.0,)) -> float:
+    """Present value of one pound a year, paid at the end of years 1..horizon_years, each
+    year's pound scaled by ``ramp``'s share for that year."""
+    return finance.npv(1.0, 0.0, list(ramp), discount_rate, horizon_years)
 
 
 def figures(
@@ -84,6 +90,7 @@ def figures(
     if depth.common_platform:
         migration = function.migration * sum(baselines[m.code] for m in members if m.platform != platform)
     one_off = depth.one_off * sum(b for code, b in baselines.items() if code not in sunk) + migration
-    npv = annual * annuity(discount_rate, horizon_years) - one_off
-    payback = one_off / annual if annual > 0 else None
+    ramp = list(getattr(depth, "ramp", (1.0,)))
+    npv = finance.npv(annual, one_off, ramp, discount_rate, horizon_years)
+    payback = finance.payback_years(annual, one_off, ramp)
     return Figures(baselines, total, annual, one_off, npv, payback)

@@ -200,14 +200,13 @@ def _values(ctx: Context, fid: str, data: _Figures, sets: np.ndarray) -> tuple[n
     rate = 1.0 - pop.sum(axis=1) ** beta / (pop**beta).sum(axis=1)
     kept = ((plat[:, :, None] == plat[:, None, :]) * b[:, None, :]).sum(axis=2).max(axis=1)  # baseline on the best platform
     weakest = com.min(axis=1)
-    a = annuity(model.discount_rate, model.horizon_years)
     best = np.full(len(sets), -np.inf)
     any_depth = np.zeros(len(sets), dtype=bool)
     for depth in model.depths:
         ok = weakest >= depth.min_commitment
         annual = depth.capture * rate * total - least
         one_off = depth.one_off * total + (function.migration * (total - kept) if depth.common_platform else 0.0)
-        npv = annual * a - one_off
+        npv = annual * annuity(model.discount_rate, model.horizon_years, depth.ramp) - one_off
         best = np.where(ok & (npv > best), npv, best)
         any_depth |= ok
     allowed = host_ok & any_depth

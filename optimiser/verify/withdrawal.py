@@ -6,6 +6,8 @@ and exit year k, the members T that stay earn::
 
     NPV(S -> T) = A(S) * a(1..k) + A'(T) * a(k+1..horizon) - O(S)
 
+with a(i..j) = sum over t = i..j of ramp_t / (1 + rate) ** t, ramp_t the depth's ramp (1 without one).
+
 where A'(T) is what T saves a year on its own from year k + 1: 0 unless |T| >= 2 and T passes
 every partnership rule at depth d under a host h' (h when it stays, else the member of T
 that may host with the largest A(T), ties the smallest code). The rules are asked through
@@ -32,15 +34,17 @@ from itertools import combinations
 
 from .context import Context, Part
 from .figures import Member, figures
+from .finance import ramp_at
 from .games import DEPTH_RULES, HOST_RULES, SET_RULES, breaks_any, entry_part
 
 #: nobody is ever certain to leave
 MAX_CHANCE = 0.95
 
 
-def present_value(discount_rate: float, first: int, last: int) -> float:
-    """a(first..last): one pound a year at the end of each of years first..last."""
-    return sum((1.0 + discount_rate) ** -t for t in range(first, last + 1))
+def present_value(discount_rate: float, first: int, last: int, ramp=(1.0,)) -> float:
+    """a(first..last): one pound a year at the end of each of years first..last, each year's
+    pound scaled by that year's ramp_t (SPEC section 8; the last ramp value holds after)."""
+    return sum(ramp_at(list(ramp), t) * (1.0 + discount_rate) ** -t for t in range(first, last + 1))
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,8 @@ def after_leaving(ctx: Context, part: Part, stay: tuple[str, ...]) -> float:
         later = fig.annual
     else:
         later = later_saving(ctx, part, stay)
-    return fig.annual * present_value(rate, 1, k) + later * present_value(rate, k + 1, horizon) - fig.one_off
+    ramp = part.depth.ramp
+    return fig.annual * present_value(rate, 1, k, ramp) + later * present_value(rate, k + 1, horizon, ramp) - fig.one_off
 
 
 def risk_figures(ctx: Context, part: Part) -> RiskFigures:
