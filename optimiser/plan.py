@@ -23,7 +23,7 @@ from typing import Mapping
 import numpy as np
 
 from .candidates.table import CandidateSet
-from .candidates.withdrawal import partnership_risk
+from .candidates.withdrawal import chosen_risk
 from .economics.finance import payback_or_none
 from .errors import InputError
 from .io.tables import csv_text, write_atomically
@@ -333,7 +333,7 @@ def build_plan(problem: Problem, cand: CandidateSet, solution, *, solver_name: s
     chosen = np.asarray(solution.chosen, dtype=np.int64)
     order = chosen[np.lexsort((-cand.npv[chosen], cand.function[chosen]))]
 
-    risk = _risk_of(problem, cand, order)
+    risk = chosen_risk(problem, cand, order)
     partnerships = []
     membership: dict[tuple[int, int], tuple[str, int, float]] = {}
     ids: set[str] = set()
@@ -401,25 +401,3 @@ def build_plan(problem: Problem, cand: CandidateSet, solution, *, solver_name: s
     return Plan(problem.instance.name, problem.model.name, problem.options, solver, tuple(partnerships), tuple(councils),
                 totals, stats=MappingProxyType(dict(getattr(solution, "stats", None) or {})))
 
-
-def _risk_of(problem: Problem, cand: CandidateSet, chosen: np.ndarray) -> dict[int, dict]:
-    """The withdrawal fields of each chosen option (SPEC §5), computed a function and a
-    size at a time."""
-    codes = problem.codes
-    found = {}
-    keys = sorted({(int(cand.function[j]), int(cand.size[j])) for j in chosen})
-    for k, size in keys:
-        rows = np.array([j for j in chosen if cand.function[j] == k and cand.size[j] == size], dtype=np.int64)
-        sets = cand.members[rows, :size].astype(np.int64)
-        host_slot = np.argmax(sets == cand.host[rows][:, None], axis=1)
-        risk = partnership_risk(problem, k, sets, host_slot, cand.depth[rows].astype(np.int64), cand.one_off[rows])
-        for n, j in enumerate(rows):
-            worst = float(risk.worst[n])
-            found[int(j)] = dict(
-                withdrawal={codes[i]: float(p) for i, p in zip(sets[n], risk.chances[n])},
-                expected_npv=float(risk.expected[n]),
-                worst_withdrawal=codes[sets[n, risk.worst_slot[n]]],
-                worst_withdrawal_npv=worst,
-                robust=bool(worst > 0),
-            )
-    return found

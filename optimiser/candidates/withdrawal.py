@@ -280,3 +280,26 @@ def departure(problem: Problem, k: int, members: np.ndarray, host: int, depth: i
     early, late = (float(a[depth]) for a in exit_discounts(problem))
     kept = tuple(int(c) for i, c in enumerate(members) if (mask >> i) & 1)
     return Departure(kept, goes_on, leader if goes_on else None, after, annual * early + after * late - one_off)
+
+
+def chosen_risk(problem: Problem, cand, chosen: np.ndarray) -> dict[int, dict]:
+    """The withdrawal fields of each chosen option of ``cand`` (a CandidateSet), as plan.json
+    holds them (SPEC §5), computed a function and a size at a time."""
+    codes = problem.codes
+    found = {}
+    keys = sorted({(int(cand.function[j]), int(cand.size[j])) for j in chosen})
+    for k, size in keys:
+        rows = np.array([j for j in chosen if cand.function[j] == k and cand.size[j] == size], dtype=np.int64)
+        sets = cand.members[rows, :size].astype(np.int64)
+        host_slot = np.argmax(sets == cand.host[rows][:, None], axis=1)
+        risk = partnership_risk(problem, k, sets, host_slot, cand.depth[rows].astype(np.int64), cand.one_off[rows])
+        for n, j in enumerate(rows):
+            worst = float(risk.worst[n])
+            found[int(j)] = dict(
+                withdrawal={codes[i]: float(p) for i, p in zip(sets[n], risk.chances[n])},
+                expected_npv=float(risk.expected[n]),
+                worst_withdrawal=codes[sets[n, risk.worst_slot[n]]],
+                worst_withdrawal_npv=worst,
+                robust=bool(worst > 0),
+            )
+    return found
