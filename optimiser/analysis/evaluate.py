@@ -25,7 +25,8 @@ from ..io.groups import GroupRow, read_groups
 from ..io.tables import csv_text
 from ..problem import Problem, RunOptions, load_run, prepare
 from ..rules.group import NPV, ROBUST, rule_breaks
-from ..rules.limits import LIMITS, ProposedGroup
+from ..rules import LIMITS
+from ..rules.limits import ProposedGroup
 from .shares import subgroup_values
 
 FIGURES = ("annual_saving", "one_off_cost", "npv", "expected_npv")

@@ -6,9 +6,10 @@ partnerships, as one named object each.
   engine needs: which councils may be members and which pairs may be together (pruning
   during enumeration), whether whole member sets, hosts and depths pass (vectorised), and
   the sentence ``evaluate`` prints when a group breaks it.
-* :mod:`.limits` holds the **limits across partnerships** (packing, locked,
-  max_partnerships, max_hosted, budget): the rows each adds to the master problem (MIP and
-  LP alike) and the sentence ``evaluate`` prints when a grouping breaks it.
+* :mod:`.limits` holds the **limits across partnerships** (packing, locked, keep_existing,
+  max_partnerships, max_hosted, budget; :mod:`.headroom` the headroom of SPEC §8): the rows
+  each adds to the master problem (MIP and LP alike) and the sentence ``evaluate`` prints when
+  a grouping breaks it. ``LIMITS`` lists them in the order the master problem states them.
 
 A new rule is one new entry here, one check under the same name in ``optimiser/verify`` (which
 states every rule again in its own code) and one brute-force case; a test fails when the two
@@ -16,7 +17,11 @@ sets of names differ.
 """
 
 from .group import GROUP_RULES, feasible_sets, rule_breaks
-from .limits import LIMITS
+from .headroom import HEADROOM
+from .limits import BUDGET, KEEP_EXISTING, LOCKED, MAX_HOSTED, MAX_PARTNERSHIPS, PACKING
+
+#: every limit across partnerships, in the order the master problem states its rows
+LIMITS = (PACKING, LOCKED, KEEP_EXISTING, MAX_PARTNERSHIPS, MAX_HOSTED, BUDGET, HEADROOM)
 
 #: every rule and limit by name
 RULES = {rule.name: rule for rule in (*GROUP_RULES, *LIMITS)}

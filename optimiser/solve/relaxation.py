@@ -17,7 +17,8 @@ import numpy as np
 from ..candidates.table import CandidateSet
 from ..errors import SolveError
 from ..problem import Problem
-from ..rules.limits import LIMITS, PACKING
+from ..rules import LIMITS
+from ..rules.limits import PACKING
 from . import cuts as divisibility
 from ..highs import new_highs
 from .rows import Matrix, RowLayout

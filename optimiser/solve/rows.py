@@ -15,7 +15,8 @@ import numpy as np
 
 from ..candidates.table import CandidateSet
 from ..problem import Problem
-from ..rules.limits import LIMITS, Limit
+from ..rules import LIMITS
+from ..rules.limits import Limit
 
 
 def coupled(problem: Problem) -> bool:
