@@ -135,7 +135,7 @@ def test_status_as_a_sentence():
 
     assert status_sentence(SolverReport("highs", "optimal", 1.0, 1.0, 0.0, 1.0)) == "proven optimal"
     assert status_sentence(SolverReport("highs", "time_limit", 1.0, 1.012, 0.012, 1.0)) == \
-        "within 1.2% of the best possible (stopped at the time limit)"
+        "within 1.2% of the best possible, stopped at the time limit"
     assert status_sentence(SolverReport("highs", "time_limit", 1.0, None, None, 1.0)) == "stopped at the time limit with no proven bound"
     assert "no plan satisfies" in status_sentence(SolverReport("highs", "infeasible", 0.0, None, None, 1.0))
 

@@ -44,7 +44,7 @@ def status_sentence(solver) -> str:
     if solver.status == "optimal" and solver.gap <= 1e-6:
         return "proven optimal"
     within = f"within {100 * solver.gap:.2g}% of the best possible" if solver.gap >= 1e-4 else "within 0.01% of the best possible"
-    return within + (" (stopped at the time limit)" if solver.status == "time_limit" else "")
+    return within + (", stopped at the time limit" if solver.status == "time_limit" else "")
 
 
 def run_header(plan, instance, model=None, areas: str = "") -> list[str]:
