@@ -39,7 +39,7 @@ def measure(label: str, instance_name: str, area: str | None, time_limit: float 
     from optimiser.io.model import load_model
     from optimiser.plan import Plan
     from optimiser.report.geo import plan_geojson, read_boundaries
-    from optimiser.report.html import plan_report, today_evaluation
+    from optimiser.report.page import plan_report, today_evaluation
     from optimiser.report.labels import Labels, area_names
 
     instance = load_instance(instance_name)

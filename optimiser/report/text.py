@@ -193,13 +193,22 @@ def stability_lines(plan, names: dict) -> list[str]:
     return lines
 
 
+def platform_words(label: str | None, names: dict) -> str:
+    """``own:E07000200`` as ``on its own system (Babergh)``; a shared platform by its name."""
+    if label is None:
+        return "no common platform"
+    if label.startswith("own:"):
+        return f"on {names.get(label[4:], label[4:])}'s own system"
+    return f"platform {label}"
+
+
 def evaluation_summary(result, instance) -> str:
     """Each evaluated group: members by name, its best option and figures, the rules it breaks."""
     names = dict(zip(instance.councils["code"], instance.councils["name"]))
     lines = []
     for g in result.groups:
         lines.append(f"{g['id']} {g['function']}: {', '.join(names.get(c, c) for c in g['members'])}")
-        lines.append(f"    best: {g['depth']} hosted by {names.get(g['host'], g['host'])}, platform {g['platform'] or '-'}; "
+        lines.append(f"    best: {g['depth']} hosted by {names.get(g['host'], g['host'])}, {platform_words(g['platform'], names)}; "
                      f"yearly saving {money(g['annual_saving'])}, one-off {money(g['one_off_cost'])}, NPV {money(g['npv'])}, "
                      f"payback {_years(g['payback_years'])}")
         lines += [f"    breaks {b}" for b in g["breaks"]]

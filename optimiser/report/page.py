@@ -12,7 +12,7 @@ import json
 from html import escape
 
 from ..analysis.summary import function_figures
-from . import html_sections as sections
+from . import page_sections as sections
 from .assets import CSS, JS
 from .geo import council_shapes
 from .labels import Labels
@@ -61,7 +61,7 @@ def maps_section(plan, labels: Labels, instance, shapes: dict, projection: Proje
              'the figures.</p>']
     for function, layers in _map_layers(plan, labels).items():
         ids = [p.id for p in plan.partnerships if p.function == function]
-        colour = colours(ids)
+        colour = colours(ids, _touching(plan, function, instance.graph))
         svgs = []
         for n, (title, codes) in enumerate(layers):
             drawn = []
@@ -91,6 +91,18 @@ def maps_section(plan, labels: Labels, instance, shapes: dict, projection: Proje
                      + "</div></figure>")
     parts.append("</section>")
     return "".join(parts)
+
+
+def _touching(plan, function: str, graph) -> dict[str, set[str]]:
+    """Which partnerships of a function border each other (a member of one next to a member of the other)."""
+    of = {c.code: c.partnership for c in plan.councils if c.function == function and c.partnership}
+    touching: dict[str, set[str]] = {}
+    for a, b in graph.edges:
+        p, q = of.get(a), of.get(b)
+        if p and q and p != q:
+            touching.setdefault(p, set()).add(q)
+            touching.setdefault(q, set()).add(p)
+    return touching
 
 
 def _counties(labels: Labels, shapes: dict) -> set[str]:
