@@ -164,7 +164,7 @@ def test_functions_without_partnership_say_why():
                                     "more than it costs over the horizon"]
     limited = replace(unpaid, stability=(Stability("planning", "proportional", 1, 1, 9.0, ("A", "B"), 9.0, 0.0, 9.0),),
                       options=replace(unpaid.options, budget=1.0))
-    assert "lost out to the budget" in idle_reasons(limited)[1]
+    assert "ruled out by the budget of £1" in idle_reasons(limited)[1]
 
 
 def test_summary_names_area_functions_budget(suffolk):

@@ -110,7 +110,7 @@ def _counties(labels: Labels, shapes: dict) -> set[str]:
     return {county for county in set(labels.counties.values()) if county and county in shapes}
 
 
-def headline_section(plan, labels: Labels) -> str:
+def headline_section(plan, labels: Labels, instance) -> str:
     t = plan.totals
     share = t.annual_saving / t.baseline if t.baseline else 0.0
     cards = [("partnerships", f"{len(plan.partnerships)}"), ("net present value", cash(t.npv)),
@@ -121,7 +121,7 @@ def headline_section(plan, labels: Labels) -> str:
     for f in function_figures(plan):
         rows.append([labels.function(f.function), f.partnerships, f.councils, cash(f.annual_saving), f"{f.saving_share:.1%}",
                      cash(f.npv)])
-    idle = "".join(f"<li>{escape(labels.function(f))}: {escape(why)}</li>" for f, why in idle_functions(plan))
+    idle = "".join(f"<li>{escape(labels.function(f))}: {escape(why)}</li>" for f, why in idle_functions(plan, instance))
     return ('<section id="headline"><h2>Headline</h2><div class="headline">'
             + "".join(f"<div>{escape(k)}<b>{escape(v)}</b></div>" for k, v in cards) + "</div>"
             + sections.table(["function", "partnerships", "councils in one", "yearly saving", "of spend", "NPV"], rows, numeric={1, 2, 3, 4, 5})
@@ -167,7 +167,7 @@ def plan_report(plan, instance, model, *, areas: str = "", today=None, boundarie
         f"{escape(model.title)} ({escape(plan.model)}). The plan is {escape(status_sentence(plan.solver))}.</p>",
         f"<p class=\"note\">{escape(estimated_line(plan).strip())}</p></header>",
         nav,
-        headline_section(plan, labels),
+        headline_section(plan, labels, instance),
         maps_section(plan, labels, instance, shapes, projection, counties),
         partnerships_section(plan, labels),
         sections.today_section(plan, labels, instance, today),

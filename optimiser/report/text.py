@@ -88,16 +88,25 @@ def estimated_line(plan) -> str:
             f"{money(pounds)} ({share:.0f}%) of the {money(total)} spend; their savings are as uncertain as the estimate")
 
 
-def idle_reasons(plan) -> list[str]:
+def idle_reasons(plan, instance=None) -> list[str]:
     """Why each function with councils but no partnership has none, a line each."""
-    return [f"  no partnership for {function}: {why}" for function, why in idle_functions(plan)]
+    return [f"  no partnership for {function}: {why}" for function, why in idle_functions(plan, instance)]
 
 
-def idle_functions(plan) -> list[tuple[str, str]]:
-    """(function, why) for each function with councils but no partnership."""
+def idle_functions(plan, instance=None) -> list[tuple[str, str]]:
+    """(function, why) for each function with councils but no partnership; ``instance`` tells
+    whether its councils limit the partnerships they join or lead."""
     stability = {s.function: s for s in plan.stability}
-    limits = [name for name, on in (("the budget", plan.options.budget is not None), ("--robust", plan.options.robust))
-              if on] + ["the councils' max_partnerships and max_hosted limits"]
+    o = plan.options
+    limited = False
+    if instance is not None:
+        codes = {c.code for c in plan.councils}
+        rows = instance.councils[instance.councils["code"].isin(codes)]
+        limited = any(column in rows and rows[column].notna().any() for column in ("max_partnerships", "max_hosted"))
+    limits = [words for words, on in ((f"the budget of {money(o.budget)}", o.budget is not None),
+                                      ("--robust (none survives every member's leaving)", o.robust),
+                                      ("the councils' limits (max_partnerships, max_hosted)", limited),
+                                      ("the time limit, before a better plan was found", plan.status == "time_limit")) if on]
     lines = []
     for f in function_figures(plan):
         if f.partnerships:
@@ -107,7 +116,8 @@ def idle_functions(plan) -> list[tuple[str, str]]:
         if eligible < 2:
             why = f"only {eligible} council of the area takes part"
         elif s is not None and s.lp_bound is not None and s.lp_bound > 1.0:
-            why = f"groups that would pay lost out to {' or '.join(limits)}"
+            why = (f"groups that would pay are ruled out by {' or '.join(limits)}" if limits else
+                   "groups that would pay lose out to other functions' partnerships for the same councils")
         else:
             why = f"no group of its {eligible} councils that the rules allow saves more than it costs over the horizon"
         lines.append((f.function, why))
@@ -134,7 +144,7 @@ def plan_summary(plan, instance, top: int = 10, model=None, areas: str = "") -> 
     for f in function_figures(plan):
         lines.append(f"  {f.function:<28}{f.partnerships:>13}{f.councils:>10}{money(f.annual_saving):>15}"
                      f"{100 * f.saving_share:>10.1f}%{money(f.npv):>12}")
-    lines += idle_reasons(plan)
+    lines += idle_reasons(plan, instance)
     largest = sorted(plan.partnerships, key=lambda p: -p.npv)[:top]
     if largest:
         lines += ["", f"  largest partnerships (of {len(plan.partnerships)}):"]
