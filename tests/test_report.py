@@ -88,6 +88,10 @@ def test_report_bad_input_exits_2(uk_run, tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
     assert cli("solve", "suffolk-2023", "--functions", "legal", "--report") == 2
     assert "--report" in capsys.readouterr().err
+    assert cli("report", uk_run / "plan.json", "--out", tmp_path) == 2  # a folder, not a file
+    assert "is a folder" in capsys.readouterr().err
+    assert cli("report", uk_run / "plan.json", "--out", tmp_path / "x.html", "--instance", "suffolk-2023") == 2
+    assert "not 'suffolk-2023'" in capsys.readouterr().err and not (tmp_path / "x.html").exists()
 
 
 # ---------------------------------------------------------------- in a real browser
