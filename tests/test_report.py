@@ -157,3 +157,31 @@ def test_the_browser_check_sees_errors_and_requests(chromium, tmp_path):
         errors = page.errors()
         assert any("broken" in e for e in errors) and any("undefinedFunction" in e for e in errors)
         assert "http://127.0.0.1:9/x.png" in page.requests()
+
+
+def test_shares_risk_and_today_in_the_page():
+    """Under Shapley shares: every member's three splits and transfer, each partnership's
+    withdrawal figures, and the instance's existing arrangements valued beside the plan."""
+    from optimiser import solve
+    from optimiser.io.model import load_model
+    from optimiser.report.page import plan_report, today_evaluation
+    from optimiser.report.text import money
+
+    instance = load_instance("suffolk-2023")
+    model = load_model("uk-central")
+    plan = solve(instance, functions="legal,ict", shares="shapley")
+    today = today_evaluation(plan, instance, model)
+    html = plan_report(plan, instance, model, today=today)
+    shares = html.split('<section id="shares">')[1].split("</section>")[0]
+    for p in plan.partnerships:
+        for c in p.members:
+            row = next(r for r in plan.councils if r.code == c and r.partnership == p.id)
+            cells = [money(p.shares[rule][c], "£") for rule in ("proportional", "shapley", "nucleolus")] + [money(row.transfer, "£")]
+            assert "".join(f"<td class=n>{cell}</td>" for cell in cells) in shares
+    risk = html.split('<section id="risk">')[1].split("</section>")[0]
+    for p in plan.partnerships:
+        assert f"<td>{p.id}</td>" in risk and money(p.expected_npv, "£") in risk
+    existing = html.split('<section id="today">')[1].split("</section>")[0]
+    assert {g["id"] for g in today.groups} == {g.id for g in instance.partnerships if g.function in ("legal", "ict")}
+    for g in today.groups:
+        assert f"<td>{g['id']}</td>" in existing and money(g["npv"], "£") in existing
