@@ -110,7 +110,7 @@ def _counties(labels: Labels, shapes: dict) -> set[str]:
     return {county for county in set(labels.counties.values()) if county and county in shapes}
 
 
-def headline_section(plan, labels: Labels, instance) -> str:
+def headline_section(plan, labels: Labels, instance, horizon: int) -> str:
     t = plan.totals
     share = t.annual_saving / t.baseline if t.baseline else 0.0
     cards = [("partnerships", f"{len(plan.partnerships)}"), ("net present value", cash(t.npv)),
@@ -122,7 +122,13 @@ def headline_section(plan, labels: Labels, instance) -> str:
         rows.append([labels.function(f.function), f.partnerships, f.councils, cash(f.annual_saving), f"{f.saving_share:.1%}",
                      cash(f.npv)])
     idle = "".join(f"<li>{escape(labels.function(f))}: {escape(why)}</li>" for f, why in idle_functions(plan, instance))
-    return ('<section id="headline"><h2>Headline</h2><div class="headline">'
+    councils = len({c.code for c in plan.councils})
+    joined = len({c.code for c in plan.councils if c.partnership})
+    summary = (f"{len(plan.partnerships)} partnerships among {joined} of the {councils} councils would save "
+               f"{cash(t.annual_saving)} a year for {cash(t.one_off_cost)} spent once to set them up: "
+               f"{cash(t.npv)} over {horizon} years, in today's money." if plan.partnerships else
+               "The plan forms no partnership (see below for why).")
+    return ('<section id="headline"><h2>Headline</h2>' f"<p>{escape(summary)}</p>" '<div class="headline">'
             + "".join(f"<div>{escape(k)}<b>{escape(v)}</b></div>" for k, v in cards) + "</div>"
             + sections.table(["function", "partnerships", "councils in one", "yearly saving", "of spend", "NPV"], rows, numeric={1, 2, 3, 4, 5})
             + (f"<p>Functions with no partnership:</p><ul>{idle}</ul>" if idle else "") + "</section>")
@@ -165,9 +171,9 @@ def plan_report(plan, instance, model, *, areas: str = "", today=None, boundarie
     body = [
         f"<header><h1>{escape(title)}</h1><p class=\"lead\">{escape(labels.title)} ({escape(plan.instance)}), savings model "
         f"{escape(model.title)} ({escape(plan.model)}). The plan is {escape(status_sentence(plan.solver))}.</p>",
-        f"<p class=\"note\">{escape(estimated_line(plan).strip())}</p></header>",
+        f"<p class=\"note\">Baselines: {escape(estimated_line(plan).strip().removeprefix('baselines: '))}.</p></header>",
         nav,
-        headline_section(plan, labels, instance),
+        headline_section(plan, labels, instance, model.horizon_years),
         maps_section(plan, labels, instance, shapes, projection, counties),
         partnerships_section(plan, labels),
         sections.today_section(plan, labels, instance, today),
