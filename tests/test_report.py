@@ -50,7 +50,7 @@ def chromium():
     found = find_chromium()
     if found is None:
         pytest.skip("no Chromium to test the report in: set CHROMIUM, or install it (apt-get install -y chromium); "
-                    "looked for chromium, chromium-browser, google-chrome, chrome on PATH")
+                    "looked for chromium, chromium-browser, google-chrome, chrome on PATH and in the usual install places")
     return found
 
 
