@@ -41,9 +41,10 @@ def _map_layers(plan, labels: Labels) -> dict[str, list[tuple[str, list[str]]]]:
         taking = set(codes)
         upper = [c for c in codes if any(labels.counties.get(d) == c for d in taking)]
         lower = [c for c in codes if c not in upper]
-        layers[function] = [(f"{labels.function(function)}", lower)] + ([("county councils", upper)] if upper and lower else [])
-        if upper and not lower:
-            layers[function] = [(labels.function(function), upper)]
+        if upper and lower:
+            layers[function] = [("district, unitary and borough councils", lower), ("county councils", upper)]
+        else:
+            layers[function] = [(labels.function(function), lower or upper)]
     return layers
 
 
@@ -82,10 +83,11 @@ def maps_section(plan, labels: Labels, instance, shapes: dict, projection: Proje
                                      "map upper" if n else "map"))
         key = [(colour[p.id], f"{p.id}: {len(p.members)} councils, host {labels.council(p.host)}, NPV {cash(p.npv)}")
                for p in plan.partnerships if p.function == function] + [(ALONE, "on its own")]
-        captions = " and ".join(escape(t) for t, _ in layers) if len(layers) > 1 else ""
+        captions = (f"Left, {escape(layers[0][0])}; right, {escape(layers[1][0])}, which share ground with their districts."
+                    if len(layers) > 1 else "")
         parts.append(f'<figure class="fmap" id="fn-{escape(function)}" data-function="{escape(function)}">'
                      f'<h3>{escape(labels.function(function))}</h3>'
-                     + (f'<p class="note">Two maps: {captions} (a county and its districts share ground).</p>' if captions else "")
+                     + (f'<p class="note">{captions}</p>' if captions else "")
                      + '<div class="maps">' + "".join(svgs)
                      + f'<div class="side">{legend(key)}<div class="info">Click a council on the map for its figures.</div></div>'
                      + "</div></figure>")
@@ -106,7 +108,7 @@ def _touching(plan, function: str, graph) -> dict[str, set[str]]:
 
 
 def _counties(labels: Labels, shapes: dict) -> set[str]:
-    """Councils whose shape is their districts' (drawn from the defs as a group)."""
+    """Councils whose shape is their districts' merged: kept off the maps' faint background."""
     return {county for county in set(labels.counties.values()) if county and county in shapes}
 
 
