@@ -8,6 +8,7 @@ navigation to the load event and two animation frames after it (the maps painted
 
     python benchmarks/report.py --repeats 3
     python benchmarks/report.py --area Kent --repeats 1
+    python benchmarks/report.py --area UK --plan results/uk/plan.json   # a plan solved before
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def measure(label: str, instance_name: str, area: str | None, time_limit: float 
     from optimiser.io.model import load_model
     from optimiser.plan import Plan
     from optimiser.report.geo import plan_geojson, read_boundaries
-    from optimiser.report.html import plan_report, today_evaluation
+    from optimiser.report.page import plan_report, today_evaluation
     from optimiser.report.labels import Labels, area_names
 
     instance = load_instance(instance_name)
@@ -88,7 +89,12 @@ def main() -> None:
         print(row, flush=True)
         rows.append(row)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    with (RESULTS / "report.csv").open("w", newline="", encoding="utf-8") as handle:
+    table = RESULTS / "report.csv"
+    if table.exists():  # a run of one plan keeps the others' rows
+        with table.open(newline="", encoding="utf-8") as handle:
+            done = {row["plan"] for row in rows}
+            rows = [row for row in csv.DictReader(handle) if row["plan"] not in done] + rows
+    with table.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)

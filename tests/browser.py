@@ -15,14 +15,22 @@ import time
 from pathlib import Path
 
 NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+PLACES = ("/usr/lib/chromium/chromium", "/usr/lib/chromium-browser/chromium-browser", "/snap/bin/chromium",
+          "/opt/google/chrome/chrome", "/Applications/Chromium.app/Contents/MacOS/Chromium",
+          "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
 
 
 def find_chromium() -> str | None:
-    """The browser to test with: $CHROMIUM, or the first of the usual names on PATH."""
+    """The browser to test with: $CHROMIUM (which must then exist), else the usual names on
+    PATH, else the usual install places; None only when there is none of them."""
     given = os.environ.get("CHROMIUM")
-    if given and Path(given).is_file():
-        return given
-    return next((found for found in map(shutil.which, NAMES) if found), None)
+    if given:
+        found = shutil.which(given) or (given if Path(given).is_file() else None)
+        if found is None:
+            raise FileNotFoundError(f"CHROMIUM={given!r} is not a browser on this machine")
+        return found
+    on_path = next((found for found in map(shutil.which, NAMES) if found), None)
+    return on_path or next((place for place in PLACES if os.access(place, os.X_OK)), None)
 
 
 class Page:

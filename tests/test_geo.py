@@ -117,3 +117,20 @@ def test_dissolve_gives_up_when_borders_do_not_match():
     hole = [[[0, 0], [3, 0], [3, 3], [0, 3], [0, 0]], [[1, 1], [1, 2], [2, 2], [2, 1], [1, 1]]]
     kept = shape({"type": "MultiPolygon", "coordinates": dissolve([hole])})  # a hole stays a hole
     assert kept.is_valid and kept.area == 8 and len(kept.geoms[0].interiors) == 1
+
+
+def test_gdal_reads_it_as_qgis_would(suffolk, tmp_path):
+    """QGIS reads GeoJSON through GDAL's OGR driver: when GDAL's ogrinfo is installed, it opens
+    plan.geojson as one WGS84 MultiPolygon layer with every feature."""
+    import subprocess
+
+    ogrinfo = shutil.which("ogrinfo")
+    if ogrinfo is None:
+        pytest.skip("GDAL's ogrinfo is not installed (Debian: apt-get install -y gdal-bin); shapely's reading above still runs")
+    _, _, data = suffolk
+    path = tmp_path / "plan.geojson"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    shown = subprocess.run([ogrinfo, "-ro", "-al", "-so", str(path)], capture_output=True, text=True, timeout=60).stdout
+    assert "using driver `GeoJSON' successful" in shown
+    assert f"Feature Count: {len(data['features'])}" in shown and "Geometry: Multi Polygon" in shown
+    assert 'ID["EPSG",4326]' in shown and "member_names: String" in shown

@@ -135,7 +135,7 @@ def test_status_as_a_sentence():
 
     assert status_sentence(SolverReport("highs", "optimal", 1.0, 1.0, 0.0, 1.0)) == "proven optimal"
     assert status_sentence(SolverReport("highs", "time_limit", 1.0, 1.012, 0.012, 1.0)) == \
-        "within 1.2% of the best possible (stopped at the time limit)"
+        "within 1.2% of the best possible, stopped at the time limit"
     assert status_sentence(SolverReport("highs", "time_limit", 1.0, None, None, 1.0)) == "stopped at the time limit with no proven bound"
     assert "no plan satisfies" in status_sentence(SolverReport("highs", "infeasible", 0.0, None, None, 1.0))
 
@@ -164,7 +164,7 @@ def test_functions_without_partnership_say_why():
                                     "more than it costs over the horizon"]
     limited = replace(unpaid, stability=(Stability("planning", "proportional", 1, 1, 9.0, ("A", "B"), 9.0, 0.0, 9.0),),
                       options=replace(unpaid.options, budget=1.0))
-    assert "lost out to the budget" in idle_reasons(limited)[1]
+    assert "ruled out by the budget of £1" in idle_reasons(limited)[1]
 
 
 def test_summary_names_area_functions_budget(suffolk):

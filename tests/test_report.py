@@ -50,7 +50,7 @@ def chromium():
     found = find_chromium()
     if found is None:
         pytest.skip("no Chromium to test the report in: set CHROMIUM, or install it (apt-get install -y chromium); "
-                    "looked for chromium, chromium-browser, google-chrome, chrome on PATH")
+                    "looked for chromium, chromium-browser, google-chrome, chrome on PATH and in the usual install places")
     return found
 
 
@@ -88,6 +88,10 @@ def test_report_bad_input_exits_2(uk_run, tmp_path, capsys):
     assert "--force" in capsys.readouterr().err
     assert cli("solve", "suffolk-2023", "--functions", "legal", "--report") == 2
     assert "--report" in capsys.readouterr().err
+    assert cli("report", uk_run / "plan.json", "--out", tmp_path) == 2  # a folder, not a file
+    assert "is a folder" in capsys.readouterr().err
+    assert cli("report", uk_run / "plan.json", "--out", tmp_path / "x.html", "--instance", "suffolk-2023") == 2
+    assert "not 'suffolk-2023'" in capsys.readouterr().err and not (tmp_path / "x.html").exists()
 
 
 # ---------------------------------------------------------------- in a real browser
@@ -153,3 +157,31 @@ def test_the_browser_check_sees_errors_and_requests(chromium, tmp_path):
         errors = page.errors()
         assert any("broken" in e for e in errors) and any("undefinedFunction" in e for e in errors)
         assert "http://127.0.0.1:9/x.png" in page.requests()
+
+
+def test_shares_risk_and_today_in_the_page():
+    """Under Shapley shares: every member's three splits and transfer, each partnership's
+    withdrawal figures, and the instance's existing arrangements valued beside the plan."""
+    from optimiser import solve
+    from optimiser.io.model import load_model
+    from optimiser.report.page import plan_report, today_evaluation
+    from optimiser.report.text import money
+
+    instance = load_instance("suffolk-2023")
+    model = load_model("uk-central")
+    plan = solve(instance, functions="legal,ict", shares="shapley")
+    today = today_evaluation(plan, instance, model)
+    html = plan_report(plan, instance, model, today=today)
+    shares = html.split('<section id="shares">')[1].split("</section>")[0]
+    for p in plan.partnerships:
+        for c in p.members:
+            row = next(r for r in plan.councils if r.code == c and r.partnership == p.id)
+            cells = [money(p.shares[rule][c], "£") for rule in ("proportional", "shapley", "nucleolus")] + [money(row.transfer, "£")]
+            assert "".join(f"<td class=n>{cell}</td>" for cell in cells) in shares
+    risk = html.split('<section id="risk">')[1].split("</section>")[0]
+    for p in plan.partnerships:
+        assert f"<td>{p.id}</td>" in risk and money(p.expected_npv, "£") in risk
+    existing = html.split('<section id="today">')[1].split("</section>")[0]
+    assert {g["id"] for g in today.groups} == {g.id for g in instance.partnerships if g.function in ("legal", "ict")}
+    for g in today.groups:
+        assert f"<td>{g['id']}</td>" in existing and money(g["npv"], "£") in existing

@@ -14,7 +14,7 @@ from optimiser import solve
 from optimiser.io.model import load_model
 from optimiser.problem import load_run
 from optimiser.report.files import plan_files
-from optimiser.report.html import plan_report, today_evaluation
+from optimiser.report.page import plan_report, today_evaluation
 from optimiser.report.labels import Labels
 from randomized import make_case
 

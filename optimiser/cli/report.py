@@ -32,7 +32,7 @@ def register(sub) -> dict:
 
 def report_page(plan, instance, model, boundaries=None) -> str:
     """The HTML page of a plan, today's arrangements valued alongside."""
-    from ..report.html import plan_report, today_evaluation
+    from ..report.page import plan_report, today_evaluation
     from ..report.labels import area_names
 
     return plan_report(plan, instance, model, areas=area_names(instance, plan.options.area),

@@ -33,6 +33,8 @@ ul.legend { list-style: none; padding: 0; margin: 8px 0; font-size: 0.9em; max-h
 ul.legend li { margin: 2px 0; } .swatch { display: inline-block; width: 12px; height: 12px; margin-right: 6px;
   border: 1px solid #999; vertical-align: -1px; }
 article.council { border-top: 1px solid var(--line); padding-top: 4px; }
+/* a UK report holds hundreds of tables: the browser lays out those off screen only when reached */
+article.council, #partnerships, #today, #risk, #shares { content-visibility: auto; contain-intrinsic-size: auto 600px; }
 .note { color: var(--muted); font-size: 0.92em; }
 .warn { background: #fff4e5; border-left: 4px solid #f0a030; padding: 6px 10px; }
 footer { margin-top: 48px; color: var(--muted); font-size: 0.9em; border-top: 1px solid var(--line); padding-top: 10px; }

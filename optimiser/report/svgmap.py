@@ -74,8 +74,20 @@ class MapCouncil:
     host: bool = False
 
 
-def colours(partnership_ids: list[str]) -> dict[str, str]:
-    return {pid: PALETTE[n % len(PALETTE)] for n, pid in enumerate(partnership_ids)}
+def colours(partnership_ids: list[str], touching: dict[str, set[str]] | None = None) -> dict[str, str]:
+    """A colour per partnership, none the same as a partnership it borders (greedily, in the
+    order given; the palette repeats only when every colour is taken by a neighbour).
+
+    >>> colours(["a", "b", "c"], {"a": {"b"}, "b": {"a", "c"}, "c": {"b"}}) == {"a": PALETTE[0], "b": PALETTE[1], "c": PALETTE[0]}
+    True
+    """
+    touching = touching or {}
+    chosen: dict[str, str] = {}
+    for n, pid in enumerate(partnership_ids):
+        taken = {chosen[q] for q in touching.get(pid, ()) if q in chosen}
+        free = [c for c in PALETTE if c not in taken]
+        chosen[pid] = free[0] if free else PALETTE[n % len(PALETTE)]
+    return chosen
 
 
 def function_map(key: str, title: str, drawn: list[MapCouncil], background: list[str], colour: dict[str, str],

@@ -45,7 +45,7 @@ def status_sentence(solver) -> str:
     if solver.status == "optimal" and solver.gap <= 1e-6:
         return "proven optimal"
     within = f"within {100 * solver.gap:.2g}% of the best possible" if solver.gap >= 1e-4 else "within 0.01% of the best possible"
-    return within + (" (stopped at the time limit)" if solver.status == "time_limit" else "")
+    return within + (", stopped at the time limit" if solver.status == "time_limit" else "")
 
 
 def run_header(plan, instance, model=None, areas: str = "") -> list[str]:
@@ -89,16 +89,25 @@ def estimated_line(plan) -> str:
             f"{money(pounds)} ({share:.0f}%) of the {money(total)} spend; their savings are as uncertain as the estimate")
 
 
-def idle_reasons(plan) -> list[str]:
+def idle_reasons(plan, instance=None) -> list[str]:
     """Why each function with councils but no partnership has none, a line each."""
-    return [f"  no partnership for {function}: {why}" for function, why in idle_functions(plan)]
+    return [f"  no partnership for {function}: {why}" for function, why in idle_functions(plan, instance)]
 
 
-def idle_functions(plan) -> list[tuple[str, str]]:
-    """(function, why) for each function with councils but no partnership."""
+def idle_functions(plan, instance=None) -> list[tuple[str, str]]:
+    """(function, why) for each function with councils but no partnership; ``instance`` tells
+    whether its councils limit the partnerships they join or lead."""
     stability = {s.function: s for s in plan.stability}
-    limits = [name for name, on in (("the budget", plan.options.budget is not None), ("--robust", plan.options.robust))
-              if on] + ["the councils' max_partnerships and max_hosted limits"]
+    o = plan.options
+    limited = False
+    if instance is not None:
+        codes = {c.code for c in plan.councils}
+        rows = instance.councils[instance.councils["code"].isin(codes)]
+        limited = any(column in rows and rows[column].notna().any() for column in ("max_partnerships", "max_hosted"))
+    limits = [words for words, on in ((f"the budget of {money(o.budget)}", o.budget is not None),
+                                      ("--robust (none survives every member's leaving)", o.robust),
+                                      ("the councils' limits (max_partnerships, max_hosted)", limited),
+                                      ("the time limit, before a better plan was found", plan.status == "time_limit")) if on]
     lines = []
     for f in function_figures(plan):
         if f.partnerships:
@@ -108,7 +117,8 @@ def idle_functions(plan) -> list[tuple[str, str]]:
         if eligible < 2:
             why = f"only {eligible} council of the area takes part"
         elif s is not None and s.lp_bound is not None and s.lp_bound > 1.0:
-            why = f"groups that would pay lost out to {' or '.join(limits)}"
+            why = (f"groups that would pay are ruled out by {' or '.join(limits)}" if limits else
+                   "groups that would pay lose out to other functions' partnerships for the same councils")
         else:
             why = f"no group of its {eligible} councils that the rules allow saves more than it costs over the horizon"
         lines.append((f.function, why))
@@ -135,7 +145,7 @@ def plan_summary(plan, instance, top: int = 10, model=None, areas: str = "") -> 
     for f in function_figures(plan):
         lines.append(f"  {f.function:<28}{f.partnerships:>13}{f.councils:>10}{money(f.annual_saving):>15}"
                      f"{100 * f.saving_share:>10.1f}%{money(f.npv):>12}")
-    lines += idle_reasons(plan)
+    lines += idle_reasons(plan, instance)
     largest = sorted(plan.partnerships, key=lambda p: -p.npv)[:top]
     if largest:
         lines += ["", f"  largest partnerships (of {len(plan.partnerships)}):"]
@@ -225,6 +235,15 @@ def stability_lines(plan, names: dict) -> list[str]:
     return lines
 
 
+def platform_words(label: str | None, names: dict) -> str:
+    """``own:E07000200`` as ``on its own system (Babergh)``; a shared platform by its name."""
+    if label is None:
+        return "no common platform"
+    if label.startswith("own:"):
+        return f"on {names.get(label[4:], label[4:])}'s own system"
+    return f"platform {label}"
+
+
 def evaluation_summary(result, instance) -> str:
     """Each evaluated group: members by name, its best option and figures, the rules it
     breaks; totals of the groups that keep every rule, the others apart, and what was skipped."""
@@ -233,7 +252,7 @@ def evaluation_summary(result, instance) -> str:
     for g in result.groups:
         lines.append(f"{g['id']} {g['function']}: {', '.join(names.get(c, c) for c in g['members'])}")
         one_off = f"one-off {money(g['one_off_cost'])}" if not g.get("sunk") else f"set-up {money(g['sunk_cost'])} sunk"
-        lines.append(f"    best: {g['depth']} hosted by {names.get(g['host'], g['host'])}, platform {g['platform'] or '-'}; "
+        lines.append(f"    best: {g['depth']} hosted by {names.get(g['host'], g['host'])}, {platform_words(g['platform'], names)}; "
                      f"yearly saving {money(g['annual_saving'])}, {one_off}, NPV {money(g['npv'])}, "
                      f"payback {_years(g['payback_years'])}")
         if any((g["withdrawal"] or {}).values()):

@@ -12,7 +12,7 @@ import json
 from html import escape
 
 from ..analysis.summary import function_figures
-from . import html_sections as sections
+from . import page_sections as sections
 from .assets import CSS, JS
 from .geo import council_shapes
 from .labels import Labels
@@ -41,9 +41,10 @@ def _map_layers(plan, labels: Labels) -> dict[str, list[tuple[str, list[str]]]]:
         taking = set(codes)
         upper = [c for c in codes if any(labels.counties.get(d) == c for d in taking)]
         lower = [c for c in codes if c not in upper]
-        layers[function] = [(f"{labels.function(function)}", lower)] + ([("county councils", upper)] if upper and lower else [])
-        if upper and not lower:
-            layers[function] = [(labels.function(function), upper)]
+        if upper and lower:
+            layers[function] = [("district, unitary and borough councils", lower), ("county councils", upper)]
+        else:
+            layers[function] = [(labels.function(function), lower or upper)]
     return layers
 
 
@@ -61,7 +62,7 @@ def maps_section(plan, labels: Labels, instance, shapes: dict, projection: Proje
              'the figures.</p>']
     for function, layers in _map_layers(plan, labels).items():
         ids = [p.id for p in plan.partnerships if p.function == function]
-        colour = colours(ids)
+        colour = colours(ids, _touching(plan, function, instance.graph))
         svgs = []
         for n, (title, codes) in enumerate(layers):
             drawn = []
@@ -82,10 +83,11 @@ def maps_section(plan, labels: Labels, instance, shapes: dict, projection: Proje
                                      "map upper" if n else "map"))
         key = [(colour[p.id], f"{p.id}: {len(p.members)} councils, host {labels.council(p.host)}, NPV {cash(p.npv)}")
                for p in plan.partnerships if p.function == function] + [(ALONE, "on its own")]
-        captions = " and ".join(escape(t) for t, _ in layers) if len(layers) > 1 else ""
+        captions = (f"Left, {escape(layers[0][0])}; right, {escape(layers[1][0])}, which share ground with their districts."
+                    if len(layers) > 1 else "")
         parts.append(f'<figure class="fmap" id="fn-{escape(function)}" data-function="{escape(function)}">'
                      f'<h3>{escape(labels.function(function))}</h3>'
-                     + (f'<p class="note">Two maps: {captions} (a county and its districts share ground).</p>' if captions else "")
+                     + (f'<p class="note">{captions}</p>' if captions else "")
                      + '<div class="maps">' + "".join(svgs)
                      + f'<div class="side">{legend(key)}<div class="info">Click a council on the map for its figures.</div></div>'
                      + "</div></figure>")
@@ -93,12 +95,24 @@ def maps_section(plan, labels: Labels, instance, shapes: dict, projection: Proje
     return "".join(parts)
 
 
+def _touching(plan, function: str, graph) -> dict[str, set[str]]:
+    """Which partnerships of a function border each other (a member of one next to a member of the other)."""
+    of = {c.code: c.partnership for c in plan.councils if c.function == function and c.partnership}
+    touching: dict[str, set[str]] = {}
+    for a, b in graph.edges:
+        p, q = of.get(a), of.get(b)
+        if p and q and p != q:
+            touching.setdefault(p, set()).add(q)
+            touching.setdefault(q, set()).add(p)
+    return touching
+
+
 def _counties(labels: Labels, shapes: dict) -> set[str]:
-    """Councils whose shape is their districts' (drawn from the defs as a group)."""
+    """Councils whose shape is their districts' merged: kept off the maps' faint background."""
     return {county for county in set(labels.counties.values()) if county and county in shapes}
 
 
-def headline_section(plan, labels: Labels) -> str:
+def headline_section(plan, labels: Labels, instance, horizon: int) -> str:
     t = plan.totals
     share = t.annual_saving / t.baseline if t.baseline else 0.0
     cards = [("partnerships", f"{len(plan.partnerships)}"), ("net present value", cash(t.npv)),
@@ -109,8 +123,14 @@ def headline_section(plan, labels: Labels) -> str:
     for f in function_figures(plan):
         rows.append([labels.function(f.function), f.partnerships, f.councils, cash(f.annual_saving), f"{f.saving_share:.1%}",
                      cash(f.npv)])
-    idle = "".join(f"<li>{escape(labels.function(f))}: {escape(why)}</li>" for f, why in idle_functions(plan))
-    return ('<section id="headline"><h2>Headline</h2><div class="headline">'
+    idle = "".join(f"<li>{escape(labels.function(f))}: {escape(why)}</li>" for f, why in idle_functions(plan, instance))
+    councils = len({c.code for c in plan.councils})
+    joined = len({c.code for c in plan.councils if c.partnership})
+    summary = (f"{len(plan.partnerships)} partnerships among {joined} of the {councils} councils would save "
+               f"{cash(t.annual_saving)} a year for {cash(t.one_off_cost)} spent once to set them up: "
+               f"{cash(t.npv)} over {horizon} years, in today's money." if plan.partnerships else
+               "The plan forms no partnership (see below for why).")
+    return ('<section id="headline"><h2>Headline</h2>' f"<p>{escape(summary)}</p>" '<div class="headline">'
             + "".join(f"<div>{escape(k)}<b>{escape(v)}</b></div>" for k, v in cards) + "</div>"
             + sections.table(["function", "partnerships", "councils in one", "yearly saving", "of spend", "NPV"], rows, numeric={1, 2, 3, 4, 5})
             + (f"<p>Functions with no partnership:</p><ul>{idle}</ul>" if idle else "") + "</section>")
@@ -153,9 +173,9 @@ def plan_report(plan, instance, model, *, areas: str = "", today=None, boundarie
     body = [
         f"<header><h1>{escape(title)}</h1><p class=\"lead\">{escape(labels.title)} ({escape(plan.instance)}), savings model "
         f"{escape(model.title)} ({escape(plan.model)}). The plan is {escape(status_sentence(plan.solver))}.</p>",
-        f"<p class=\"note\">{escape(estimated_line(plan).strip())}</p></header>",
+        f"<p class=\"note\">Baselines: {escape(estimated_line(plan).strip().removeprefix('baselines: '))}.</p></header>",
         nav,
-        headline_section(plan, labels),
+        headline_section(plan, labels, instance, model.horizon_years),
         maps_section(plan, labels, instance, shapes, projection, counties),
         partnerships_section(plan, labels),
         sections.today_section(plan, labels, instance, today),

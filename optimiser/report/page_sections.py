@@ -117,15 +117,18 @@ def shares_section(plan, labels: Labels) -> str:
     rules = [r for r in RULES if all(r in p.shares for p in with_shares)]
     text = (f"<p>Each council's share of a partnership's NPV follows the <b>{escape(rule)}</b> rule. The proportional rule splits "
             "by spend; Shapley by what each member adds on average; the nucleolus makes the least happy subgroup as happy as "
-            "possible. A core excess above zero means some subgroup would gain by leaving under that rule.</p>")
+            "possible. A core excess above zero means some subgroup would gain by leaving under that rule. A member's transfer is what "
+            "it receives (or, below zero, pays) under the run's rule against the split by spend.</p>")
+    transfer = {(c.code, c.partnership): c.transfer for c in plan.councils if c.partnership}
     rows = []
     for p in with_shares:
         for c in p.members:
-            rows.append([p.id, labels.council(c)] + [cash(p.shares[r][c]) for r in rules])
-        rows.append([p.id, "core excess"] + [cash((p.core_excess or {}).get(r)) for r in rules])
+            rows.append([p.id, labels.council(c)] + [cash(p.shares[r][c]) for r in rules] + [cash(transfer.get((c, p.id)))])
+        rows.append([p.id, "core excess"] + [cash((p.core_excess or {}).get(r)) for r in rules] + [""])
     stable = [[s.function, f"{s.blocking_groups:,} of {s.groups_checked:,}", labels.councils(s.largest_surplus_members) or "-",
                cash(s.largest_surplus), cash(s.cost_of_stability)] for s in plan.stability]
-    return (head + text + table(["partnership", "member", *rules], rows, numeric=set(range(2, 2 + len(rules))))
+    return (head + text + table(["partnership", "member", *rules, f"transfer under {rule}"], rows,
+                                numeric=set(range(2, 3 + len(rules))))
             + ("<h3>Stability</h3><p>Groups of councils that would do better on their own than their members' shares in the "
                "plan, per function, and the most any one would gain.</p>"
                + table(["function", "groups that would break away", "the most", "by", "cost of stability (LP bound above plan)"],
