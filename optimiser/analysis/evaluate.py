@@ -4,8 +4,8 @@ best depth, host and platform, its figures, and every rule it breaks.
 A group is scored within the run: one with no member inside ``--area``, or of a function the
 run leaves out, is skipped and counted, not reported as breaking a rule. A host the group
 records is honoured (and judged); an arrangement already in place (``sunk``) is scored
-without charging its set-up cost again: its one-off cost is 0 and the cost it once had is
-``sunk_cost``. Totals count only the groups that keep every rule; the others are totalled
+without charging its set-up cost again: the depth's one-off share is ``sunk_cost``, and its
+one-off cost is only what moving members to a common platform still costs. Totals count only the groups that keep every rule; the others are totalled
 apart.
 """
 
@@ -17,14 +17,17 @@ from pathlib import Path
 import numpy as np
 
 from ..candidates import evaluate_sets
+from ..candidates.withdrawal import chances_matter, partnership_risk
+from ..economics import allocation
 from ..errors import InputError
 from ..io.groups import GroupRow, read_groups
 from ..io.tables import csv_text
 from ..problem import Problem, RunOptions, load_run, prepare
-from ..rules.group import NPV, rule_breaks
+from ..rules.group import NPV, ROBUST, rule_breaks
 from ..rules.limits import LIMITS, ProposedGroup
+from .shares import subgroup_values
 
-FIGURES = ("annual_saving", "one_off_cost", "npv")
+FIGURES = ("annual_saving", "one_off_cost", "npv", "expected_npv")
 
 
 @dataclass
@@ -36,19 +39,29 @@ class Evaluation:
     totals: dict
     totals_breaking: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)
+    rule: str = "proportional"  # the share rule npv_share follows
 
     @property
     def ok(self) -> bool:
         return all(not g["breaks"] for g in self.groups)
 
     def to_dict(self) -> dict:
-        return {"groups": self.groups, "totals": self.totals, "totals_breaking": self.totals_breaking, "skipped": self.skipped}
+        return {"shares_rule": self.rule, "groups": self.groups, "totals": self.totals, "totals_breaking": self.totals_breaking,
+                "skipped": self.skipped}
 
     def to_csv(self) -> str:
-        rows = [{**g, "members": " ".join(g["members"]), "breaks": "; ".join(g["breaks"])} for g in self.groups]
+        rows = [{**g, "members": " ".join(g["members"]), "breaks": "; ".join(g["breaks"]),
+                 "withdrawal": " ".join(f"{c}:{p:.4g}" for c, p in (g["withdrawal"] or {}).items()),
+                 "npv_share": _pairs(g["npv_share"]), "transfer": _pairs(g["transfer"]),
+                 "core_excess": g["core_excess"][self.rule] if g["core_excess"] else None} for g in self.groups]
         fields = ["id", "function", "members", "host", "depth", "platform", "annual_saving", "one_off_cost", "npv", "payback_years",
-                  "sunk", "sunk_cost", "breaks"]
+                  "sunk", "sunk_cost", "expected_npv", "worst_withdrawal", "worst_withdrawal_npv", "robust", "withdrawal", "npv_share",
+                  "transfer", "core_excess", "breaks"]
         return csv_text(fields, rows)
+
+
+def _pairs(by_code: dict | None) -> str:
+    return " ".join(f"{code}:{pounds:.2f}" for code, pounds in (by_code or {}).items())
 
 
 def evaluate(instance, groups, model=None, options: RunOptions | None = None, *, sunk: bool = False, **overrides) -> Evaluation:
@@ -83,7 +96,9 @@ def evaluate(instance, groups, model=None, options: RunOptions | None = None, *,
         host = None if group.host is None else index[group.host]
         rows.append(score_group(problem, group.id, function_pos[group.function], members, host, sunk or group.sunk))
     _cross_group_breaks(problem, rows)
-    return Evaluation(rows, _totals(r for r in rows if not r["breaks"]), _totals(r for r in rows if r["breaks"]), skipped)
+    _split(problem, rows)
+    return Evaluation(rows, _totals(r for r in rows if not r["breaks"]), _totals(r for r in rows if r["breaks"]), skipped,
+                      problem.options.shares)
 
 
 def _totals(rows) -> dict:
@@ -100,35 +115,52 @@ def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: i
     breaks = rule_breaks(problem, k, members) if len(members) >= 2 else ["size: a partnership needs at least two members"]
     row = {"id": gid, "function": function.id, "members": [codes[i] for i in members], "host": None, "depth": None,
            "platform": None, "annual_saving": None, "one_off_cost": None, "npv": None, "payback_years": None,
-           "sunk": sunk, "sunk_cost": None, "breaks": breaks}
+           "sunk": sunk, "sunk_cost": None,
+           "expected_npv": None, "worst_withdrawal": None, "worst_withdrawal_npv": None, "robust": None, "withdrawal": None,
+           "breaks": breaks}
     if len(members) < 2:
         return row
     paid = np.full(1, float(problem.spend[k][members].sum())) if sunk else None
 
     def priced(**how):
-        plain = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, **how)
-        scored = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, sunk=paid, **how) if sunk else plain
-        led = np.flatnonzero(plain.host == host) if host is not None else np.arange(len(plain))
-        return plain, plain.take(led), scored.take(led)
+        charged = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, **how)
+        scored = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, sunk=paid, **how) if sunk else charged
+        led = np.flatnonzero(charged.host == host) if host is not None else np.arange(len(charged))
+        return charged, charged.take(led), scored.take(led)
 
-    every, plain, options = priced()
+    every, charged, options = priced(plain=True)
     if host is not None and len(every) and not len(options):  # the group could run, but not under this host
         breaks.extend(_host_breaks(problem, k, members, host))
     if len(options) == 0:
-        _, plain, options = priced(ignore_rules=True)
-    best = int(np.lexsort((options.one_off, -options.npv))[0])
+        _, charged, options = priced(ignore_rules=True)
+    sets = options.members.astype(np.int64)
+    host_slot = np.argmax(sets == options.host[:, None], axis=1)
+    risk = partnership_risk(problem, k, sets, host_slot, options.depth.astype(np.int64), options.one_off)
+    expected = problem.options.objective == "expected" and chances_matter(problem)
+    value = risk.expected if expected else options.npv
+    robust = risk.worst > 0 if problem.options.robust else np.ones(len(options), dtype=bool)
+    # the best option: robust first under --robust, then what the run maximises, then the least one-off cost
+    best = int(np.lexsort((options.one_off, -value, ~robust))[0])
     annual, one_off, npv = float(options.annual[best]), float(options.one_off[best]), float(options.npv[best])
+    worst_member = codes[int(sets[best, risk.worst_slot[best]])]
     row.update(
         host=codes[int(options.host[best])],
         depth=problem.model.depths[int(options.depth[best])].id,
         platform=problem.platform_labels[int(options.platform[best])] if options.platform[best] >= 0 else None,
         annual_saving=annual,
         one_off_cost=one_off,
-        sunk_cost=float(plain.one_off[best]) - one_off if sunk else None,
+        sunk_cost=float(charged.one_off[best]) - one_off if sunk else None,
         npv=npv,
         payback_years=one_off / annual if annual > 0 else None,
+        expected_npv=float(risk.expected[best]),
+        worst_withdrawal=worst_member,
+        worst_withdrawal_npv=float(risk.worst[best]),
+        robust=bool(risk.worst[best] > 0),
+        withdrawal={codes[int(i)]: float(p) for i, p in zip(sets[best], risk.chances[best])},
     )
-    breaks.extend(NPV.explain_value(npv))
+    breaks.extend(NPV.explain_value(float(value[best]), expected))
+    if problem.options.robust:
+        breaks.extend(ROBUST.explain_value(float(risk.worst[best]), worst_member))
     return row
 
 
@@ -156,3 +188,27 @@ def _cross_group_breaks(problem: Problem, rows: list[dict]) -> None:
     for limit in LIMITS:
         for position, sentence in limit.breaks(problem, groups):
             rows[position]["breaks"].append(sentence)
+
+
+def _split(problem: Problem, rows: list[dict]) -> None:
+    """Each group's NPV split by every share rule of SPEC §6, with each rule's core excess and
+    each member's transfer (its share under the run's rule less its proportional share).
+    v(T) of a subgroup is what T could earn on its own under the run's rules; the group's own
+    value is its NPV as evaluated, whether or not it keeps every rule."""
+    position = {f.id: k for k, f in enumerate(problem.functions)}
+    index = {c: i for i, c in enumerate(problem.codes)}
+    rule = problem.options.shares
+    for row in rows:
+        row.update(shares=None, core_excess=None, npv_share=None, transfer=None)
+        if row["npv"] is None:
+            continue
+        k = position[row["function"]]
+        members = np.array([index[c] for c in row["members"]])
+        (game,) = subgroup_values(problem, k, [members], [row["npv"]])
+        splits = allocation.all_shares(game, problem.baseline[k, members])
+        excess = allocation.core_excesses(game, splits)
+        codes = row["members"]
+        row["shares"] = {name: dict(zip(codes, map(float, x))) for name, x in splits.items()}
+        row["core_excess"] = {name: float(e) for name, e in excess.items()}
+        row["npv_share"] = row["shares"][rule]
+        row["transfer"] = {c: row["shares"][rule][c] - row["shares"]["proportional"][c] for c in codes}

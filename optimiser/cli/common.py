@@ -89,7 +89,8 @@ def add_run_options(parser, solving: bool) -> None:
         add("--keep-existing", action="store_true",
             help="keep every existing partnership's members together (partnerships.csv); it may grow and change depth, host "
                  "and platform, its past set-up cost sunk (`solve` only)")
-        add("--shares", metavar="RULE", default="proportional", help="how npv_share splits each partnership: proportional (default), shapley, nucleolus")
+    add("--shares", metavar="RULE", default="proportional",
+        help="how each partnership's NPV is split among its members: proportional (default), shapley, nucleolus")
     add("--out", metavar="DIR", help="write the results here (the folder is checked before any work)")
     add("--force", action="store_true", help="replace results already in --out")
     add("--quiet", action="store_true", help="no progress, warnings or summary on the terminal")
@@ -106,10 +107,10 @@ def run_options(args):
             raise InputError(option, "'' is empty: give a code or a name")
     given = dict(area=args.area, functions=args.functions, budget=args.budget, exclude=args.exclude,
                  withdraw=args.withdraw, apart=args.apart, max_size=args.max_size, objective=args.objective,
-                 robust=args.robust)
+                 robust=args.robust, shares=args.shares)
     if args.command in ("solve", "match"):
-        given.update(solver=args.solver, method=args.method, time_limit=args.time_limit, jobs=args.jobs, shares=args.shares,
-                     lock=args.lock, keep_existing=args.keep_existing)
+        given.update(solver=args.solver, method=args.method, time_limit=args.time_limit, jobs=args.jobs, lock=args.lock,
+                     keep_existing=args.keep_existing)
         args.top = values.whole(args.top, "--top", low=0)
     return RunOptions.create(**given)
 

@@ -142,10 +142,20 @@ def evaluation_summary(result, instance) -> str:
     lines = []
     for g in result.groups:
         lines.append(f"{g['id']} {g['function']}: {', '.join(names.get(c, c) for c in g['members'])}")
-        one_off = f"one-off {money(g['one_off_cost'])}" if not g.get("sunk") else f"set-up {money(g['sunk_cost'])} sunk"
+        one_off = f"one-off {money(g['one_off_cost'])}" + (f" (set-up {money(g['sunk_cost'])} sunk)" if g.get("sunk") else "")
         lines.append(f"    best: {g['depth']} hosted by {names.get(g['host'], g['host'])}, platform {g['platform'] or '-'}; "
                      f"yearly saving {money(g['annual_saving'])}, {one_off}, NPV {money(g['npv'])}, "
                      f"payback {_years(g['payback_years'])}")
+        if any((g["withdrawal"] or {}).values()):
+            lines.append(f"    expected NPV {money(g['expected_npv'])} if members may leave; "
+                         f"if {names.get(g['worst_withdrawal'], g['worst_withdrawal'])} leaves, NPV {money(g['worst_withdrawal_npv'])} "
+                         f"({'still pays: robust' if g['robust'] else 'not robust'})")
+        if g["npv_share"] and result.rule != "proportional":
+            lines.append(f"    {result.rule} shares: " + ", ".join(
+                f"{names.get(c, c)} {money(v)} ({'+' if g['transfer'][c] >= 0 else '-'}{money(abs(g['transfer'][c]))} against proportional)"
+                for c, v in g["npv_share"].items()))
+        if g["core_excess"] and g["core_excess"][result.rule] > 0:
+            lines.append(f"    under the {result.rule} split a subgroup would do {money(g['core_excess'][result.rule])} better on its own")
         lines += [f"    breaks {b}" for b in g["breaks"]]
     t, broken = result.totals, result.totals_breaking
     lines.append(f"{t['groups']} of {len(result.groups)} groups keep every rule: NPV {money(t['npv'])}, yearly saving "
