@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-from ..report.terminal import say
+from ..report.terminal import TerminalProgress, say
 from .common import add_command, add_run_options, check_out, load_instance_and_model, run_options, write_out
 
 PARTNERS_EXIT = ["0  the suggestions (also when there are none)",
@@ -72,8 +73,12 @@ def partners(args) -> int:
     top = values.whole(args.top, "--top", low=1)
     check_out(args.out, args.force, PARTNERS_FILES)
     instance, model = load_instance_and_model(args)
-    result = find_partners(instance, args.council, model, options, top=top, plan=args.plan, rule=args.shares,
-                           include_one_sided=args.all)
+    progress = TerminalProgress(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        result = find_partners(instance, args.council, model, options, top=top, plan=args.plan, rule=args.shares,
+                               include_one_sided=args.all, progress=progress)
+    finally:
+        progress.done()
     names = dict(zip(instance.councils["code"], instance.councils["name"]))
     if args.out:
         files = {"partners.json": json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", "partners.csv": market_csv(result, names)}
