@@ -34,8 +34,7 @@ def register(sub) -> dict:
     p.add_argument("--top", default="5", metavar="N", help="suggestions per function (default 5)")
     p.add_argument("--plan", metavar="PLAN.json", help="a plan whose shares are each council's outside option")
     p.add_argument("--all", action="store_true", help="also suggestions where some member would gain nothing (one-sided)")
-    add_run_options(p, solving=False)
-    p.set_defaults(shares="shapley")  # the rule that ranks: --shares, here Shapley unless told
+    add_run_options(p, solving=False, shares=("shapley", "the share rule that ranks and splits"))
 
     p = add_command(sub, "match", "solve over the councils that listed themselves",
                     "Read a listing file (columns code, function, stance; one row per council and function; stance\n"
