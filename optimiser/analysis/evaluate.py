@@ -106,10 +106,12 @@ def _totals(rows) -> dict:
     return {"groups": len(rows), **{key: float(sum(r[key] or 0.0 for r in rows)) for key in FIGURES}}
 
 
-def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: int | None = None, sunk: bool = False) -> dict:
+def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: int | None = None, sunk: bool = False,
+                by_npv: bool = False) -> dict:
     """One group's row: its best option (with ``host``, if given), figures and rule breaks.
     ``sunk``: an arrangement in place, its depth's set-up cost paid (migration to a platform a
-    member is not on today is still charged, as --keep-existing does)."""
+    member is not on today is still charged, as --keep-existing does). ``by_npv``: the best
+    option is the one of largest NPV, whatever the run's --objective and --robust."""
     function = problem.functions[k]
     codes = problem.codes
     breaks = rule_breaks(problem, k, members) if len(members) >= 2 else ["size: a partnership needs at least two members"]
@@ -136,9 +138,9 @@ def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: i
     sets = options.members.astype(np.int64)
     host_slot = np.argmax(sets == options.host[:, None], axis=1)
     risk = partnership_risk(problem, k, sets, host_slot, options.depth.astype(np.int64), options.one_off)
-    expected = problem.options.objective == "expected" and chances_matter(problem)
+    expected = problem.options.objective == "expected" and chances_matter(problem) and not by_npv
     value = risk.expected if expected else options.npv
-    robust = risk.worst > 0 if problem.options.robust else np.ones(len(options), dtype=bool)
+    robust = risk.worst > 0 if problem.options.robust and not by_npv else np.ones(len(options), dtype=bool)
     # the best option: robust first under --robust, then what the run maximises, then the least one-off cost
     best = int(np.lexsort((options.one_off, -value, ~robust))[0])
     annual, one_off, npv = float(options.annual[best]), float(options.one_off[best]), float(options.npv[best])
