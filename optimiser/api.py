@@ -119,7 +119,7 @@ def withdraw(instance, plan, council: str, model=None, *, progress=None) -> "wit
 
 
 def partners(instance, council: str, model=None, options: RunOptions | None = None, *, top: int = 5, plan=None,
-             rule: str = "shapley", include_one_sided: bool = False, **overrides) -> "marketplace.Market":
+             rule: str = "shapley", include_one_sided: bool = False, progress=None, **overrides) -> "marketplace.Market":
     """The best partnerships ``council`` (a code or name) could join, per function of the run
     (SPEC §7): ranked by its share under ``rule``, each with every member's share and gain over
     its outside option (its npv_share in ``plan``, a Plan or plan.json path, else 0); only
@@ -146,7 +146,7 @@ def partners(instance, council: str, model=None, options: RunOptions | None = No
             raise InputError(name or "--plan", f"is a plan for instance '{plan.instance}', not '{instance.name}'")
         outside = {(c.code, c.function): c.npv_share for c in plan.councils}
     return marketplace.market(problem, problem.codes.index(code), top=top, rule=rule, outside=outside,
-                              include_one_sided=include_one_sided, plan_name=name)
+                              include_one_sided=include_one_sided, plan_name=name, progress=progress)
 
 
 def match(instance, listings, model=None, options: RunOptions | None = None, *, progress=None, **overrides) -> Plan:

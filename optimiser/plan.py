@@ -177,7 +177,7 @@ class Arrangement(Record):
     partnerships: tuple[str, ...]  # the plan's partnerships holding any of its members
     added: tuple[str, ...]  # councils the plan adds to it (when it is held whole)
     left: tuple[str, ...]  # members not in the partnership holding most of them
-    today_npv: float  # what it is worth as it is: yearly saving x annuity, set-up cost sunk
+    today_npv: float  # what it is worth as it is: its best NPV with its set-up cost sunk (whatever the objective)
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,11 @@ from optimiser.verify import verify
 REL, ABS = 1e-6, 1e-6
 
 
-@pytest.mark.parametrize("seed", range(40), ids=lambda s: f"seed{s}")
+@pytest.mark.parametrize("seed", [*range(40), *range(70_000, 70_020)], ids=lambda s: f"seed{s}")
 def test_keep_existing_agrees_with_the_brute_force(tmp_path, seed):
+    """Seeds from 70,000 draw withdrawal chances, the expected objective and --robust too."""
     rng = random.Random(seed)
-    case = add_existing(random_case(rng, seed, n_range=(3, 7)), rng, count=rng.randint(1, 2))
+    case = add_existing(random_case(rng, seed, n_range=(3, 7), withdrawal=seed >= 70_000), rng, count=rng.randint(1, 2))
     write_case(case, tmp_path)
     if not any(not p.locked for p in case.partnerships):
         pytest.skip("no existing partnership could be drawn")

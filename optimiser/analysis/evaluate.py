@@ -4,8 +4,8 @@ best depth, host and platform, its figures, and every rule it breaks.
 A group is scored within the run: one with no member inside ``--area``, or of a function the
 run leaves out, is skipped and counted, not reported as breaking a rule. A host the group
 records is honoured (and judged); an arrangement already in place (``sunk``) is scored
-without charging its set-up cost again: its one-off cost is 0 and the cost it once had is
-``sunk_cost``. Totals count only the groups that keep every rule; the others are totalled
+without charging its set-up cost again: the depth's one-off share is ``sunk_cost``, and its
+one-off cost is only what moving members to a common platform still costs. Totals count only the groups that keep every rule; the others are totalled
 apart.
 """
 
@@ -57,8 +57,8 @@ class Evaluation:
                  "npv_share": _pairs(g["npv_share"]), "transfer": _pairs(g["transfer"]),
                  "core_excess": g["core_excess"][self.rule] if g["core_excess"] else None} for g in self.groups]
         fields = ["id", "function", "members", "host", "depth", "platform", "annual_saving", "one_off_cost", "npv", "payback_years",
-                  "sunk", "sunk_cost", "expected_npv", "worst_withdrawal", "worst_withdrawal_npv", "robust", "withdrawal",
-                  "npv_share", "transfer", "core_excess", "breaks"]
+                  "sunk", "sunk_cost", "expected_npv", "worst_withdrawal", "worst_withdrawal_npv", "robust", "withdrawal", "npv_share",
+                  "transfer", "core_excess", "breaks"]
         return csv_text(fields, rows)
 
 
@@ -108,39 +108,42 @@ def _totals(rows) -> dict:
     return {"groups": len(rows), **{key: float(sum(r[key] or 0.0 for r in rows)) for key in FIGURES}}
 
 
-def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: int | None = None, sunk: bool = False) -> dict:
+def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: int | None = None, sunk: bool = False,
+                by_npv: bool = False) -> dict:
     """One group's row: its best option (with ``host``, if given), figures and rule breaks.
     ``sunk``: an arrangement in place, its depth's set-up cost paid (migration to a platform a
-    member is not on today is still charged, as --keep-existing does)."""
+    member is not on today is still charged, as --keep-existing does). ``by_npv``: the best
+    option is the one of largest NPV, whatever the run's --objective and --robust."""
     function = problem.functions[k]
     codes = problem.codes
     breaks = rule_breaks(problem, k, members) if len(members) >= 2 else ["size: a partnership needs at least two members"]
     row = {"id": gid, "function": function.id, "members": [codes[i] for i in members], "host": None, "depth": None,
            "platform": None, "annual_saving": None, "one_off_cost": None, "npv": None, "payback_years": None,
-           "sunk": sunk, "sunk_cost": None, "expected_npv": None, "worst_withdrawal": None, "worst_withdrawal_npv": None,
-           "robust": None, "withdrawal": None, "breaks": breaks}
+           "sunk": sunk, "sunk_cost": None,
+           "expected_npv": None, "worst_withdrawal": None, "worst_withdrawal_npv": None, "robust": None, "withdrawal": None,
+           "breaks": breaks}
     if len(members) < 2:
         return row
     paid = np.full(1, float(problem.spend[k][members].sum())) if sunk else None
 
     def priced(**how):
-        plain = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, plain=True, **how)
+        charged = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, plain=True, **how)
         scored = (evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, plain=True, sunk=paid, **how)
-                  if sunk else plain)
-        led = np.flatnonzero(plain.host == host) if host is not None else np.arange(len(plain))
-        return plain, plain.take(led), scored.take(led)
+                  if sunk else charged)
+        led = np.flatnonzero(charged.host == host) if host is not None else np.arange(len(charged))
+        return charged, charged.take(led), scored.take(led)
 
-    every, plain, options = priced()
+    every, charged, options = priced(plain=True)
     if host is not None and len(every) and not len(options):  # the group could run, but not under this host
         breaks.extend(_host_breaks(problem, k, members, host))
     if len(options) == 0:
-        _, plain, options = priced(ignore_rules=True)
+        _, charged, options = priced(ignore_rules=True)
     sets = options.members.astype(np.int64)
     host_slot = np.argmax(sets == options.host[:, None], axis=1)
     risk = partnership_risk(problem, k, sets, host_slot, options.depth.astype(np.int64), options.one_off)
-    expected = problem.options.objective == "expected" and chances_matter(problem)
+    expected = problem.options.objective == "expected" and chances_matter(problem) and not by_npv
     value = risk.expected if expected else options.npv
-    robust = risk.worst > 0 if problem.options.robust else np.ones(len(options), dtype=bool)
+    robust = risk.worst > 0 if problem.options.robust and not by_npv else np.ones(len(options), dtype=bool)
     # the best option: robust first under --robust, then what the run maximises, then the least one-off cost
     best = int(np.lexsort((options.one_off, -value, ~robust))[0])
     annual, one_off, npv = float(options.annual[best]), float(options.one_off[best]), float(options.npv[best])
@@ -151,7 +154,7 @@ def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: i
         platform=problem.platform_labels[int(options.platform[best])] if options.platform[best] >= 0 else None,
         annual_saving=annual,
         one_off_cost=one_off,
-        sunk_cost=float(plain.one_off[best]) - one_off if sunk else None,
+        sunk_cost=float(charged.one_off[best]) - one_off if sunk else None,
         npv=npv,
         payback_years=payback_or_none(annual, one_off, problem.model.depths[int(options.depth[best])].ramp),
         expected_npv=float(risk.expected[best]),

@@ -49,7 +49,7 @@ def with_today(problem: Problem, plan: Plan) -> Plan:
             outside += 1  # not this run's: partly outside its area, or none of its members takes part
             continue
         host = None if group.host is None else index[group.host]
-        today = score_group(problem, group.id, function_pos[group.function], members, host, sunk=True)
+        today = score_group(problem, group.id, function_pos[group.function], members, host, sunk=True, by_npv=True)
         parts = [p for p in plan.partnerships if p.function == group.function]
         status, ids, added, left = outcome(tuple(group.members), group.host, parts)
         arrangements.append(Arrangement(group.id, group.function, tuple(group.members), group.host, status, ids, added, left,

@@ -26,6 +26,7 @@ from ..candidates.enumerate import CHUNK, enumerate_supersets
 from ..economics import allocation
 from ..errors import InputError
 from ..problem import Problem
+from ..progress import ProgressEvent, report
 from ..rules.group import feasible_sets
 from .shares import subsets_of_size
 
@@ -180,7 +181,7 @@ def why(problem: Problem, k: int, council: int, members: np.ndarray, host: int, 
 
 
 def market(problem: Problem, council: int, *, top: int = 5, rule: str = "shapley", outside: dict | None = None,
-           include_one_sided: bool = False, plan_name: str | None = None) -> Market:
+           include_one_sided: bool = False, plan_name: str | None = None, progress=None) -> Market:
     """The best partnerships ``council`` could join, per function of the run (see the module).
     ``outside`` maps (code, function) to a council's outside option (its share in a plan)."""
     outside = outside or {}
@@ -191,6 +192,7 @@ def market(problem: Problem, council: int, *, top: int = 5, rule: str = "shapley
         raise InputError("--area", f"{code} is outside the area, so it can join no partnership of this run")
     functions = []
     for k, function in enumerate(problem.functions):
+        report(progress, ProgressEvent("partners", function=function.id, done=k, total=len(problem.functions)))
         if not problem.eligible[k, council]:
             functions.append(FunctionMarket(function.id, 0.0, 0, 0, (), eligible=False))
             continue

@@ -63,8 +63,9 @@ def add_command(sub, name: str, help: str, description: str, examples: list[str]
     return p
 
 
-def add_run_options(parser, solving: bool, shares: str = "proportional") -> None:
-    """The run options; ``shares`` is the share rule the command defaults to."""
+def add_run_options(parser, solving: bool, shares: tuple[str, str] = ("proportional", "how each partnership's NPV is split among its members")) -> None:
+    """The run options of SPEC §3 (and the solver's, when ``solving``); ``shares`` is the default
+    rule of --shares and what it is for."""
     add = parser.add_argument
     add("--model", metavar="NAME|PATH", help="savings model (default: the instance's)")
     add("--area", action="append", metavar="AREA[;AREA...]",
@@ -92,8 +93,8 @@ def add_run_options(parser, solving: bool, shares: str = "proportional") -> None
         add("--keep-existing", action="store_true",
             help="keep every existing partnership's members together (partnerships.csv); it may grow and change depth, host "
                  "and platform, its past set-up cost sunk (`solve` only)")
-    rules = ", ".join(f"{rule} (default)" if rule == shares else rule for rule in ("proportional", "shapley", "nucleolus"))
-    add("--shares", metavar="RULE", default=shares, help=f"how each partnership's NPV is split among its members: {rules}")
+    others = ", ".join(rule for rule in ("proportional", "shapley", "nucleolus") if rule != shares[0])
+    add("--shares", metavar="RULE", default=shares[0], help=f"{shares[1]}: {shares[0]} (default), {others}")
     add("--out", metavar="DIR", help="write the results here (the folder is checked before any work)")
     add("--force", action="store_true", help="replace results already in --out")
     add("--quiet", action="store_true", help="no progress, warnings or summary on the terminal")

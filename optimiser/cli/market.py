@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
-from ..report.terminal import say
+from ..report.terminal import TerminalProgress, say
 from .common import add_command, add_run_options, check_out, load_instance_and_model, run_options, write_out
 
 PARTNERS_EXIT = ["0  the suggestions (also when there are none)",
@@ -33,7 +34,7 @@ def register(sub) -> dict:
     p.add_argument("--top", default="5", metavar="N", help="suggestions per function (default 5)")
     p.add_argument("--plan", metavar="PLAN.json", help="a plan whose shares are each council's outside option")
     p.add_argument("--all", action="store_true", help="also suggestions where some member would gain nothing (one-sided)")
-    add_run_options(p, solving=False, shares="shapley")  # --shares: the rule that ranks
+    add_run_options(p, solving=False, shares=("shapley", "the share rule that ranks and splits"))
 
     p = add_command(sub, "match", "solve over the councils that listed themselves",
                     "Read a listing file (columns code, function, stance; one row per council and function; stance\n"
@@ -71,8 +72,12 @@ def partners(args) -> int:
     top = values.whole(args.top, "--top", low=1)
     check_out(args.out, args.force, PARTNERS_FILES)
     instance, model = load_instance_and_model(args)
-    result = find_partners(instance, args.council, model, options, top=top, plan=args.plan, rule=args.shares,
-                           include_one_sided=args.all)
+    progress = TerminalProgress(enabled=not args.quiet and sys.stderr.isatty())
+    try:
+        result = find_partners(instance, args.council, model, options, top=top, plan=args.plan, rule=args.shares,
+                               include_one_sided=args.all, progress=progress)
+    finally:
+        progress.done()
     names = dict(zip(instance.councils["code"], instance.councils["name"]))
     if args.out:
         files = {"partners.json": json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n", "partners.csv": market_csv(result, names)}

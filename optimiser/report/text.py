@@ -251,7 +251,7 @@ def evaluation_summary(result, instance) -> str:
     lines = []
     for g in result.groups:
         lines.append(f"{g['id']} {g['function']}: {', '.join(names.get(c, c) for c in g['members'])}")
-        one_off = f"one-off {money(g['one_off_cost'])}" if not g.get("sunk") else f"set-up {money(g['sunk_cost'])} sunk"
+        one_off = f"one-off {money(g['one_off_cost'])}" + (f" (set-up {money(g['sunk_cost'])} sunk)" if g.get("sunk") else "")
         lines.append(f"    best: {g['depth']} hosted by {names.get(g['host'], g['host'])}, {platform_words(g['platform'], names)}; "
                      f"yearly saving {money(g['annual_saving'])}, {one_off}, NPV {money(g['npv'])}, "
                      f"payback {_years(g['payback_years'])}")

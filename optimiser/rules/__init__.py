@@ -2,7 +2,8 @@
 partnerships, as one named object each.
 
 * :mod:`.group` holds the **partnership rules** of SPEC §3 (tier, area, exclude, max_size,
-  the geography rules, apart, commitment, host_min_commitment, npv). Each has the hooks the
+  the geography rules, apart, commitment, host_min_commitment, seek (a ``match`` listing's
+  seekers do not host), npv, robust). Each has the hooks the
   engine needs: which councils may be members and which pairs may be together (pruning
   during enumeration), whether whole member sets, hosts and depths pass (vectorised), and
   the sentence ``evaluate`` prints when a group breaks it.
