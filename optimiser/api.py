@@ -64,13 +64,21 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     free = None
     if problem.headroom_active:
         # the plan without headroom limits first: the financing gap is measured on it, and when
-        # it already meets every council's headroom it is the optimum with them too
+        # it already meets every council's headroom it is the optimum with them too. Under a
+        # time limit the two solves share it: a third for this one, the rest for the second.
+        limit = options.time_limit
         unlimited = problem.without_headroom()
+        if limit is not None:
+            unlimited = dataclasses.replace(unlimited, options=dataclasses.replace(unlimited.options, time_limit=limit / 3))
         cand, solution = _solve(unlimited, progress)
         free = build_plan(unlimited, cand, solution)
         if solution.status != "optimal" or shortfalls(problem, plan_flows(problem, free.partnerships)):
             log.info("the plan without headroom limits leaves councils short; solving with them")
-            cand, solution = _solve(problem, progress)
+            limited = problem
+            if limit is not None:
+                left = max(limit - (time.perf_counter() - started), limit / 3)
+                limited = dataclasses.replace(problem, options=dataclasses.replace(problem.options, time_limit=left), memo={})
+            cand, solution = _solve(limited, progress)
     else:
         cand, solution = _solve(problem, progress)
     # the whole run's time, reading and preparing included

@@ -66,7 +66,7 @@ def solve(args) -> int:
         plan = solve_run(instance, model, options, progress=progress)
     finally:
         progress.done()
-    report = verify_plan(instance, plan.data, model)
+    report = verify_plan(instance, plan, model)  # the plan and its cash-flow rows
     if args.out and report.ok:  # a plan that fails verification is a bug, never a result
         write_out(args.out, lambda: plan.write(args.out))
     if not args.quiet:

@@ -160,6 +160,10 @@ def check_finance(ctx: Context) -> list[Finding]:
     short = _shortfalls(ctx, council_net(ctx, priced))
     if not ctx.money_ok(section.get("financing_gap"), sum(short.values())):
         problem(f"finance.financing_gap is {section.get('financing_gap')!r}, expected {pounds(sum(short.values()))}")
+    for code, row in listed.items():
+        if isinstance(row, dict) and bool(row.get("binds")) != (code in short):
+            problem(f"finance.councils.{code}.binds is {row.get('binds')!r}, expected {code in short} "
+                    "(whether it would fall short without headroom limits)")
     given = section.get("shortfalls") or {}
     if set(given) != set(short) or not all(is_number(given[c]) and ctx.money_ok(given[c], short[c]) for c in short):
         problem(f"finance.shortfalls are {dict(given)!r}, expected {({c: round(v, 2) for c, v in short.items()})!r}")
