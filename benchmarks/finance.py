@@ -29,10 +29,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "finance"
-#: (label, instance, area, time limit per solve)
-AREAS = [("Suffolk", "england-2023", "Suffolk", None), ("Kent", "england-2023", "Kent", None),
-         ("East of England", "england-2023", "East of England", 60.0)]
 VARIANTS = ("none", "shipped", "every", "tight", "loan")
+#: (label, instance, area, time limit of the run, variants)
+AREAS = [("Suffolk", "england-2023", "Suffolk", None, VARIANTS), ("Kent", "england-2023", "Kent", None, VARIANTS),
+         ("East of England", "england-2023", "East of England", 60.0, ("none", "every", "tight", "loan"))]
 FIELDS = ["area", "variant", "councils_limited", "partnerships", "npv", "status", "gap", "financing_gap", "binding",
           "borrowed", "peak_debt_service", "total_s", "repeats"]
 
@@ -87,10 +87,10 @@ def main() -> None:
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows = []
-    for label, instance, area, limit in AREAS:
+    for label, instance, area, limit, variants in AREAS:
         if args.area and label not in args.area:
             continue
-        for variant in VARIANTS:
+        for variant in variants:
             runs = [in_child(instance, area, variant, limit) for _ in range(args.repeats)]
             row = {"area": label, "variant": variant, "repeats": len(runs), **{k: runs[0][k] for k in runs[0] if k != "total_s"}}
             row["total_s"] = round(statistics.median(r["total_s"] for r in runs), 3)

@@ -250,3 +250,16 @@ def test_the_api_takes_a_loan(tmp_path):
     assert RunOptions.create(loan="0.045:4").loan == "0.045:4:annuity"
     plan = solve(inst, model, RunOptions(loan="0.045:4"))
     assert plan.options.to_dict()["loan"] == "0.045:4:annuity" and plan.finance["loan"]["years"] == 4
+
+
+def test_withdrawal_figures_follow_the_ramp(tmp_path):
+    inst, model = pair_instance(tmp_path, "ramp = [0.25, 0.5]")
+    model.write_text(model.read_text() + "\n[risk]\nbase = 0.1\nexit_year = 2\n", encoding="utf-8")
+    plan = solve(inst, model)
+    (p,) = plan.partnerships
+    # either member leaving ends a pair after year 2: only years 1 and 2 save, at their ramp
+    early = A_PAIR * (0.25 / 1.1 + 0.5 / 1.1**2)
+    assert p.worst_withdrawal_npv == pytest.approx(early - 400, rel=1e-12)
+    # both stay with chance 0.81; otherwise the pair ends after year 2
+    assert p.expected_npv == pytest.approx(0.81 * p.npv + 0.19 * (early - 400), rel=1e-12)
+    assert verify(inst, plan, model).ok
