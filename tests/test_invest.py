@@ -167,7 +167,8 @@ def test_without_a_loan_year_0_pays_the_one_off_cost(tmp_path):
     # without a loan financed NPV is the NPV: -O + A a
     assert plan.finance["financed_npv"] == pytest.approx(plan.totals.npv, rel=1e-12)
     assert plan.finance["councils"]["A1"] == {"name": "A1", "worst_year": 0, "net_cash": pytest.approx(-200),
-                                              "headroom": None, "headroom_used": None, "binds": False}
+                                              "headroom": None, "headroom_used": None, "binds": False,
+                                              "financed_npv": pytest.approx(plan.totals.npv / 2, rel=1e-12)}
 
 
 def test_headroom_below_the_share_of_the_one_off_cost_forbids_the_partnership(tmp_path):

@@ -133,7 +133,8 @@ def finance_section(problem: Problem, plan: Plan, flows: PlanFlows, free: Plan |
         used = max(0.0, -net) / limit if np.isfinite(limit) and limit > 0 else None
         # binds: the headroom shapes the plan (the council would fall short without the limits)
         councils[code] = {"name": names[index[code]], "worst_year": year, "net_cash": net,
-                          "headroom": limit if np.isfinite(limit) else None, "headroom_used": used, "binds": code in short}
+                          "headroom": limit if np.isfinite(limit) else None, "headroom_used": used, "binds": code in short,
+                          "financed_npv": float(financed_npv(f.net, problem.model.discount_rate))}
     section = {
         "loan": terms.to_dict() if terms else None,
         "borrowed": float(sum(p.one_off_cost for p in plan.partnerships)) if terms else 0.0,

@@ -153,6 +153,9 @@ def check_finance(ctx: Context) -> list[Finding]:
         if got.get("worst_year") != year or not ctx.money_ok(got.get("net_cash"), cash[code][year]):
             problem(f"finance.councils.{code}: worst year {got.get('worst_year')!r} with {got.get('net_cash')!r}, "
                     f"expected year {year} with {pounds(cash[code][year])}")
+        own = finance.financed_npv(cash[code], rate)
+        if "financed_npv" in got and not ctx.money_ok(got.get("financed_npv"), own):
+            problem(f"finance.councils.{code}.financed_npv is {got.get('financed_npv')!r}, expected {pounds(own)}")
     free = section.get("without_headroom")
     if limited and not isinstance(free, dict):
         problem("finance.without_headroom is missing: a council of the run has a headroom, so the gap needs that plan")
