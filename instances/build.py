@@ -46,7 +46,8 @@ RSX_2425 = "dfe-analytical-services_CSC_outcomes_and_enablers/MHCLG_RSX_2024-25_
 RSX_2324 = "dfe-analytical-services_CSC_outcomes_and_enablers/MHCLG_RSX_2023-24_data_by_LA.csv"
 ADJACENCY = "derived_by_helper/lad_adjacency_buc_may2024.csv"
 POLITICS = "damayanti-c_uk-politics/opencouncildata_history2016_26_rows_2023-2026.csv"
-RAW_FILES = [MYSOCIETY, BOUNDARIES, POPULATION, LTLA_UTLA, RSX_2425, RSX_2324, ADJACENCY, POLITICS]
+RESERVES = "arcadesproject_python-council-data-cleanup/MHCLG_RS_2023-24_second_release_data_by_LA.csv"
+RAW_FILES = [MYSOCIETY, BOUNDARIES, POPULATION, LTLA_UTLA, RSX_2425, RSX_2324, ADJACENCY, POLITICS, RESERVES]
 
 # --------------------------------------------------------------------------- political control
 
@@ -57,6 +58,14 @@ PARTY_COLUMNS = {"con": "Conservative", "lab": "Labour", "ld": "Liberal Democrat
 CONTROL_YEAR = "2023"
 #: councils whose code changed after 2023 (boundary changes of 2024): the 2026 code -> ours
 RECODED = {"E08000038": "E08000016", "E08000039": "E08000019"}
+
+
+#: headroom = this share of a council's unallocated reserves plus its budget-stabilisation
+#: earmarked reserves at 31 March 2024 (MHCLG RS 2023-24 lines 916 and 1026): what the project
+#: assumes a council could commit in any one year to invest-to-save (see instances/README.md)
+HEADROOM_SHARE = 0.25
+RESERVE_COLUMNS = ("Estimated unallocated financial reserves level at 31 March",
+                   "Other earmarked reserves: budget stabilisation at 31 March")
 
 # --------------------------------------------------------------------------- fixed labels
 
@@ -233,7 +242,7 @@ INSTANCES = {
 COORD_DECIMALS = 5  # boundaries.geojson: about 1 m
 
 COUNCIL_COLUMNS = ["code", "name", "tier", "nation", "region", "county", "population",
-                   "lat", "lon", "commitment", "max_partnerships", "max_hosted", "control"]
+                   "lat", "lon", "commitment", "max_partnerships", "max_hosted", "control", "headroom"]
 
 
 class BuildError(Exception):
@@ -359,6 +368,7 @@ def load(raw: Path) -> dict:
 
     data["rsx"] = {"2024-25": read_rsx(raw / RSX_2425), "2023-24": read_rsx(raw / RSX_2324)}
     data["control"] = read_control(raw / POLITICS)
+    data["reserves"] = read_reserves(raw / RESERVES)
     return data
 
 
@@ -405,6 +415,32 @@ def read_rsx(path: Path) -> dict[str, dict[str, float] | None]:
                 continue
             out[code] = {line: float(row[c3[line]]) for line in lines}
     return out
+
+
+def read_reserves(path: Path) -> dict[str, float]:
+    """ONS code -> unallocated plus budget-stabilisation reserves at 31 March 2024, in pounds,
+    for the English councils whose 2023-24 return gives both (13 sent none)."""
+    out: dict[str, float] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        require(set(RESERVE_COLUMNS) <= set(reader.fieldnames or ()), f"{path.name}: missing {RESERVE_COLUMNS}")
+        for row in reader:
+            if row["Class"] not in ("SD", "UA", "MD", "LB", "SC"):
+                continue
+            values = [row[c].strip() for c in RESERVE_COLUMNS]
+            try:
+                thousands = [float(v) for v in values]
+            except ValueError:
+                continue  # "[x]": no return
+            out[row["ONS Code"].strip()] = sum(max(v, 0.0) for v in thousands) * 1000.0
+    return out
+
+
+def headroom_of(data: dict, code: str) -> str:
+    """The headroom column: HEADROOM_SHARE of the reserves, whole pounds; empty (no limit)
+    where MHCLG holds no figure (outside England, or no 2023-24 return)."""
+    reserves = data["reserves"].get(code)
+    return "" if reserves is None else str(int(round(HEADROOM_SHARE * reserves)))
 
 
 # --------------------------------------------------------------------------- building
@@ -677,7 +713,8 @@ def instance_files(name: str, codes: set[str], councils, edges, spend, data,
     for code in sorted(codes):
         c = councils[code]
         rows.append([c["code"], c["name"], c["tier"], c["nation"], c["region"], c["county"],
-                     c["population"], f"{c['lat']:.5f}", f"{c['lon']:.5f}", "", "", "", data["control"].get(code, "")])
+                     c["population"], f"{c['lat']:.5f}", f"{c['lon']:.5f}", "", "", "", data["control"].get(code, ""),
+                     headroom_of(data, code)])
     files["councils.csv"] = csv_text(COUNCIL_COLUMNS, rows)
 
     sub = sorted((a, b, km) for (a, b), km in edges.items() if a in codes and b in codes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -68,13 +69,23 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     free = None
     if problem.headroom_active:
         # the plan without headroom limits first: the financing gap is measured on it, and when
-        # it already meets every council's headroom it is the optimum with them too
+        # it already meets every council's headroom it is the best plan with them too (proven
+        # optimal if it was without them). Under a time limit the two solves share it, half each.
+        limit = options.time_limit
         unlimited = problem.without_headroom()
+        if limit is not None:
+            unlimited = dataclasses.replace(unlimited, options=dataclasses.replace(unlimited.options, time_limit=limit / 2))
         cand, solution = _solve(unlimited, progress)
         free = build_plan(unlimited, cand, solution)
-        if solution.status != "optimal" or shortfalls(problem, plan_flows(problem, free.partnerships)):
+        if solution.status == "infeasible" or shortfalls(problem, plan_flows(problem, free.partnerships)):
             log.info("the plan without headroom limits leaves councils short; solving with them")
-            cand, solution = _solve(problem, progress)
+            limited = problem
+            if limit is not None:
+                left = max(limit - (time.perf_counter() - started), limit / 2)
+                limited = dataclasses.replace(problem, options=dataclasses.replace(problem.options, time_limit=left), memo={})
+            free_bound = solution.bound if solution.status != "infeasible" else math.inf
+            cand, solution = _solve(limited, progress)
+            solution = _tighter(solution, free_bound)
     else:
         cand, solution = _solve(problem, progress)
     # the whole run's time, reading and preparing included
@@ -82,6 +93,17 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     plan = with_today(problem, with_finance(problem, with_shares(problem, build_plan(problem, cand, solution)), free))
     log.info("solved %s: %s, NPV %.0f, gap %s", instance.name, solution.status, plan.objective, plan.solver["gap"])
     return plan
+
+
+def _tighter(solution, bound: float):
+    """The headroom solve's result with the bound of the solve without the limits where that is
+    lower: both bound the best plan with limits, which cannot beat the best plan without."""
+    if solution.status == "infeasible" or not bound < solution.bound:
+        return solution
+    tighter = dataclasses.replace(solution, bound=bound)
+    if tighter.status == "time_limit" and tighter.gap == 0.0:
+        tighter = dataclasses.replace(tighter, status="optimal")
+    return tighter
 
 
 def _solve(problem: Problem, progress):

@@ -220,7 +220,9 @@ def test_parts_that_stopped_at_their_share_are_finished_with_time_left_over(tmp_
 @pytest.mark.parametrize("seed", [2, 4, 6])
 def test_every_limit_prices_its_rows_in_the_relaxation(tmp_path, seed):
     """Reduced costs from the limits' hooks equal NPV minus the duals over rows written out
-    by hand (packing, max_partnerships, max_hosted, locked, budget), for random duals."""
+    by hand (packing, max_partnerships, max_hosted, locked, budget, headroom), for random duals."""
+    import dataclasses
+
     import numpy as np
 
     from optimiser.candidates import CandidateGenerator
@@ -231,13 +233,18 @@ def test_every_limit_prices_its_rows_in_the_relaxation(tmp_path, seed):
     folder = write_grid(tmp_path / "grid", random.Random(seed), 5, limits=True, locked=True)
     instance, savings, options = load_run(folder, folder / "model.toml", budget=30e6)
     problem = prepare(instance, savings, options)
+    # a headroom on every other council, so that the headroom rows carry entries
+    headroom = np.where(np.arange(len(problem.codes)) % 2 == 0, 1e6, np.inf)
+    problem = dataclasses.replace(problem, headroom=headroom, memo={})
     generator = CandidateGenerator(problem)
     functions = list(range(len(problem.functions)))
     cand = CandidateSet.concat([generator.function(k) for k in functions], generator.width)
     relaxation = Relaxation(problem, cand, functions)
     n, f = len(problem.codes), len(functions)
+    years = problem.model.horizon_years + 1
     locked = [g for g, group in enumerate(problem.locked)]
-    rows = f * n + 2 * n + len(locked) + 1
+    first_headroom = f * n + 2 * n + len(locked) + 1
+    rows = first_headroom + n * years
     assert len(relaxation.layout) == rows
     y = np.random.default_rng(seed).uniform(0, 1e5, rows)
     expected = []
@@ -248,6 +255,13 @@ def test_every_limit_prices_its_rows_in_the_relaxation(tmp_path, seed):
         host = int(cand.host[j])
         charge += y[f * n + n + host] if problem.max_hosted[host] >= 0 else 0.0
         charge += y[f * n + 2 * n + locked.index(int(cand.locked[j]))] if cand.locked[j] >= 0 else 0.0
-        charge += y[-1] * cand.one_off[j]
+        charge += y[first_headroom - 1] * cand.one_off[j]
+        # headroom: each limited member pays its baseline share of -O in year 0 and of -A in later years
+        b = {m: problem.baseline[int(cand.function[j]), m] for m in members}
+        for m in members:
+            if np.isfinite(headroom[m]):
+                share = b[m] / sum(b.values())
+                cash = [-cand.one_off[j]] + [cand.annual[j]] * (years - 1)
+                charge += sum(y[first_headroom + m * years + t] * -share * cash[t] for t in range(years))
         expected.append(cand.npv[j] - charge)
     assert np.allclose(relaxation.reduced_costs(y), expected, rtol=1e-12, atol=1e-6)

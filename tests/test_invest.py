@@ -167,7 +167,8 @@ def test_without_a_loan_year_0_pays_the_one_off_cost(tmp_path):
     # without a loan financed NPV is the NPV: -O + A a
     assert plan.finance["financed_npv"] == pytest.approx(plan.totals.npv, rel=1e-12)
     assert plan.finance["councils"]["A1"] == {"name": "A1", "worst_year": 0, "net_cash": pytest.approx(-200),
-                                              "headroom": None, "binds": False}
+                                              "headroom": None, "headroom_used": None, "binds": False,
+                                              "financed_npv": pytest.approx(plan.totals.npv / 2, rel=1e-12)}
 
 
 def test_headroom_below_the_share_of_the_one_off_cost_forbids_the_partnership(tmp_path):
@@ -183,11 +184,13 @@ def test_headroom_below_the_share_of_the_one_off_cost_forbids_the_partnership(tm
     assert any("financing_gap" in p for p in verify(inst, tampered, model).problems)
 
 
-def test_headroom_that_just_covers_the_worst_year_binds(tmp_path):
+def test_headroom_that_just_covers_the_worst_year(tmp_path):
     inst, model = pair_instance(tmp_path, extra_columns=",headroom", rows=(",200", ","))
     plan = solve(inst, model)
     assert len(plan.partnerships) == 1 and plan.finance["financing_gap"] == 0
-    assert plan.finance["councils"]["A0"]["binds"] and not plan.finance["councils"]["A1"]["binds"]
+    a0 = plan.finance["councils"]["A0"]
+    # year 0 takes all 200 of A0's headroom, but the plan without limits fits it, so it does not bind
+    assert a0["headroom_used"] == pytest.approx(1.0) and not a0["binds"] and plan.finance["shortfalls"] == {}
     assert verify(inst, plan, model).ok
 
 
@@ -248,3 +251,16 @@ def test_the_api_takes_a_loan(tmp_path):
     assert RunOptions.create(loan="0.045:4").loan == "0.045:4:annuity"
     plan = solve(inst, model, RunOptions(loan="0.045:4"))
     assert plan.options.to_dict()["loan"] == "0.045:4:annuity" and plan.finance["loan"]["years"] == 4
+
+
+def test_withdrawal_figures_follow_the_ramp(tmp_path):
+    inst, model = pair_instance(tmp_path, "ramp = [0.25, 0.5]")
+    model.write_text(model.read_text() + "\n[risk]\nbase = 0.1\nexit_year = 2\n", encoding="utf-8")
+    plan = solve(inst, model)
+    (p,) = plan.partnerships
+    # either member leaving ends a pair after year 2: only years 1 and 2 save, at their ramp
+    early = A_PAIR * (0.25 / 1.1 + 0.5 / 1.1**2)
+    assert p.worst_withdrawal_npv == pytest.approx(early - 400, rel=1e-12)
+    # both stay with chance 0.81; otherwise the pair ends after year 2
+    assert p.expected_npv == pytest.approx(0.81 * p.npv + 0.19 * (early - 400), rel=1e-12)
+    assert verify(inst, plan, model).ok

@@ -22,7 +22,7 @@ from ..economics.finance import financed_npv, loan_schedule, ramp_factors
 from ..plan import Plan
 from ..problem import Problem
 
-#: a worst year within this share (or a pound) of minus the headroom is said to bind
+#: a shortfall below this share of the headroom (or a pound) is rounding, not a shortfall
 BINDING_SLACK = 1e-6
 
 
@@ -124,15 +124,17 @@ def finance_section(problem: Problem, plan: Plan, flows: PlanFlows, free: Plan |
     index = {c: i for i, c in enumerate(problem.codes)}
     names = problem.instance.councils["name"].tolist()
     terms = problem.loan
+    short = shortfalls(problem, free_flows if free_flows is not None else flows)
     councils = {}
     for code, f in flows.councils.items():
         year = worst_year(f.net)
         limit = float(problem.headroom[index[code]])
         net = float(f.net[year])
-        binds = bool(np.isfinite(limit) and net <= -limit + BINDING_SLACK * max(1.0, limit))
+        used = max(0.0, -net) / limit if np.isfinite(limit) and limit > 0 else None
+        # binds: the headroom shapes the plan (the council would fall short without the limits)
         councils[code] = {"name": names[index[code]], "worst_year": year, "net_cash": net,
-                          "headroom": limit if np.isfinite(limit) else None, "binds": binds}
-    short = shortfalls(problem, free_flows if free_flows is not None else flows)
+                          "headroom": limit if np.isfinite(limit) else None, "headroom_used": used, "binds": code in short,
+                          "financed_npv": float(financed_npv(f.net, problem.model.discount_rate))}
     section = {
         "loan": terms.to_dict() if terms else None,
         "borrowed": float(sum(p.one_off_cost for p in plan.partnerships)) if terms else 0.0,

@@ -92,6 +92,13 @@ def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_
         gi, di, hi, npv, annual = _options_by_npv(problem, sets, coordination, value, gross, one_off, ok, require_positive,
                                                   all_options, budgeted, limited_hosts)
         objective = npv
+    if require_positive and not ignore_rules and not plain and problem.headroom_active and problem.loan is None:
+        # paid in cash, every partnership costs its members their share of O in year 0 and none
+        # brings money that year: an option whose share alone is beyond a member's headroom
+        # can be in no plan (SPEC §8)
+        affordable = (b[gi] * (one_off[gi, di] / np.where(total[gi] > 0, total[gi], 1.0))[:, None]
+                      <= problem.headroom[sets[gi]] * (1 + 1e-12) + 1e-9).all(axis=1) | (total[gi] <= 0)
+        gi, di, hi, npv, annual, objective = (a[affordable] for a in (gi, di, hi, npv, annual, objective))
     common = np.array([d.common_platform for d in model.depths])
     return gi, CandidateSet(
         function=np.full(len(gi), k, dtype=np.int32),

@@ -91,7 +91,7 @@ def solve_and_report(args, solve_run) -> int:
         plan = solve_run(instance, model, options, progress=progress)
     finally:
         progress.done()
-    report = verify_plan(instance, plan.data, model)
+    report = verify_plan(instance, plan, model)  # the plan and its cash-flow rows
     labels = Labels.of(instance, model)
     written = []
     if args.out and report.ok:  # a plan that fails verification is a bug, never a result

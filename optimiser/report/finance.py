@@ -21,11 +21,12 @@ def finance_lines(plan, names: dict, money, top: int = 10) -> list[str]:
     councils = finance.get("councils") or {}
     binding = [(code, c) for code, c in councils.items() if c.get("binds")]
     if binding:
-        said = ", ".join(f"{names.get(code, code)} (year {c['worst_year']}, {money(c['net_cash'])})" for code, c in binding[:top])
+        said = ", ".join(f"{names.get(code, code)} (worst year {c['worst_year']}: {money(c['net_cash'])} of "
+                         f"{money(-c['headroom'])} allowed)" for code, c in binding[:top])
         more = f" and {len(binding) - top} more" if len(binding) > top else ""
-        lines.append(f"  worst years that use the whole headroom: {said}{more}")
+        lines.append(f"  headroom binds for {len(binding)} council(s), whose worst years would be beyond it otherwise: {said}{more}")
     elif any(c.get("headroom") is not None for c in councils.values()):
-        lines.append("  every council's worst year is within its headroom, none at the limit")
+        lines.append("  every council's worst year is within its headroom; no headroom changes the plan")
     gap = finance.get("financing_gap") or 0.0
     short = finance.get("shortfalls") or {}
     if gap > 0:

@@ -153,6 +153,9 @@ def check_finance(ctx: Context) -> list[Finding]:
         if got.get("worst_year") != year or not ctx.money_ok(got.get("net_cash"), cash[code][year]):
             problem(f"finance.councils.{code}: worst year {got.get('worst_year')!r} with {got.get('net_cash')!r}, "
                     f"expected year {year} with {pounds(cash[code][year])}")
+        own = finance.financed_npv(cash[code], rate)
+        if "financed_npv" in got and not ctx.money_ok(got.get("financed_npv"), own):
+            problem(f"finance.councils.{code}.financed_npv is {got.get('financed_npv')!r}, expected {pounds(own)}")
     free = section.get("without_headroom")
     if limited and not isinstance(free, dict):
         problem("finance.without_headroom is missing: a council of the run has a headroom, so the gap needs that plan")
@@ -160,6 +163,10 @@ def check_finance(ctx: Context) -> list[Finding]:
     short = _shortfalls(ctx, council_net(ctx, priced))
     if not ctx.money_ok(section.get("financing_gap"), sum(short.values())):
         problem(f"finance.financing_gap is {section.get('financing_gap')!r}, expected {pounds(sum(short.values()))}")
+    for code, row in listed.items():
+        if isinstance(row, dict) and bool(row.get("binds")) != (code in short):
+            problem(f"finance.councils.{code}.binds is {row.get('binds')!r}, expected {code in short} "
+                    "(whether it would fall short without headroom limits)")
     given = section.get("shortfalls") or {}
     if set(given) != set(short) or not all(is_number(given[c]) and ctx.money_ok(given[c], short[c]) for c in short):
         problem(f"finance.shortfalls are {dict(given)!r}, expected {({c: round(v, 2) for c, v in short.items()})!r}")
