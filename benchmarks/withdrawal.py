@@ -96,6 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--area", action="append", help="only these areas (labels above)")
+    parser.add_argument("--variant", action="append", choices=list(VARIANTS), help="only these variants (default: all)")
     parser.add_argument("--model", default=None, help="savings model (default: the instance's)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -108,7 +109,7 @@ def main() -> None:
     for label, instance, area, limit in AREAS:
         if args.area and label not in args.area:
             continue
-        for variant in VARIANTS:
+        for variant in args.variant or VARIANTS:
             runs = [in_child("measure", instance, args.model, area, variant, limit) for _ in range(args.repeats)]
             row = {"area": label, "variant": variant, "repeats": len(runs), **{k: runs[0][k] for k in runs[0] if not k.endswith("_s")}}
             row.update({k: round(statistics.median(r[k] for r in runs), 3) for k in ("candidates_s", "solve_s", "total_s")})
@@ -132,7 +133,8 @@ def main() -> None:
     _merge(RESULTS / "withdraw.csv", ["area", "council", "partnerships_left", "seconds", "repeats"], withdraws)
     (RESULTS / "machine.json").write_text(json.dumps({"python": platform.python_version(), "machine": platform.machine(),
                                                       "processor": platform.processor(), "cpus": os.cpu_count(),
-                                                      "date": time.strftime("%Y-%m-%d")}, indent=2) + "\n")
+                                                      "date": time.strftime("%Y-%m-%d"),
+                                                      "load_average_at_end": os.getloadavg()}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
