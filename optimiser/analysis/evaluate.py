@@ -127,9 +127,8 @@ def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: i
     paid = np.full(1, float(problem.spend[k][members].sum())) if sunk else None
 
     def priced(**how):
-        charged = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, plain=True, **how)
-        scored = (evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, plain=True, sunk=paid, **how)
-                  if sunk else charged)
+        charged = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, **how)
+        scored = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, sunk=paid, **how) if sunk else charged
         led = np.flatnonzero(charged.host == host) if host is not None else np.arange(len(charged))
         return charged, charged.take(led), scored.take(led)
 
@@ -137,7 +136,7 @@ def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: i
     if host is not None and len(every) and not len(options):  # the group could run, but not under this host
         breaks.extend(_host_breaks(problem, k, members, host))
     if len(options) == 0:
-        _, charged, options = priced(ignore_rules=True)
+        _, charged, options = priced(ignore_rules=True, plain=True)
     sets = options.members.astype(np.int64)
     host_slot = np.argmax(sets == options.host[:, None], axis=1)
     risk = partnership_risk(problem, k, sets, host_slot, options.depth.astype(np.int64), options.one_off)
