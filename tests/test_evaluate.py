@@ -141,7 +141,6 @@ def test_hosts_and_sunk_costs_agree_with_the_brute_force(tmp_path, seed):
     for i, g in enumerate(picked):
         proposed.append(GroupRow(f"G{i}", rules.functions[g.function].id, list(g.members), rng.choice(g.members), i % 2 == 1))
     result = evaluate(case.instance_dir, proposed, case.model_path, case.options.run_options())
-    annuity = case.model.annuity
     for group, row in zip(proposed, result.groups):
         f = rules.model.function(group.function)
         options = [o for o in rules.options(f, tuple(group.members)) if o.host == group.host]

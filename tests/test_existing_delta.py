@@ -13,7 +13,7 @@ from types import SimpleNamespace as P
 import pytest
 
 from randomized import Existing, Rules, random_case, write_case
-from test_cli import BABERGH, IPSWICH, MID_SUFFOLK, SUFFOLK, run
+from test_cli import BABERGH, MID_SUFFOLK, SUFFOLK, run
 
 from optimiser.analysis.existing import outcome
 from optimiser.api import solve

@@ -15,7 +15,7 @@ import random
 import pytest
 
 from randomized import Rules, make_case
-from test_cli import BABERGH, ENGLAND, IPSWICH, MID_SUFFOLK, SUFFOLK, read_csv, run, solve as cli_solve
+from test_cli import ENGLAND, IPSWICH, SUFFOLK, read_csv, run, solve as cli_solve
 from test_cli_inputs import bad
 
 from optimiser.api import partners, solve
