@@ -15,6 +15,7 @@ A council's net cash from a partnership in year t is (b_i / B) (A ramp_t - D_t),
 from __future__ import annotations
 
 from .context import Context, is_number, pounds
+from .existing import sunk_members
 from .figures import Member, figures
 from . import finance
 from ..errors import Finding
@@ -100,8 +101,9 @@ def _free_priced(ctx: Context, listed, problem) -> list:
             continue
         team = [Member(c, ctx.baseline(c, fid)[0], ctx.councils[c].population, ctx.distance(c, host), ctx.platform_of(c, fid))
                 for c in members]
+        # the same run without headroom limits keeps existing arrangements as this one does: their set-up cost sunk
         fig = figures(ctx.functions[fid], depth, team, entry.get("platform"), discount_rate=ctx.model.discount_rate,
-                      horizon_years=ctx.model.horizon_years)
+                      horizon_years=ctx.model.horizon_years, sunk=sunk_members(ctx.existing_sets, fid, frozenset(members)))
         priced.append((fig.annual, fig.one_off, depth.ramp, fig.baselines, fig.total))
     return priced
 
