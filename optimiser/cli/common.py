@@ -92,7 +92,7 @@ def add_run_options(parser, solving: bool, shares: tuple[str, str] = ("proportio
             help="a partnership every plan must hold with exactly these members, e.g. 'legal:Babergh+Mid Suffolk' (repeatable)")
         add("--keep-existing", action="store_true",
             help="keep every existing partnership's members together (partnerships.csv); it may grow and change depth, host "
-                 "and platform, its past set-up cost sunk (`solve` only)")
+                 "and platform, its past set-up cost sunk")
     others = ", ".join(rule for rule in ("proportional", "shapley", "nucleolus") if rule != shares[0])
     add("--shares", metavar="RULE", default=shares[0], help=f"{shares[1]}: {shares[0]} (default), {others}")
     add("--out", metavar="DIR", help="write the results here (the folder is checked before any work)")

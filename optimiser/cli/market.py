@@ -40,7 +40,7 @@ def register(sub) -> dict:
                     "Read a listing file (columns code, function, stance; one row per council and function; stance\n"
                     "offer: will host, seek: will join but not host, open: either), keep only the listed pairs,\n"
                     "let only offer and open councils host, and solve as 'solve' does: the plan is verified and\n"
-                    "written into --out (plan.json, partnerships.csv, councils.csv).",
+                    "written into --out (the files of solve).",
                     ["optimiser match england-2023 listings.csv --out results/match",
                      "optimiser match uk-2023 listings.csv --area Wales --functions ict --shares shapley"],
                     MATCH_EXIT, names=True)

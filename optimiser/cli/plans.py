@@ -23,9 +23,10 @@ EVALUATE_EXIT = ["0  every group keeps every rule", "1  a group breaks a rule (l
 
 def register(sub) -> dict:
     p = add_command(sub, "solve", "find the best plan for an instance",
-                    "Find the plan of partnerships with the highest total NPV, prove it optimal (or report its gap),\n"
-                    "verify it and write plan.json, partnerships.csv, councils.csv, council_summary.csv, plan.geojson\n"
-                    "and README.txt into --out (and report.html with --report).",
+                    "Find the plan of partnerships with the highest total NPV (expected NPV with --objective expected),\n"
+                    "prove it optimal (or report its gap), verify it and write plan.json, partnerships.csv, councils.csv,\n"
+                    "council_summary.csv, cashflow.csv, plan.geojson and README.txt into --out (and report.html with\n"
+                    "--report).",
                     ["optimiser solve england-2023 --area Suffolk --out results/suffolk",
                      "optimiser solve england-2023 --area Kent --report --out results/kent",
                      "optimiser solve england-2023 --area 'Norfolk; Suffolk' --functions ict,legal --budget 5m",

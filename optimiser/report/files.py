@@ -119,6 +119,9 @@ def readme_text(plan, labels: Labels, files: list[str]) -> str:
         "councils.csv": "one row a council and function: its partnership, spend and share of the figures, in whole pounds",
         "council_summary.csv": "one row a council: the partnerships it joins and leads, its yearly saving, one-off cost "
                                "and share of the NPV across every function",
+        "cashflow.csv": "the money year by year (year 0 to the horizon) for the plan, each partnership and each member "
+                        "council: saving, one-off cost not borrowed, debt service and net; to the penny, as verify "
+                        "recomputes it",
         "plan.geojson": "councils and partnerships as map features (WGS84) for QGIS or any GIS: one feature per council "
                         "with its partnership in each function, and one per partnership with its members' areas",
         "report.html": "the plan for people: maps, headline figures, a section per council, the caveats; opens offline",
