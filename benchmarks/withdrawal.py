@@ -5,10 +5,12 @@ For each area, each repeat runs in a fresh Python process: it builds every candi
 solves the master problem under ``--objective npv``, ``--robust``, ``--objective expected``
 and both, timing the candidates (where the withdrawal figures are worked out, over every
 subset of members) and the solve apart. Then ``withdraw`` is timed on one plan per area for a
-few councils. Medians go to ``benchmarks/results/withdrawal/``, the machine beside them.
+few councils. Medians go to ``benchmarks/results/withdrawal/``, the machine beside them; a
+run of some areas replaces only their rows. The UK rows (the national plan at a 60-second
+limit) are also the calibration of models/README.md.
 
-    python benchmarks/withdrawal.py --repeats 3
-    python benchmarks/withdrawal.py --area Kent --repeats 1
+    python benchmarks/withdrawal.py --area Kent --area "East Midlands" --repeats 3
+    python benchmarks/withdrawal.py --area UK --repeats 1
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "withdrawal"
 AREAS = [("Kent", "england-2023", "Kent", None), ("East Midlands", "england-2023", "East Midlands", None),
-         ("England", "england-2023", None, 120.0)]
+         ("UK", "uk-2023", None, 60.0)]
 VARIANTS = {"npv": {}, "robust": {"robust": True}, "expected": {"objective": "expected"},
             "expected+robust": {"objective": "expected", "robust": True}}
-FIELDS = ["area", "variant", "candidates", "partnerships", "robust_partnerships", "npv", "expected_npv", "status", "gap",
-          "candidates_s", "solve_s", "total_s", "repeats"]
+FIELDS = ["area", "variant", "candidates", "partnerships", "robust_partnerships", "mean_size", "sizes", "npv", "expected_npv",
+          "status", "gap", "candidates_s", "solve_s", "total_s", "repeats"]
 
 
 def measure(instance: str, model: str | None, area: str | None, variant: str, time_limit: float | None) -> dict:
@@ -49,8 +51,11 @@ def measure(instance: str, model: str | None, area: str | None, variant: str, ti
     built = time.perf_counter()
     plan = solve(instance, model, **options)
     ended = time.perf_counter()
+    sizes = [len(p.members) for p in plan.partnerships]
     return {"candidates": len(cand), "partnerships": len(plan.partnerships),
-            "robust_partnerships": sum(1 for p in plan.partnerships if p.robust), "npv": plan.totals.npv,
+            "robust_partnerships": sum(1 for p in plan.partnerships if p.robust),
+            "mean_size": round(statistics.mean(sizes), 2) if sizes else 0,
+            "sizes": " ".join(f"{n}:{sizes.count(n)}" for n in sorted(set(sizes))), "npv": plan.totals.npv,
             "expected_npv": plan.totals.expected_npv, "status": plan.status, "gap": plan.solver.gap,
             "candidates_s": built - started, "solve_s": plan.solver.seconds, "total_s": ended - started}
 
@@ -67,6 +72,19 @@ def time_withdraw(instance: str, model: str | None, plan_path: str, councils: li
         report = withdraw(instance, plan_path, council, model)
         rows.append({"council": council, "partnerships_left": len(report.exits), "seconds": time.perf_counter() - started})
     return rows
+
+
+def _merge(path: Path, fields: list[str], rows: list[dict]) -> None:
+    """Writes ``rows`` over the earlier rows of the same areas, keeping the other areas'."""
+    measured = {row["area"] for row in rows}
+    kept = []
+    if path.is_file():
+        with path.open(newline="") as fh:
+            kept = [row for row in csv.DictReader(fh) if row["area"] not in measured]
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fields)
+        writer.writeheader()
+        writer.writerows(kept + rows)
 
 
 def in_child(*args) -> object:
@@ -110,14 +128,8 @@ def main() -> None:
             withdraws.append({"area": label, "council": council, "partnerships_left": timings[0][n]["partnerships_left"],
                               "seconds": round(seconds, 3), "repeats": len(timings)})
             print(withdraws[-1], flush=True)
-    with (RESULTS / "withdrawal.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    with (RESULTS / "withdraw.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, ["area", "council", "partnerships_left", "seconds", "repeats"])
-        writer.writeheader()
-        writer.writerows(withdraws)
+    _merge(RESULTS / "withdrawal.csv", FIELDS, rows)
+    _merge(RESULTS / "withdraw.csv", ["area", "council", "partnerships_left", "seconds", "repeats"], withdraws)
     (RESULTS / "machine.json").write_text(json.dumps({"python": platform.python_version(), "machine": platform.machine(),
                                                       "processor": platform.processor(), "cpus": os.cpu_count(),
                                                       "date": time.strftime("%Y-%m-%d")}, indent=2) + "\n")

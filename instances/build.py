@@ -46,7 +46,8 @@ RSX_2425 = "dfe-analytical-services_CSC_outcomes_and_enablers/MHCLG_RSX_2024-25_
 RSX_2324 = "dfe-analytical-services_CSC_outcomes_and_enablers/MHCLG_RSX_2023-24_data_by_LA.csv"
 ADJACENCY = "derived_by_helper/lad_adjacency_buc_may2024.csv"
 RESERVES = "arcadesproject_python-council-data-cleanup/MHCLG_RS_2023-24_second_release_data_by_LA.csv"
-RAW_FILES = [MYSOCIETY, BOUNDARIES, POPULATION, LTLA_UTLA, RSX_2425, RSX_2324, ADJACENCY, RESERVES]
+POLITICS = "damayanti-c_uk-politics/opencouncildata_history2016_26_rows_2023-2026.csv"
+RAW_FILES = [MYSOCIETY, BOUNDARIES, POPULATION, LTLA_UTLA, RSX_2425, RSX_2324, ADJACENCY, RESERVES, POLITICS]
 
 #: headroom = this share of a council's unallocated reserves plus its budget-stabilisation
 #: earmarked reserves at 31 March 2024 (MHCLG RS 2023-24 lines 916 and 1026): what the project
@@ -54,6 +55,16 @@ RAW_FILES = [MYSOCIETY, BOUNDARIES, POPULATION, LTLA_UTLA, RSX_2425, RSX_2324, A
 HEADROOM_SHARE = 0.25
 RESERVE_COLUMNS = ("Estimated unallocated financial reserves level at 31 March",
                    "Other earmarked reserves: budget stabilisation at 31 March")
+
+# --------------------------------------------------------------------------- political control
+
+#: Open Council Data's seat columns and the party each stands for
+PARTY_COLUMNS = {"con": "Conservative", "lab": "Labour", "ld": "Liberal Democrat", "green": "Green", "ukip": "UKIP",
+                 "ref": "Reform UK", "pc": "Plaid Cymru", "snp": "SNP", "other": "Independent and other"}
+#: the year whose composition (after its May elections) the 2023 instances take
+CONTROL_YEAR = "2023"
+#: councils whose code changed after 2023 (boundary changes of 2024): the 2026 code -> ours
+RECODED = {"E08000038": "E08000016", "E08000039": "E08000019"}
 
 # --------------------------------------------------------------------------- fixed labels
 
@@ -209,6 +220,7 @@ ATTRIBUTION = [
     "Contains public sector information licensed under the Open Government Licence v3.0.",
     "Contains OS data © Crown copyright and database right 2024.",
     "Contains mySociety data (uk_local_authority_names_and_codes) licensed under CC BY 4.0.",
+    "Political control derived from Open Council Data UK (opencouncildata.co.uk), CC BY-SA 4.0.",
 ]
 
 SUFFOLK = "E10000029"
@@ -355,7 +367,29 @@ def load(raw: Path) -> dict:
 
     data["rsx"] = {"2024-25": read_rsx(raw / RSX_2425), "2023-24": read_rsx(raw / RSX_2324)}
     data["reserves"] = read_reserves(raw / RESERVES)
+    data["control"] = read_control(raw / POLITICS)
     return data
+
+
+def read_control(path: Path) -> dict[str, str]:
+    """Each council's political control after the May 2023 elections, from its seats: the
+    party holding more than half of them. Councils under no overall control are left out (the
+    seats do not say who runs them), as is Northern Ireland (not in the 2023 rows)."""
+    rows = read_csv(path)
+    # only the 2026 rows carry the GSS code (the unnamed last column); council ids are stable
+    code_of = {r["council id"]: RECODED.get(r[""], r[""]) for r in rows if r["year"] == "2026"}
+    control = {}
+    for r in rows:
+        if r["year"] != CONTROL_YEAR:
+            continue
+        require(r["council id"] in code_of, f"{POLITICS}: council id {r['council id']} ({r['authority']}) has no 2026 row with its code")
+        seats = {party: int(r[column]) for column, party in PARTY_COLUMNS.items()}
+        total = int(r["total"])
+        require(sum(seats.values()) == total, f"{POLITICS}: {r['authority']} {CONTROL_YEAR}: seats do not add up to {total}")
+        majority = [party for party, n in seats.items() if 2 * n > total]
+        if majority:
+            control[code_of[r["council id"]]] = majority[0]
+    return control
 
 
 def read_rsx(path: Path) -> dict[str, dict[str, float] | None]:
@@ -678,7 +712,8 @@ def instance_files(name: str, codes: set[str], councils, edges, spend, data,
     for code in sorted(codes):
         c = councils[code]
         rows.append([c["code"], c["name"], c["tier"], c["nation"], c["region"], c["county"],
-                     c["population"], f"{c['lat']:.5f}", f"{c['lon']:.5f}", "", "", "", "", headroom_of(data, code)])
+                     c["population"], f"{c['lat']:.5f}", f"{c['lon']:.5f}", "", "", "", data["control"].get(code, ""),
+                     headroom_of(data, code)])
     files["councils.csv"] = csv_text(COUNCIL_COLUMNS, rows)
 
     sub = sorted((a, b, km) for (a, b), km in edges.items() if a in codes and b in codes)

@@ -723,9 +723,14 @@ def check_plan(case: Case, data: dict, *, rel: float = 1e-6) -> list[str]:
             problems.append(f"{pid}: host {p['host']} / depth {p['depth']} / platform {p['platform']} is not a valid option")
             continue
         o = match[0]
-        for key, want in (("npv", o.npv), ("annual_saving", o.annual), ("one_off_cost", o.one_off)):
+        expected = o.expected if o.expected is not None else rules.expected_npv(f, members, o)
+        worst = o.worst if o.worst is not None else min(rules.after_leaving(f, members, o, set(members) - {c})[0] for c in members)
+        for key, want in (("npv", o.npv), ("annual_saving", o.annual), ("one_off_cost", o.one_off),
+                          ("expected_npv", expected), ("worst_withdrawal_npv", worst)):
             if not close(p[key], want):
                 problems.append(f"{pid}: {key} {p[key]!r}, expected {want!r}")
+        if p["robust"] != (worst > 0) and abs(worst) > 1e-6:
+            problems.append(f"{pid}: robust is {p['robust']}, but the worst withdrawal leaves {worst}")
         if (fid, frozenset(members)) not in locked and not o.value > 0:
             problems.append(f"{pid}: NPV {o.value} is not positive")
         if case.options.robust and (fid, frozenset(members)) not in locked and not o.worst > 0:

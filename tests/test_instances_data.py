@@ -131,11 +131,31 @@ def test_populations(england, uk):
 
 
 def test_defaults_left_empty(big):
-    """The shipped instances leave commitment, limits and control to their defaults."""
+    """The shipped instances leave commitment and limits to their defaults."""
     c = big.councils
     assert (c["commitment"] == 1.0).all()
     assert c["max_partnerships"].isna().all() and c["max_hosted"].isna().all()
-    assert (c["control"] == "").all()
+
+
+PARTIES = {"Conservative", "Labour", "Liberal Democrat", "Green", "UKIP", "Reform UK", "Plaid Cymru", "SNP",
+           "Independent and other"}
+
+
+def test_political_control_after_the_2023_elections(uk):
+    """Control is the party holding more than half the seats after May 2023, empty under no
+    overall control and for Northern Ireland (not in the source's 2023 rows)."""
+    c = uk.councils.set_index("code")["control"]
+    assert set(c[c != ""]) <= PARTIES
+    # a few councils whose 2023 result is well known
+    assert c["E07000203"] == "Green"  # Mid Suffolk: the Greens won a majority in 2023
+    assert c["E07000200"] == ""  # Babergh: no overall control
+    assert c["E09000033"] == "Labour"  # Westminster: Labour since 2022
+    assert c["E09000020"] == "Conservative"  # Kensington and Chelsea
+    assert c["W06000015"] == "Labour"  # Cardiff
+    assert (c[c.index.str.startswith("N")] == "").all()
+    # the two councils recoded in 2024 are matched under their 2023 codes
+    assert c["E08000016"] != "" and c["E08000019"] == ""  # Barnsley Labour; Sheffield no overall control
+    assert int((c == "").sum()) == 11 + 138  # Northern Ireland, and the councils under no overall control in 2023
 
 
 def test_points_inside_the_uk(big):

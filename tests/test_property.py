@@ -41,6 +41,7 @@ METHODS = [("exact", "highs"), ("naive", "highs"), ("exact", "cbc"), ("naive", "
 SEEDS = range(300)  # the default profile: 3-8 councils
 COUPLED_SEEDS = range(10_000, 10_120)  # functions competing for councils, budgets, host limits
 WIDE_SEEDS = range(60_000, 60_030)  # 9-12 councils
+RISKY_SEEDS = range(70_000, 70_100)  # withdrawal chances, the expected objective, --robust
 REL, ABS = 1e-6, 1e-6
 
 
@@ -129,6 +130,13 @@ def test_optimal_on_coupled_instances(cases, seed, method, solver):
 def test_optimal_on_wider_instances(cases, seed, method, solver):
     case, optimum = cases(seed, "wide")
     check_against_brute_force(case, optimum, method, solver, "wide")
+
+
+@pytest.mark.parametrize("method,solver", METHODS)
+@pytest.mark.parametrize("seed", RISKY_SEEDS, ids=lambda s: f"risky{s}")
+def test_optimal_on_risky_instances(cases, seed, method, solver):
+    case, optimum = cases(seed, "risky")
+    check_against_brute_force(case, optimum, method, solver, "risky")
 
 
 # ---------------------------------------------------------------- infeasible runs

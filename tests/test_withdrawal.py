@@ -139,6 +139,67 @@ def test_a_trio_in_a_line_by_hand(tmp_path):
     assert verify(folder, plan.data, folder / "model.toml").ok
 
 
+def _trio(tmp_path) -> tuple[Path, dict]:
+    folder = hand_instance(tmp_path / "trio", [("A", 100_000, 1e6, 1.0, "", 0.1), ("B", 100_000, 1e6, 1.0, "", 0.2),
+                                                ("C", 100_000, 1e6, 1.0, "", 0.3)], [("A", "B"), ("B", "C")])
+    return folder, solve(folder, robust=True, objective="expected").data
+
+
+@pytest.mark.parametrize("change,fragments", [
+    (lambda p: p["partnerships"][0]["withdrawal"].update(B=0.25), ["withdrawal of B is 0.25, expected 0.2"]),
+    (lambda p: p["partnerships"][0]["withdrawal"].pop("C"), ["withdrawal has no chance for member C"]),
+    (lambda p: p["partnerships"][0].update(expected_npv=p["partnerships"][0]["expected_npv"] + 10), ["expected_npv is"]),
+    (lambda p: p["partnerships"][0].update(worst_withdrawal="A"), ["worst_withdrawal is 'A', expected B"]),
+    (lambda p: p["partnerships"][0].update(worst_withdrawal_npv=0.0), ["worst_withdrawal_npv is 0.00"]),
+    (lambda p: p["partnerships"][0].update(robust=False), ["robust is false, expected true"]),
+    (lambda p: p["partnerships"][0].pop("robust"), ["missing key 'robust'"]),
+    (lambda p: p["totals"].update(expected_npv=1.0), ["totals", "expected_npv is 1.00"]),
+    (lambda p: p["solver"].update(objective=p["totals"]["npv"]), ["objective is", "total expected_npv"]),
+])
+def test_verify_recomputes_the_withdrawal_figures(tmp_path, change, fragments):
+    folder, data = _trio(tmp_path)
+    assert verify(folder, data, folder / "model.toml").ok
+    change(data)
+    report = verify(folder, data, folder / "model.toml")
+    assert not report.ok
+    assert any(all(f in problem for f in fragments) for problem in report.problems), report.problems
+
+
+def test_verify_rejects_a_partnership_that_is_not_robust_under_robust(tmp_path):
+    # leavers go after year 1: one year of saving does not repay the pair's one-off cost
+    model = MODEL.replace("exit_year = 2", "exit_year = 1")
+    folder = hand_instance(tmp_path / "pair", [("A", 100_000, 1e6, 1.0, "", ""), ("B", 100_000, 3e6, 1.0, "", "")],
+                           [("A", "B")], model)
+    plan = solve(folder)
+    (p,) = plan.partnerships
+    assert not p.robust and p.worst_withdrawal_npv < 0
+    assert verify(folder, plan.data, folder / "model.toml").ok
+    assert solve(folder, robust=True).partnerships == ()  # nothing robust to choose
+    data = json.loads(json.dumps(plan.data))
+    data["options"]["robust"] = True
+    report = verify(folder, data, folder / "model.toml")
+    assert [f.rule for f in report.findings] == ["robust"]
+    assert "if A leaves" in report.problems[0] and "not positive" in report.problems[0]
+
+
+def test_evaluate_gives_the_withdrawal_figures_and_the_robust_rule(tmp_path):
+    from optimiser.api import evaluate
+
+    model = MODEL.replace("exit_year = 2", "exit_year = 1")
+    folder = hand_instance(tmp_path / "pair", [("A", 100_000, 1e6, 1.0, "Red", ""), ("B", 100_000, 3e6, 0.5, "Blue", "")],
+                           [("A", "B")], model)
+    (p,) = solve(folder).partnerships
+    (row,) = evaluate(folder, [("G1", "ict", ["A", "B"])]).groups
+    for key in ("expected_npv", "worst_withdrawal", "worst_withdrawal_npv", "robust"):
+        assert row[key] == pytest.approx(getattr(p, key)), key
+    assert row["withdrawal"] == pytest.approx({"A": 0.15, "B": 0.25})
+    assert row["breaks"] == []
+    (row,) = evaluate(folder, [("G1", "ict", ["A", "B"])], robust=True).groups
+    assert row["breaks"] == [f"robust: if A leaves, the NPV is {p.worst_withdrawal_npv:,.0f} pounds, not positive"]
+    (row,) = evaluate(folder, [("G1", "ict", ["A", "B"])], objective="expected").groups
+    assert row["expected_npv"] == pytest.approx(p.expected_npv) and row["breaks"] == []
+
+
 def test_the_host_who_leaves_is_replaced_by_the_cheapest_host(tmp_path):
     # three councils in a triangle, B far east of A and C: if the host leaves, the survivor
     # with the least coordination cost leads (ties: the smallest code)
@@ -351,3 +412,49 @@ def test_withdraw_a_file_that_is_not_a_plan(capsys, tmp_path):
     code, _, err = run(capsys, "withdraw", "suffolk-2023", tmp_path / "plan.json", "Babergh")
     assert code == 2
     one_line(err, "plan.json")
+
+
+# ---------------------------------------------------------------- evaluate --shares
+
+
+def test_evaluate_splits_each_group_by_every_rule(tmp_path):
+    """A trio in a line: v(AB) and v(BC) are the pairs' own NPVs, v(AC) = 0 (not contiguous);
+    the Shapley split is worked out here over the six orders of arrival."""
+    import itertools
+
+    from optimiser.api import evaluate
+
+    folder = hand_instance(tmp_path / "trio", [("A", 100_000, 1e6, 1.0, "", ""), ("B", 150_000, 2e6, 1.0, "", ""),
+                                                ("C", 100_000, 1e6, 1.0, "", "")], [("A", "B"), ("B", "C")])
+    pairs = {frozenset(g): r["npv"] for g, r in zip(("AB", "BC"), evaluate(folder, [("p", "ict", ["A", "B"]), ("q", "ict", ["B", "C"])]).groups)}
+    result = evaluate(folder, [("t", "ict", ["A", "B", "C"])], shares="shapley")
+    (row,) = result.groups
+    value = {frozenset(): 0.0, frozenset("ABC"): row["npv"], **pairs}
+
+    def v(group) -> float:
+        return value.get(frozenset(group), 0.0)
+
+    shapley = {c: 0.0 for c in "ABC"}
+    for order in itertools.permutations("ABC"):
+        for n, c in enumerate(order):
+            shapley[c] += (v(order[: n + 1]) - v(order[:n])) / 6
+    assert row["shares"]["shapley"] == pytest.approx(shapley)
+    assert row["npv_share"] == pytest.approx(shapley)
+    proportional = {"A": row["npv"] / 4, "B": row["npv"] / 2, "C": row["npv"] / 4}
+    assert row["shares"]["proportional"] == pytest.approx(proportional)
+    assert row["transfer"] == pytest.approx({c: shapley[c] - proportional[c] for c in "ABC"})
+    # the largest excess of the Shapley split: the best-off subgroup's value less its members' shares
+    excess = max(v(g) - sum(shapley[c] for c in g) for n in (1, 2) for g in itertools.combinations("ABC", n))
+    assert row["core_excess"]["shapley"] == pytest.approx(excess)
+    assert sum(row["shares"]["nucleolus"].values()) == pytest.approx(row["npv"])
+    assert result.rule == "shapley" and "t,ict" in result.to_csv()
+
+
+def test_evaluate_takes_shares_on_the_command_line(capsys, tmp_path):
+    folder = hand_instance(tmp_path / "pair", [("A", 100_000, 1e6, 1.0, "", ""), ("B", 100_000, 3e6, 1.0, "", "")], [("A", "B")])
+    (tmp_path / "groups.csv").write_text("id,function,code\ng,ict,A\ng,ict,B\n")
+    code, out, err = run(capsys, "evaluate", str(folder), str(tmp_path / "groups.csv"), "--shares", "nucleolus")
+    assert code == 0, err
+    assert "nucleolus shares: Council A" in out
+    code, out, err = run(capsys, "evaluate", str(folder), str(tmp_path / "groups.csv"), "--shares", "fair")
+    assert code == 2 and "--shares" in err and len(err.strip().splitlines()) == 1

@@ -10,12 +10,15 @@ import numpy as np
 
 from ..economics.finance import payback_or_none
 from ..candidates import evaluate_sets
+from ..candidates.withdrawal import chances_matter, partnership_risk
+from ..economics import allocation
 from ..errors import InputError
 from ..io.groups import read_groups
 from ..io.tables import csv_text
 from ..problem import Problem, RunOptions, load_run, prepare
-from ..rules.group import NPV, rule_breaks
+from ..rules.group import NPV, ROBUST, rule_breaks
 from ..rules.limits import LIMITS, ProposedGroup
+from .shares import subgroup_values
 
 
 @dataclass
@@ -24,18 +27,28 @@ class Evaluation:
 
     groups: list[dict]
     totals: dict
+    rule: str = "proportional"  # the share rule npv_share follows
 
     @property
     def ok(self) -> bool:
         return all(not g["breaks"] for g in self.groups)
 
     def to_dict(self) -> dict:
-        return {"groups": self.groups, "totals": self.totals}
+        return {"shares_rule": self.rule, "groups": self.groups, "totals": self.totals}
 
     def to_csv(self) -> str:
-        rows = [{**g, "members": " ".join(g["members"]), "breaks": "; ".join(g["breaks"])} for g in self.groups]
-        fields = ["id", "function", "members", "host", "depth", "platform", "annual_saving", "one_off_cost", "npv", "payback_years", "breaks"]
+        rows = [{**g, "members": " ".join(g["members"]), "breaks": "; ".join(g["breaks"]),
+                 "withdrawal": " ".join(f"{c}:{p:.4g}" for c, p in (g["withdrawal"] or {}).items()),
+                 "npv_share": _pairs(g["npv_share"]), "transfer": _pairs(g["transfer"]),
+                 "core_excess": g["core_excess"][self.rule] if g["core_excess"] else None} for g in self.groups]
+        fields = ["id", "function", "members", "host", "depth", "platform", "annual_saving", "one_off_cost", "npv", "payback_years",
+                  "expected_npv", "worst_withdrawal", "worst_withdrawal_npv", "robust", "withdrawal", "npv_share", "transfer",
+                  "core_excess", "breaks"]
         return csv_text(fields, rows)
+
+
+def _pairs(by_code: dict | None) -> str:
+    return " ".join(f"{code}:{pounds:.2f}" for code, pounds in (by_code or {}).items())
 
 
 def evaluate(instance, groups, model=None, options: RunOptions | None = None, **overrides) -> Evaluation:
@@ -58,8 +71,9 @@ def evaluate(instance, groups, model=None, options: RunOptions | None = None, **
             raise InputError(f"group '{gid}'", f"unknown function '{fid}' (the run's functions: {known})")
         rows.append(_evaluate_group(problem, gid, function_pos[fid], np.array(sorted(index[c] for c in codes))))
     _cross_group_breaks(problem, rows)
-    totals = {key: float(sum(r[key] or 0.0 for r in rows)) for key in ("annual_saving", "one_off_cost", "npv")}
-    return Evaluation(rows, totals)
+    _split(problem, rows)
+    totals = {key: float(sum(r[key] or 0.0 for r in rows)) for key in ("annual_saving", "one_off_cost", "npv", "expected_npv")}
+    return Evaluation(rows, totals, problem.options.shares)
 
 
 def _evaluate_group(problem: Problem, gid: str, k: int, members: np.ndarray) -> dict:
@@ -67,14 +81,24 @@ def _evaluate_group(problem: Problem, gid: str, k: int, members: np.ndarray) -> 
     codes = problem.codes
     breaks = rule_breaks(problem, k, members) if len(members) >= 2 else ["size: a partnership needs at least two members"]
     row = {"id": gid, "function": function.id, "members": [codes[i] for i in members], "host": None, "depth": None,
-           "platform": None, "annual_saving": None, "one_off_cost": None, "npv": None, "payback_years": None, "breaks": breaks}
+           "platform": None, "annual_saving": None, "one_off_cost": None, "npv": None, "payback_years": None,
+           "expected_npv": None, "worst_withdrawal": None, "worst_withdrawal_npv": None, "robust": None, "withdrawal": None,
+           "breaks": breaks}
     if len(members) < 2:
         return row
-    options = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True)
+    options = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, plain=True)
     if len(options) == 0:
         options = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, ignore_rules=True)
-    best = int(np.lexsort((options.one_off, -options.npv))[0])
+    sets = options.members.astype(np.int64)
+    host_slot = np.argmax(sets == options.host[:, None], axis=1)
+    risk = partnership_risk(problem, k, sets, host_slot, options.depth.astype(np.int64), options.one_off)
+    expected = problem.options.objective == "expected" and chances_matter(problem)
+    value = risk.expected if expected else options.npv
+    robust = risk.worst > 0 if problem.options.robust else np.ones(len(options), dtype=bool)
+    # the best option: robust first under --robust, then what the run maximises, then the least one-off cost
+    best = int(np.lexsort((options.one_off, -value, ~robust))[0])
     annual, one_off, npv = float(options.annual[best]), float(options.one_off[best]), float(options.npv[best])
+    worst_member = codes[int(sets[best, risk.worst_slot[best]])]
     row.update(
         host=codes[int(options.host[best])],
         depth=problem.model.depths[int(options.depth[best])].id,
@@ -83,8 +107,15 @@ def _evaluate_group(problem: Problem, gid: str, k: int, members: np.ndarray) -> 
         one_off_cost=one_off,
         npv=npv,
         payback_years=payback_or_none(annual, one_off, problem.model.depths[int(options.depth[best])].ramp),
+        expected_npv=float(risk.expected[best]),
+        worst_withdrawal=worst_member,
+        worst_withdrawal_npv=float(risk.worst[best]),
+        robust=bool(risk.worst[best] > 0),
+        withdrawal={codes[int(i)]: float(p) for i, p in zip(sets[best], risk.chances[best])},
     )
-    breaks.extend(NPV.explain_value(npv))
+    breaks.extend(NPV.explain_value(float(value[best]), expected))
+    if problem.options.robust:
+        breaks.extend(ROBUST.explain_value(float(risk.worst[best]), worst_member))
     return row
 
 
@@ -96,3 +127,27 @@ def _cross_group_breaks(problem: Problem, rows: list[dict]) -> None:
     for limit in LIMITS:
         for position, sentence in limit.breaks(problem, groups):
             rows[position]["breaks"].append(sentence)
+
+
+def _split(problem: Problem, rows: list[dict]) -> None:
+    """Each group's NPV split by every share rule of SPEC §6, with each rule's core excess and
+    each member's transfer (its share under the run's rule less its proportional share).
+    v(T) of a subgroup is what T could earn on its own under the run's rules; the group's own
+    value is its NPV as evaluated, whether or not it keeps every rule."""
+    position = {f.id: k for k, f in enumerate(problem.functions)}
+    index = {c: i for i, c in enumerate(problem.codes)}
+    rule = problem.options.shares
+    for row in rows:
+        row.update(shares=None, core_excess=None, npv_share=None, transfer=None)
+        if row["npv"] is None:
+            continue
+        k = position[row["function"]]
+        members = np.array([index[c] for c in row["members"]])
+        (game,) = subgroup_values(problem, k, [members], [row["npv"]])
+        splits = allocation.all_shares(game, problem.baseline[k, members])
+        excess = allocation.core_excesses(game, splits)
+        codes = row["members"]
+        row["shares"] = {name: dict(zip(codes, map(float, x))) for name, x in splits.items()}
+        row["core_excess"] = {name: float(e) for name, e in excess.items()}
+        row["npv_share"] = row["shares"][rule]
+        row["transfer"] = {c: row["shares"][rule][c] - row["shares"]["proportional"][c] for c in codes}

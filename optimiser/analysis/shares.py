@@ -19,6 +19,7 @@ import numpy as np
 
 from ..candidates import enumerate_sets, evaluate_sets
 from ..candidates.enumerate import CHUNK
+from ..candidates.evaluate import evaluate_sets_by_row
 from ..economics import allocation
 from ..plan import Stability
 from ..errors import SolveError
@@ -49,16 +50,7 @@ def best_npv(problem: Problem, k: int, sets: np.ndarray, *, enumerated: bool = F
     ok = np.arange(len(sets)) if enumerated else np.flatnonzero(feasible_sets(problem, k, sets))
     if len(ok) == 0:
         return best
-    options = evaluate_sets(problem, k, sets[ok].astype(np.int32), plain=True)
-    if len(options) == 0:
-        return best
-    # the options come back as member rows: find each one's set by its sorted members
-    width = sets.shape[1]
-    rows = np.concatenate([sets[ok], options.members[:, :width].astype(np.int64)])
-    inverse = np.unique(rows, axis=0, return_inverse=True)[1].ravel()
-    set_of_row = np.full(inverse.max() + 1, -1, dtype=np.int64)
-    set_of_row[inverse[: len(ok)]] = np.arange(len(ok))
-    where = set_of_row[inverse[len(ok):]]
+    where, options = evaluate_sets_by_row(problem, k, sets[ok].astype(np.int32), plain=True)
     found = np.zeros(len(ok))
     np.maximum.at(found, where, options.npv)
     best[ok] = found

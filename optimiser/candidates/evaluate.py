@@ -29,11 +29,19 @@ def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positiv
     host and depth as feasible (to price a grouping that breaks commitment rules); ``plain``
     judges by the NPV of §3 alone, whatever the run's withdrawal options (subgroup values of §6).
     """
+    return evaluate_sets_by_row(problem, k, sets, require_positive=require_positive, all_options=all_options,
+                                ignore_rules=ignore_rules, plain=plain)[1]
+
+
+def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_positive: bool = True,
+                         all_options: bool = False, ignore_rules: bool = False,
+                         plain: bool = False) -> tuple[np.ndarray, CandidateSet]:
+    """:func:`evaluate_sets`, with the row of ``sets`` each option belongs to (ascending)."""
     function = problem.functions[k]
     model = problem.model
     g, s = sets.shape
     if g == 0:
-        return CandidateSet.empty(s)
+        return np.zeros(0, dtype=np.int64), CandidateSet.empty(s)
     annuity = problem.depth_annuity  # per depth: its ramp discounted (SPEC §8)
     b = problem.spend[k][sets]  # (g, s)
     pop = problem.population[sets]
@@ -88,7 +96,7 @@ def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positiv
                       <= problem.headroom[sets[gi]] * (1 + 1e-12) + 1e-9).all(axis=1) | (total[gi] <= 0)
         gi, di, hi, npv, annual, objective = (a[affordable] for a in (gi, di, hi, npv, annual, objective))
     common = np.array([d.common_platform for d in model.depths])
-    return CandidateSet(
+    return gi, CandidateSet(
         function=np.full(len(gi), k, dtype=np.int32),
         members=sets[gi].astype(np.int32),
         size=np.full(len(gi), s, dtype=np.int32),
@@ -194,14 +202,25 @@ def _options_under_withdrawal(problem, k, sets, scale, coordination, host_ok, ok
     g, s = sets.shape
     options = problem.options
     use_expected = options.objective == "expected" and chances_matter(problem)
-    figures = option_figures(problem, k, sets, scale, coordination, one_off, expected=use_expected, worst=options.robust)
     npv = value[:, :, None] - coordination[:, None, :] * problem.depth_annuity[None, :, None]
-    objective = figures.expected if use_expected else npv
     feasible = ok[:, :, None] & host_ok[:, None, :]
+    # under --robust alone a set needs a positive NPV first: its withdrawal figures are
+    # worked out only where it has one (they cost a pass over the survivors of each leaver)
+    rows = np.flatnonzero((feasible & NPV.values(npv)).any(axis=(1, 2))) if require_positive and not use_expected else np.arange(g)
+    figures = option_figures(problem, k, sets[rows], scale[rows], coordination[rows], one_off[rows], expected=use_expected,
+                             worst=options.robust)
+    worst = np.full((g, value.shape[1], s), -np.inf)
+    if options.robust:
+        worst[rows] = figures.worst
+    if use_expected:
+        objective = np.full((g, value.shape[1], s), -np.inf)
+        objective[rows] = figures.expected
+    else:
+        objective = npv
     if require_positive:
         feasible &= NPV.values(objective)
         if options.robust:
-            feasible &= ROBUST.values(figures.worst)
+            feasible &= ROBUST.values(worst)
     depths = value.shape[1]
     objective = objective.reshape(g, depths * s)
     feasible = feasible.reshape(g, depths * s)

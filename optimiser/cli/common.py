@@ -88,7 +88,8 @@ def add_run_options(parser, solving: bool) -> None:
         add("--jobs", metavar="N", help="worker processes for functions solved apart (default: one per core)")
         add("--lock", action="append", default=[], metavar="FUNCTION:COUNCIL+COUNCIL",
             help="a partnership every plan must hold with exactly these members, e.g. 'legal:Babergh+Mid Suffolk' (repeatable)")
-        add("--shares", metavar="RULE", default="proportional", help="how npv_share splits each partnership: proportional (default), shapley, nucleolus")
+    add("--shares", metavar="RULE", default="proportional",
+        help="how each partnership's NPV is split among its members: proportional (default), shapley, nucleolus")
     add("--out", metavar="DIR", help="write the results here (the folder is checked before any work)")
     add("--force", action="store_true", help="replace results already in --out")
     add("--quiet", action="store_true", help="no progress, warnings or summary on the terminal")
@@ -105,10 +106,9 @@ def run_options(args):
             raise InputError(option, "'' is empty: give a code or a name")
     given = dict(area=args.area, functions=args.functions, budget=args.budget, exclude=args.exclude,
                  withdraw=args.withdraw, apart=args.apart, max_size=args.max_size, objective=args.objective,
-                 robust=args.robust, loan=args.loan)
+                 robust=args.robust, shares=args.shares, loan=args.loan)
     if args.command == "solve":
-        given.update(solver=args.solver, method=args.method, time_limit=args.time_limit, jobs=args.jobs, shares=args.shares,
-                     lock=args.lock)
+        given.update(solver=args.solver, method=args.method, time_limit=args.time_limit, jobs=args.jobs, lock=args.lock)
         args.top = values.whole(args.top, "--top", low=0)
     return RunOptions.create(**given)
 

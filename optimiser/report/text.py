@@ -116,6 +116,16 @@ def evaluation_summary(result, instance) -> str:
         lines.append(f"    best: {g['depth']} hosted by {names.get(g['host'], g['host'])}, platform {g['platform'] or '-'}; "
                      f"yearly saving {money(g['annual_saving'])}, one-off {money(g['one_off_cost'])}, NPV {money(g['npv'])}, "
                      f"payback {_years(g['payback_years'])}")
+        if any((g["withdrawal"] or {}).values()):
+            lines.append(f"    expected NPV {money(g['expected_npv'])} if members may leave; "
+                         f"if {names.get(g['worst_withdrawal'], g['worst_withdrawal'])} leaves, NPV {money(g['worst_withdrawal_npv'])} "
+                         f"({'still pays: robust' if g['robust'] else 'not robust'})")
+        if g["npv_share"] and result.rule != "proportional":
+            lines.append(f"    {result.rule} shares: " + ", ".join(
+                f"{names.get(c, c)} {money(v)} ({'+' if g['transfer'][c] >= 0 else '-'}{money(abs(g['transfer'][c]))} against proportional)"
+                for c, v in g["npv_share"].items()))
+        if g["core_excess"] and g["core_excess"][result.rule] > 0:
+            lines.append(f"    under the {result.rule} split a subgroup would do {money(g['core_excess'][result.rule])} better on its own")
         lines += [f"    breaks {b}" for b in g["breaks"]]
     t = result.totals
     lines.append(f"{len(result.groups)} groups: NPV {money(t['npv'])}, yearly saving {money(t['annual_saving'])}, "

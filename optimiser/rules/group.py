@@ -289,8 +289,9 @@ class PositiveNpv(GroupRule):
         """Whether each value the plan maximises (NPV, or expected NPV) is positive."""
         return npv > 0
 
-    def explain_value(self, npv: float) -> list[str]:
-        return [] if npv > 0 else [f"npv: {npv:,.0f} pounds is not positive"]
+    def explain_value(self, npv: float, expected: bool = False) -> list[str]:
+        what = "expected npv " if expected else ""
+        return [] if npv > 0 else [f"npv: {what}{npv:,.0f} pounds is not positive"]
 
 
 class Robust(GroupRule):

@@ -51,12 +51,12 @@ class Option:
     npv: float
 
 
-def _entry_part(ctx: Context, fid: str, members, host: str, depth_id: str) -> Part:
+def entry_part(ctx: Context, fid: str, members, host: str, depth_id: str) -> Part:
     entry = {"id": "subgroup", "function": fid, "members": list(members), "host": host, "depth": depth_id, "platform": None}
     return read_part(ctx, -1, entry)
 
 
-def _breaks(ctx: Context, part: Part, names) -> bool:
+def breaks_any(ctx: Context, part: Part, names) -> bool:
     return any(RULE_FUNCTIONS[name](ctx, part) for name in names)
 
 
@@ -69,11 +69,11 @@ def options_of(ctx: Context, fid: str, members) -> list[Option]:
     if function is None or len(set(members)) != len(members) or len(members) < 2 or any(c not in ctx.councils for c in members):
         return []
     depths = ctx.model.depths
-    first = _entry_part(ctx, fid, members, members[0], depths[0].id)
-    if _breaks(ctx, first, SET_RULES):
+    first = entry_part(ctx, fid, members, members[0], depths[0].id)
+    if breaks_any(ctx, first, SET_RULES):
         return []
-    hosts = [h for h in members if not _breaks(ctx, _entry_part(ctx, fid, members, h, depths[0].id), HOST_RULES)]
-    allowed = [d for d in depths if not _breaks(ctx, _entry_part(ctx, fid, members, members[0], d.id), DEPTH_RULES)]
+    hosts = [h for h in members if not breaks_any(ctx, entry_part(ctx, fid, members, h, depths[0].id), HOST_RULES)]
+    allowed = [d for d in depths if not breaks_any(ctx, entry_part(ctx, fid, members, members[0], d.id), DEPTH_RULES)]
     if not hosts or not allowed:
         return []
     platforms = sorted({ctx.platform_of(c, fid) for c in members})

@@ -35,7 +35,7 @@ from itertools import combinations
 from .context import Context, Part
 from .figures import Member, figures
 from .finance import ramp_at
-from .games import DEPTH_RULES, HOST_RULES, SET_RULES, _breaks, _entry_part
+from .games import DEPTH_RULES, HOST_RULES, SET_RULES, breaks_any, entry_part
 
 #: nobody is ever certain to leave
 MAX_CHANCE = 0.95
@@ -83,13 +83,13 @@ def later_saving(ctx: Context, part: Part, stay: tuple[str, ...]) -> float:
     if len(stay) < 2:
         return 0.0
     fid, depth = part.function, part.depth
-    probe = _entry_part(ctx, fid, stay, stay[0], depth.id)
-    if _breaks(ctx, probe, SET_RULES + DEPTH_RULES):
+    probe = entry_part(ctx, fid, stay, stay[0], depth.id)
+    if breaks_any(ctx, probe, SET_RULES + DEPTH_RULES):
         return 0.0
     hosts = [part.host] if part.host in stay else sorted(stay)
     best = None
     for host in hosts:
-        if _breaks(ctx, _entry_part(ctx, fid, stay, host, depth.id), HOST_RULES):
+        if breaks_any(ctx, entry_part(ctx, fid, stay, host, depth.id), HOST_RULES):
             continue
         team = [Member(c, ctx.baseline(c, fid)[0], ctx.councils[c].population, ctx.distance(c, host), ctx.platform_of(c, fid))
                 for c in stay]
