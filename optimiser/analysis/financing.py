@@ -115,8 +115,8 @@ def shortfalls(problem: Problem, flows: PlanFlows) -> dict[str, float]:
     return found
 
 
-def _money(x) -> float:
-    return float(round(float(x), 6))
+def _pennies(x) -> float:
+    return float(round(float(x), 2))
 
 
 def finance_section(problem: Problem, plan: Plan, flows: PlanFlows, free: Plan | None, free_flows: PlanFlows | None) -> dict:
@@ -159,11 +159,12 @@ def cashflow_rows(problem: Problem, plan: Plan, flows: PlanFlows) -> list[dict]:
     rows = []
 
     def add(level: str, ident: str, name: str, function: str, f: Flows) -> None:
-        net = f.net
-        for year in range(len(net)):
+        for year in range(len(f.saving)):
+            # in pounds and pence, net from the rounded parts so that each row adds up
+            saving, one_off, debt = (_pennies(x[year]) for x in (f.saving, f.one_off, f.debt_service))
             rows.append({"level": level, "id": ident, "name": name, "function": function, "year": year,
-                         "saving": _money(f.saving[year]), "one_off": _money(f.one_off[year]),
-                         "debt_service": _money(f.debt_service[year]), "net": _money(net[year])})
+                         "saving": saving, "one_off": one_off, "debt_service": debt,
+                         "net": _pennies(saving - one_off - debt)})
 
     add("plan", "plan", "all partnerships", "", flows.total)
     for p in plan.partnerships:
