@@ -9,7 +9,7 @@ few councils. Medians go to ``benchmarks/results/withdrawal/``, the machine besi
 run of some areas replaces only their rows. The UK rows (the national plan at a 60-second
 limit) are also the calibration of models/README.md.
 
-    python benchmarks/withdrawal.py --area Kent --area "East Midlands" --repeats 3
+    python benchmarks/withdrawal.py --area Kent --area "East Midlands" --loan 0.045:10 --repeats 3
     python benchmarks/withdrawal.py --area UK --repeats 1
 """
 
@@ -37,7 +37,8 @@ FIELDS = ["area", "variant", "candidates", "partnerships", "robust_partnerships"
           "status", "gap", "candidates_s", "solve_s", "total_s", "repeats"]
 
 
-def measure(instance: str, model: str | None, area: str | None, variant: str, time_limit: float | None) -> dict:
+def measure(instance: str, model: str | None, area: str | None, variant: str, time_limit: float | None,
+            loan: str | None = None) -> dict:
     """In this process: build the candidates and solve one variant."""
     import logging
 
@@ -45,7 +46,7 @@ def measure(instance: str, model: str | None, area: str | None, variant: str, ti
     from optimiser import candidates as candidates_module
     from optimiser.api import build, solve
 
-    options = dict(area=area, time_limit=time_limit, **VARIANTS[variant])
+    options = dict(area=area, time_limit=time_limit, loan=loan, **VARIANTS[variant])
     started = time.perf_counter()
     problem, cand = build(instance, model, **{k: v for k, v in options.items() if k != "time_limit"})
     built = time.perf_counter()
@@ -98,6 +99,7 @@ def main() -> None:
     parser.add_argument("--area", action="append", help="only these areas (labels above)")
     parser.add_argument("--variant", action="append", choices=list(VARIANTS), help="only these variants (default: all)")
     parser.add_argument("--model", default=None, help="savings model (default: the instance's)")
+    parser.add_argument("--loan", default=None, help="--loan for every run (with a loan the shipped headrooms rarely bind)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -110,7 +112,7 @@ def main() -> None:
         if args.area and label not in args.area:
             continue
         for variant in args.variant or VARIANTS:
-            runs = [in_child("measure", instance, args.model, area, variant, limit) for _ in range(args.repeats)]
+            runs = [in_child("measure", instance, args.model, area, variant, limit, args.loan) for _ in range(args.repeats)]
             row = {"area": label, "variant": variant, "repeats": len(runs), **{k: runs[0][k] for k in runs[0] if not k.endswith("_s")}}
             row.update({k: round(statistics.median(r[k] for r in runs), 3) for k in ("candidates_s", "solve_s", "total_s")})
             rows.append(row)
@@ -119,6 +121,7 @@ def main() -> None:
         command = [sys.executable, "-m", "optimiser", "solve", instance, "--quiet", "--force", "--out", str(plan_dir)]
         command += (["--area", area] if area else []) + (["--time-limit", str(limit)] if limit else [])
         command += ["--model", args.model] if args.model else []
+        command += ["--loan", args.loan] if args.loan else []
         subprocess.run(command, check=True)
         plan = json.loads((plan_dir / "plan.json").read_text())
         members = sorted({c for p in plan["partnerships"] for c in p["members"]})
