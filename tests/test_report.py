@@ -185,3 +185,26 @@ def test_shares_risk_and_today_in_the_page():
     assert {g["id"] for g in today.groups} == {g.id for g in instance.partnerships if g.function in ("legal", "ict")}
     for g in today.groups:
         assert f"<td>{g['id']}</td>" in existing and money(g["npv"], "£") in existing
+
+
+def test_finance_in_the_page():
+    """With a loan: what is borrowed, each member's hardest year against its headroom, and each
+    council's section says its share is borrowed; paid in cash, the page says so."""
+    from optimiser import solve
+    from optimiser.io.model import load_model
+    from optimiser.report.page import plan_report
+    from optimiser.report.text import money
+
+    instance = load_instance("suffolk-2023")
+    model = load_model("uk-central")
+    plan = solve(instance, functions="legal,ict", loan="0.045:10")
+    html = plan_report(plan, instance, model)
+    finance = html.split('<section id="finance">')[1].split("</section>")[0]
+    assert f"Borrow {money(plan.finance['borrowed'], '£')}" in finance and "4.5%" in finance
+    names = dict(zip(instance.councils["code"], instance.councils["name"]))
+    for code, c in plan.finance["councils"].items():
+        assert f"<td>{names[code]}</td><td>{c['worst_year']}</td><td class=n>{money(c['net_cash'], '£')}</td>" in finance
+    councils = html.split('<section id="councils">')[1].split("</section>")[0]
+    assert "Its share of the one-off cost is borrowed" in councils
+    cash = plan_report(solve(instance, functions="legal,ict"), instance, model)
+    assert "paid up front in year 0" in cash.split('<section id="finance">')[1].split("</section>")[0]

@@ -181,6 +181,7 @@ def plan_report(plan, instance, model, *, areas: str = "", today=None, boundarie
         sections.today_section(plan, labels, instance, today),
         sections.risk_section(plan, labels),
         sections.shares_section(plan, labels),
+        sections.finance_section(plan, labels),
         sections.councils_section(plan, labels),
         sections.caveats_section(plan, labels, model),
         f"<footer>{escape(labels.attribution_text())}</footer>",

@@ -1,10 +1,12 @@
 """The report page's sections in words: navigation, today's arrangements against the plan, the
-risk of members leaving, the shares, what the plan means for each council, and the caveats."""
+risk of members leaving, the shares, paying for it, what the plan means for each council, and
+the caveats."""
 
 from __future__ import annotations
 
 from html import escape
 
+from .finance import finance_lines
 from .labels import Labels
 from .text import estimated_line, money, status_sentence
 
@@ -31,7 +33,8 @@ def navigation(plan, labels: Labels, codes: list[str]) -> str:
     options = "".join(f'<option value="{escape(c)}">{escape(labels.council(c))}</option>' for c in ordered)
     links = ", ".join(f'<a href="#council-{escape(c)}">{escape(labels.council(c))}</a>' for c in ordered)
     sections = [("headline", "Headline"), ("maps", "Maps"), ("partnerships", "Every partnership"), ("today", "Today"),
-                ("risk", "If members leave"), ("shares", "Shares"), ("councils", "Councils"), ("caveats", "Caveats")]
+                ("risk", "If members leave"), ("shares", "Shares"), ("finance", "Paying for it"), ("councils", "Councils"),
+                ("caveats", "Caveats")]
     return ("<nav>" + "".join(f'<a href="#{k}">{escape(v)}</a>' for k, v in sections)
             + f'<label for="find">Find your council:</label> <select id="find"><option value="">choose...</option>{options}</select>'
             + f'<details><summary>every council</summary><p>{links}</p></details></nav>')
@@ -135,6 +138,25 @@ def shares_section(plan, labels: Labels) -> str:
                        stable, numeric={3, 4}) if stable else "") + "</section>")
 
 
+def finance_section(plan, labels: Labels) -> str:
+    """How the one-off costs are paid (cash or the loan), what each council's worst year asks of
+    it against its headroom, and the financing gap (SPEC §8)."""
+    head = '<section id="finance"><h2>Paying for it</h2>'
+    finance = plan.finance
+    if not finance or not plan.partnerships:
+        return head + "<p>This plan carries no finance figures.</p></section>"
+    councils = finance.get("councils") or {}
+    names = {code: labels.council(code) for code in set(councils) | set(finance.get("shortfalls") or {})}
+    lines = [line.strip().removeprefix("finance: ") for line in finance_lines(plan, names, cash, top=len(names) or 1) if line.strip()]
+    rows = [[labels.council(code), c["worst_year"], cash(c["net_cash"]), "no limit" if c.get("headroom") is None else cash(c["headroom"]),
+             "-" if c.get("headroom_used") is None else f"{c['headroom_used']:.0%}", "yes" if c.get("binds") else "no",
+             cash(c.get("financed_npv"))]
+            for code, c in sorted(councils.items(), key=lambda kv: labels.council(kv[0]).lower())]
+    return (head + "".join(f"<p>{escape(x[0].upper() + x[1:])}.</p>" for x in lines)
+            + table(["council", "worst year", "net cash that year", "headroom", "headroom used", "headroom binds", "financed NPV"],
+                    rows, numeric={2, 3, 6}) + "</section>")
+
+
 def councils_section(plan, labels: Labels) -> str:
     from .files import council_roll_up
 
@@ -164,6 +186,14 @@ def councils_section(plan, labels: Labels) -> str:
         if r.estimated:
             extra.append(f"Its spend on {', '.join(labels.function(f) for f in r.estimated)} is estimated from population, "
                          "not reported.")
+        money_plan = (plan.finance or {}).get("councils", {}).get(r.code)
+        if money_plan:
+            loan = (plan.finance or {}).get("loan")
+            paid = f"Its share of the one-off cost is borrowed ({loan['label']}). " if loan else ""
+            limit = (f" against a headroom of {cash(money_plan['headroom'])}" if money_plan.get("headroom") is not None
+                     else " (no headroom limit)")
+            extra.append(f"{paid}Its hardest year is year {money_plan['worst_year']}, with net cash of "
+                         f"{cash(money_plan['net_cash'])}{limit}.")
         hinge = [p.id for p in plan.partnerships if p.worst_withdrawal == r.code and p.robust is False]
         if hinge:
             extra.append(f"{', '.join(hinge)} would stop paying if it left.")
