@@ -264,3 +264,21 @@ def test_withdrawal_figures_follow_the_ramp(tmp_path):
     # both stay with chance 0.81; otherwise the pair ends after year 2
     assert p.expected_npv == pytest.approx(0.81 * p.npv + 0.19 * (early - 400), rel=1e-12)
     assert verify(inst, plan, model).ok
+
+
+@pytest.mark.parametrize("change,fragment", [
+    (lambda f, code: f["loan"].update(label="cheap"), "finance.loan.label is 'cheap'"),
+    (lambda f, code: f["councils"][code].update(name="Elsewhere"), "name is 'Elsewhere'"),
+    (lambda f, code: f["councils"][code].update(headroom=1.0), "headroom is 1.0"),
+    (lambda f, code: f["councils"][code].update(headroom_used=0.5), "headroom_used is 0.5"),
+])
+def test_verify_checks_each_council_finance_row(change, fragment):
+    from optimiser.verify import verify as verify_plan
+
+    plan = solve("suffolk-2023", functions="legal,ict", loan="0.045:10")
+    data = json.loads(json.dumps(plan.data))
+    code = next(c for c, row in data["finance"]["councils"].items() if row["headroom"])
+    assert verify_plan("suffolk-2023", data).ok
+    change(data["finance"], code)
+    report = verify_plan("suffolk-2023", data)
+    assert any(fragment in p for p in report.problems), report.problems

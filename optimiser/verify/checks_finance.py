@@ -110,6 +110,29 @@ def _free_priced(ctx: Context, listed, problem) -> list:
     return priced
 
 
+def _loan_words(loan) -> str:
+    """The loan as a person reads it: '4.5% over 10 years, annuity'."""
+    rate, years, kind = loan
+    return f"{rate * 100:.6g}% over {years} {'year' if years == 1 else 'years'}, {kind}"
+
+
+def _council_row_problem(ctx: Context, code: str, row: dict, worst: float) -> str | None:
+    """What is wrong with a council's name, headroom and the share of it its worst year uses."""
+    name = ctx.instance.councils.set_index("code")["name"].get(code)
+    if "name" in row and row["name"] != name:
+        return f"name is {row['name']!r}, expected {name!r}"
+    limit = ctx.councils[code].headroom
+    if row.get("headroom") != limit and not (limit is not None and ctx.money_ok(row.get("headroom"), limit)):
+        return f"headroom is {row.get('headroom')!r}, expected {limit!r} (councils.csv)"
+    used = max(0.0, -worst) / limit if limit else None
+    given = row.get("headroom_used")
+    if "headroom_used" in row and (given is None) != (used is None):
+        return f"headroom_used is {given!r}, expected {used!r}"
+    if used is not None and given is not None and not ctx.ratio_ok(given, used):
+        return f"headroom_used is {given!r}, expected {used:.6g} (its worst year's net cost over its headroom)"
+    return None
+
+
 def check_finance(ctx: Context) -> list[Finding]:
     """The plan's finance section, recomputed (required when the run has a loan or a headroom)."""
     section = ctx.plan.get("finance")
@@ -134,6 +157,8 @@ def check_finance(ctx: Context) -> list[Finding]:
         problem(f"finance.loan is {terms!r}, but the run has no loan")
     if loan is not None and (not isinstance(terms, dict) or (terms.get("rate"), terms.get("years"), terms.get("kind")) != loan):
         problem(f"finance.loan is {terms!r}, expected rate {loan[0]}, {loan[1]} years, {loan[2]}")
+    elif loan is not None and terms.get("label") != _loan_words(loan):
+        problem(f"finance.loan.label is {terms.get('label')!r}, expected {_loan_words(loan)!r}")
     borrowed = sum(p.figures.one_off for p in parts) if loan else 0.0
     debt = [0.0] * horizon
     net = [0.0] * (horizon + 1)
@@ -160,6 +185,9 @@ def check_finance(ctx: Context) -> list[Finding]:
         own = finance.financed_npv(cash[code], rate)
         if "financed_npv" in got and not ctx.money_ok(got.get("financed_npv"), own):
             problem(f"finance.councils.{code}.financed_npv is {got.get('financed_npv')!r}, expected {pounds(own)}")
+        problem_of_row = _council_row_problem(ctx, code, got, cash[code][year])
+        if problem_of_row:
+            problem(f"finance.councils.{code}: {problem_of_row}")
     free = section.get("without_headroom")
     if limited and not isinstance(free, dict):
         problem("finance.without_headroom is missing: a council of the run has a headroom, so the gap needs that plan")
