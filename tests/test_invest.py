@@ -273,12 +273,10 @@ def test_withdrawal_figures_follow_the_ramp(tmp_path):
     (lambda f, code: f["councils"][code].update(headroom_used=0.5), "headroom_used is 0.5"),
 ])
 def test_verify_checks_each_council_finance_row(change, fragment):
-    from optimiser.verify import verify as verify_plan
-
     plan = solve("suffolk-2023", functions="legal,ict", loan="0.045:10")
     data = json.loads(json.dumps(plan.data))
     code = next(c for c, row in data["finance"]["councils"].items() if row["headroom"])
-    assert verify_plan("suffolk-2023", data).ok
+    assert verify("suffolk-2023", data).ok
     change(data["finance"], code)
-    report = verify_plan("suffolk-2023", data)
+    report = verify("suffolk-2023", data)
     assert any(fragment in p for p in report.problems), report.problems
