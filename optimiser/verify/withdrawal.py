@@ -6,9 +6,8 @@ and exit year k, the members T that stay earn::
 
     NPV(S -> T) = A(S) * a(1..k) + A'(T) * a(k+1..horizon) - O(S)
 
-with a(i..j) = sum over t = i..j of ramp_t / (1 + rate) ** t, ramp_t the depth's ramp (1 without one).
-
-where A'(T) is what T saves a year on its own from year k + 1: 0 unless |T| >= 2 and T passes
+with a(i..j) = sum over t = i..j of ramp_t / (1 + rate) ** t (ramp_t the depth's ramp, 1
+without one), and A'(T) what T saves a year on its own from year k + 1: 0 unless |T| >= 2 and T passes
 every partnership rule at depth d under a host h' (h when it stays, else the member of T
 that may host with the largest A(T), ties the smallest code). The rules are asked through
 the verifier's own rule checks (:mod:`.games` groups them), A(T) priced by :mod:`.figures`.
