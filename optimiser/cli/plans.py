@@ -125,7 +125,7 @@ def verify(args) -> int:
     instance = load_instance(args.instance)
     report = verify_plan(instance, Path(args.plan), args.model)  # verify reads and checks the file itself
     if report.ok:
-        counts = ", ".join(f"{v} {k}" for k, v in report.checked.items())
+        counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report.checked.items())
         say(f"{args.plan}: valid ({counts})")
         return 0
     for problem in report.problems:
