@@ -398,7 +398,15 @@ def test_withdraw_a_council_outside_the_run(capsys, tmp_path):
     assert main(["solve", "suffolk-2023", "--functions", "ict", "--area", "Babergh;Ipswich", "--quiet", "--out", str(tmp_path)]) == 0
     code, _, err = run(capsys, "withdraw", "suffolk-2023", tmp_path / "plan.json", "West Suffolk")
     assert code == 2
-    one_line(err, "West Suffolk", "E07000245", "none of the plan's functions")
+    one_line(err, "West Suffolk", "E07000245", "outside the plan's area (Babergh; Ipswich)")
+
+
+def test_withdraw_a_council_of_none_of_the_plans_functions(capsys, tmp_path):
+    # revenues and benefits is a district function: the county takes no part in it
+    assert main(["solve", "suffolk-2023", "--functions", "revenues-benefits", "--quiet", "--out", str(tmp_path)]) == 0
+    code, _, err = run(capsys, "withdraw", "suffolk-2023", tmp_path / "plan.json", "Suffolk")
+    assert code == 2
+    one_line(err, "E10000029", "none of the plan's functions")
 
 
 def test_withdraw_a_plan_of_another_instance(capsys, suffolk_plan):

@@ -78,7 +78,11 @@ def council_code(problem: Problem, plan: Plan, text: str) -> str:
     """The code of the council ``text`` names (code or name), which must take part in the plan's run."""
     code = places_of(problem.instance).council(text, "council")
     if code not in {c.code for c in plan.councils}:
-        name = problem.instance.councils.set_index("code")["name"].get(code, code)
+        names = problem.instance.councils.set_index("code")["name"]
+        name = names.get(code, code)
+        if not problem.in_area[problem.codes.index(code)]:
+            area = "; ".join(names.get(a, a) for a in plan.options.area)
+            raise InputError("council", f"{name} ({code}) is outside the plan's area ({area}), so it has nothing to leave")
         raise InputError("council", f"{name} ({code}) takes part in none of the plan's functions, so it has nothing to leave")
     return code
 
