@@ -28,7 +28,7 @@ def register(sub) -> dict:
                     "council_summary.csv, cashflow.csv, plan.geojson and README.txt into --out (and report.html with\n"
                     "--report).",
                     ["optimiser solve england-2023 --area Suffolk --out results/suffolk",
-                     "optimiser solve england-2023 --area Kent --report --out results/kent",
+                     "optimiser solve england-2023 --area Kent --loan 0.045:10 --report --out results/kent",
                      "optimiser solve england-2023 --area 'Norfolk; Suffolk' --functions ict,legal --budget 5m",
                      "optimiser solve england-2023 --area 'Greater Manchester' --withdraw Bolton --time-limit 10m",
                      "optimiser solve uk-2023 --area Wales --exclude 'Cardiff:*' --apart 'Swansea:Neath Port Talbot'"],
