@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from optimiser.cli import main
+from cli_run import run
 from optimiser.io.model import load_model
 
 #: uk-central's ramps by depth (SPEC section 8)
@@ -53,13 +53,6 @@ def cli(*argv, cwd: Path = ROOT) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def solve(capsys, tmp_path: Path, *argv, name: str = "out") -> dict:

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 import optimiser
+from cli_run import run
 from optimiser import InputError
-from optimiser.cli import main
 from optimiser.io import values
 from optimiser.io.instance import load_instance
 from optimiser.io.names import canonical_area, places_of, resolve_area, split_names
@@ -47,13 +47,6 @@ def model():
     return load_model("uk-central")
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def bad(capsys, *argv, option: str, value: str | None = None) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from optimiser.cli import main
+from cli_run import run
 
 ROOT = Path(__file__).resolve().parent.parent
 SUFFOLK = ROOT / "instances" / "suffolk-2023"
@@ -49,14 +49,6 @@ def out(tmp_path) -> Path:
     return tmp_path / "out"
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    """Runs the command line in-process; returns (exit status, stdout, stderr)."""
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:  # argparse
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def bad(capsys, out: Path, *argv, names: tuple[str, ...] = ()) -> str:

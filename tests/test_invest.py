@@ -35,6 +35,7 @@ import json  # noqa: E402
 import math  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from cli_run import run as run_cli
 from optimiser.api import solve  # noqa: E402
 from optimiser.cli import main  # noqa: E402
 from optimiser.verify import verify  # noqa: E402
@@ -130,13 +131,6 @@ def test_bad_ramps_exit_2_naming_the_model_file_and_key(tmp_path, capsys, ramp, 
 A_PAIR = 2000 * (1 - math.sqrt(2) / 2)  # the pair's yearly net saving, 585.79; O = 400
 
 
-def run_cli(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_an_eip_loan_by_hand(tmp_path):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from cli_run import run
 from optimiser.api import solve, withdraw
 from optimiser.cli import main
 from optimiser.errors import InputError
@@ -277,13 +278,6 @@ def test_withdraw_agrees_with_brute_force(tmp_path, seed):
 # ---------------------------------------------------------------- bad inputs
 
 
-def run(capsys, *argv) -> tuple[int, str, str]:
-    try:
-        code = main([str(a) for a in argv])
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture
