@@ -205,15 +205,17 @@ def _split(problem: Problem, rows: list[dict]) -> None:
     rule = problem.options.shares
     for row in rows:
         row.update(shares=None, core_excess=None, npv_share=None, transfer=None)
-        if row["npv"] is None:
-            continue
-        k = position[row["function"]]
-        members = np.array([index[c] for c in row["members"]])
-        (game,) = subgroup_values(problem, k, [members], [row["npv"]])
-        splits = allocation.all_shares(game, problem.baseline[k, members])
-        excess = allocation.core_excesses(game, splits)
-        codes = row["members"]
-        row["shares"] = {name: dict(zip(codes, map(float, x))) for name, x in splits.items()}
-        row["core_excess"] = {name: float(e) for name, e in excess.items()}
-        row["npv_share"] = row["shares"][rule]
-        row["transfer"] = {c: row["shares"][rule][c] - row["shares"]["proportional"][c] for c in codes}
+    priced = [row for row in rows if row["npv"] is not None]
+    for k in sorted({position[row["function"]] for row in priced}):
+        # every subgroup of one size of every group of the function valued at once
+        of_function = [row for row in priced if position[row["function"]] == k]
+        groups = [np.array([index[c] for c in row["members"]]) for row in of_function]
+        games = subgroup_values(problem, k, groups, [row["npv"] for row in of_function])
+        for row, members, game in zip(of_function, groups, games):
+            splits = allocation.all_shares(game, problem.baseline[k, members])
+            excess = allocation.core_excesses(game, splits)
+            codes = row["members"]
+            row["shares"] = {name: dict(zip(codes, map(float, x))) for name, x in splits.items()}
+            row["core_excess"] = {name: float(e) for name, e in excess.items()}
+            row["npv_share"] = row["shares"][rule]
+            row["transfer"] = {c: row["shares"][rule][c] - row["shares"]["proportional"][c] for c in codes}
