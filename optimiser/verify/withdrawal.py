@@ -116,6 +116,13 @@ def risk_figures(ctx: Context, part: Part) -> RiskFigures:
     """p_i(S), E(S) and NPV(S -> S without i) of an entry whose figures are known."""
     members = part.members
     p = chances(ctx, members)
+    worth: dict[tuple[str, ...], float] = {}  # NPV(S -> T), each T priced once
+
+    def npv_after(stay: tuple[str, ...]) -> float:
+        if stay not in worth:
+            worth[stay] = after_leaving(ctx, part, stay)
+        return worth[stay]
+
     expected = 0.0
     for size in range(len(members) + 1):
         for stay in combinations(members, size):
@@ -123,8 +130,8 @@ def risk_figures(ctx: Context, part: Part) -> RiskFigures:
             for c in members:
                 weight *= (1.0 - p[c]) if c in stay else p[c]
             if weight > 0:  # a subset nobody can reach adds nothing
-                expected += weight * after_leaving(ctx, part, stay)
-    one_leaves = {c: after_leaving(ctx, part, tuple(m for m in members if m != c)) for c in members}
+                expected += weight * npv_after(stay)
+    one_leaves = {c: npv_after(tuple(m for m in members if m != c)) for c in members}
     return RiskFigures(p, expected, one_leaves)
 
 
