@@ -12,7 +12,12 @@ suggestions (staying alone as the outside option), and whether the partner is in
 top five; and, among pairs only (``--max-size 2``), where the pair ranks. The model is not tuned to this: it is the shipped uk-central, as it is.
 
     python benchmarks/marketplace.py --repeats 3
+    python benchmarks/marketplace.py --repeats 3 --against ../before   # another checkout, side by side
     python benchmarks/marketplace.py --skip-speed
+
+``--against DIR`` times a second checkout of the package (say, the commit before a change) in the
+same run, council by council, each child importing the package from that folder. CPU seconds
+are recorded beside wall seconds: on a machine shared with other work they vary less.
 """
 
 from __future__ import annotations
@@ -46,26 +51,33 @@ def measure(instance: str, council: str) -> dict:
 
     inst = load_instance(instance)
     model = load_model(inst.model_ref, near=inst.folder)
-    loaded = time.perf_counter()
+    loaded, cpu = time.perf_counter(), time.process_time()
     result = partners(inst, council, model)
-    ended = time.perf_counter()
+    ended, cpu = time.perf_counter(), time.process_time() - cpu
     return {"council": council, "groups": sum(f.groups for f in result.functions), "mutual": sum(f.mutual for f in result.functions),
-            "functions": sum(1 for f in result.functions if f.eligible), "load_s": loaded - started, "partners_s": ended - loaded}
+            "functions": sum(1 for f in result.functions if f.eligible), "load_s": loaded - started, "partners_s": ended - loaded,
+            "partners_cpu_s": cpu}
 
 
-def speed(instance: str, repeats: int) -> list[dict]:
+def speed(instance: str, repeats: int, sources: dict[str, str | None]) -> list[dict]:
+    """Each council under each source ({label: checkout folder, None for this one}), the
+    sources alternating repeat by repeat so that a change in the machine's load hits both."""
     rows = []
     for council in COUNCILS:
-        runs = []
+        runs = {label: [] for label in sources}
         for _ in range(repeats):
-            out = subprocess.run([sys.executable, __file__, "--one", instance, council], capture_output=True, text=True, check=True)
-            runs.append(json.loads(out.stdout))
-        row = {k: v for k, v in runs[0].items() if not k.endswith("_s")}
-        row.update({k: round(statistics.median(r[k] for r in runs), 3) for k in ("load_s", "partners_s")})
-        row["repeats"] = repeats
-        rows.append(row)
-        print(f"{council:<12} {row['functions']:>2} functions {row['groups']:>7} groups {row['mutual']:>7} mutual  "
-              f"partners {row['partners_s']:.2f}s  (load {row['load_s']:.2f}s)", flush=True)
+            for label, folder in sources.items():
+                env = dict(os.environ, PYTHONPATH=str(Path(folder).resolve())) if folder else None
+                out = subprocess.run([sys.executable, __file__, "--one", instance, council], capture_output=True, text=True,
+                                     check=True, env=env)
+                runs[label].append(json.loads(out.stdout))
+        for label, found in runs.items():
+            row = {"code": label, **{k: v for k, v in found[0].items() if not k.endswith("_s")}}
+            row.update({k: round(statistics.median(r[k] for r in found), 3) for k in ("load_s", "partners_s", "partners_cpu_s")})
+            row["repeats"] = repeats
+            rows.append(row)
+            print(f"{label:<8} {council:<12} {row['functions']:>2} functions {row['groups']:>7} groups {row['mutual']:>7} mutual  "
+                  f"partners {row['partners_s']:.2f}s, {row['partners_cpu_s']:.2f}s CPU  (load {row['load_s']:.2f}s)", flush=True)
     return rows
 
 
@@ -111,12 +123,14 @@ def main() -> None:
     parser.add_argument("--one", nargs=2, metavar=("INSTANCE", "COUNCIL"), help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--against", metavar="DIR", help="also time the package of another checkout, side by side")
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(*args.one)))
         return
     if not args.skip_speed:
-        write("speed.csv", speed("uk-2023", args.repeats))
+        sources = {"this": None, **({"against": args.against} if args.against else {})}
+        write("speed.csv", speed("uk-2023", args.repeats, sources))
     rows = validation("england-2023")
     write("validation.csv", rows)
     n = len(rows)

@@ -27,7 +27,7 @@ from ..economics import allocation
 from ..errors import InputError
 from ..problem import Problem
 from ..progress import ProgressEvent, report
-from ..rules.group import feasible_sets
+from ..rules.group import feasible_sets, whole_set_rules_hold
 from .shares import subsets_of_size
 
 log = logging.getLogger(__name__)
@@ -111,10 +111,12 @@ def positions_in(sets: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
 
 
 def set_values(problem: Problem, k: int, sets: np.ndarray) -> np.ndarray:
-    """v(T) of SPEC §6 for distinct member sets: the best NPV of §3 under every rule of the
-    run, 0 where no option is feasible or none is positive."""
+    """v(T) of SPEC §6 for distinct member sets, each a subset of a group that keeps every
+    rule: the best NPV of §3 under every rule of the run, 0 where no option is feasible or
+    none is positive."""
     value = np.zeros(len(sets))
-    ok = np.flatnonzero(np.concatenate([feasible_sets(problem, k, sets[s : s + CHUNK]) for s in range(0, len(sets), CHUNK)]))
+    ok = np.flatnonzero(np.concatenate([whole_set_rules_hold(problem, k, sets[s : s + CHUNK])
+                                        for s in range(0, len(sets), CHUNK)]))
     if len(ok):
         options = evaluate_sets(problem, k, sets[ok].astype(np.int32), plain=True)
         where = positions_in(sets[ok], options.members[:, : sets.shape[1]].astype(np.int64), len(problem.codes))

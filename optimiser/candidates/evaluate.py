@@ -28,7 +28,8 @@ def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positiv
     With ``require_positive`` false, options with NPV <= 0 are kept too (locked groups).
     ``all_options`` returns every feasible depth and host; ``ignore_rules`` treats every
     host and depth as feasible (to price a grouping that breaks commitment rules); ``plain``
-    judges by the NPV of §3 alone, whatever the run's withdrawal options (subgroup values of §6).
+    judges by the NPV of §3 alone, whatever the run's withdrawal options, and (unless
+    ``all_options``) keeps only each set's option of largest NPV (subgroup values of §6).
     ``sunk`` (g,) is the baseline of each set's members whose set-up cost an existing
     arrangement has paid already (--keep-existing): the depth's one-off share is not charged
     on it again; migration to a platform a member is not on today still is.
@@ -81,8 +82,10 @@ def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_
     ok = allowed_depths
     gross = np.stack([d.capture * rate * total for d in model.depths], axis=1)
 
-    budgeted = problem.options.budget is not None
-    limited_hosts = bool((problem.max_hosted[problem.eligible[k]] >= 0).any())
+    # a set's value alone (plain) needs no option a budget, host limits or headrooms would keep
+    best_only = plain and not all_options
+    budgeted = problem.options.budget is not None and not best_only
+    limited_hosts = bool((problem.max_hosted[problem.eligible[k]] >= 0).any()) and not best_only
     if withdrawal_active(problem) and not ignore_rules and not plain:
         gi, di, hi, objective = _options_under_withdrawal(problem, k, sets, rate * total, coordination, host_ok, ok, value,
                                                           one_off, require_positive, all_options, budgeted, limited_hosts)
@@ -90,7 +93,8 @@ def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_
         annual = gross[gi, di] - coordination[gi, hi]
     else:
         gi, di, hi, npv, annual = _options_by_npv(problem, sets, coordination, value, gross, one_off, ok, require_positive,
-                                                  all_options, budgeted, limited_hosts)
+                                                  all_options, budgeted, limited_hosts,
+                                                  problem.headroom_active and not best_only)
         objective = npv
     if require_positive and not ignore_rules and not plain and problem.headroom_active and problem.loan is None:
         # paid in cash, every partnership costs its members their share of O in year 0 and none
@@ -116,7 +120,7 @@ def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_
 
 
 def _options_by_npv(problem, sets, coordination, value, gross, one_off, ok, require_positive, all_options, budgeted,
-                    limited_hosts):
+                    limited_hosts, headroom):
     """The (set, depth, host) options worth keeping when NPV alone decides: the host of least
     coordination (or those before the first unlimited host), and for each kept host the best
     depth (or the Pareto front under a budget). The least coordination is best at every depth,
@@ -128,9 +132,9 @@ def _options_by_npv(problem, sets, coordination, value, gross, one_off, ok, requ
     if all_options:
         host_keep = finite
     else:
-        order = np.argsort(coordination, axis=1, kind="stable")
         host_keep = np.zeros_like(finite)
         if limited_hosts:
+            order = np.argsort(coordination, axis=1, kind="stable")
             unlimited = problem.max_hosted[sets] < 0
             sorted_unlimited = np.take_along_axis(unlimited, order, axis=1)
             sorted_finite = np.take_along_axis(finite, order, axis=1)
@@ -139,15 +143,14 @@ def _options_by_npv(problem, sets, coordination, value, gross, one_off, ok, requ
             keep_sorted = before & sorted_finite
             np.put_along_axis(host_keep, order, keep_sorted, axis=1)
         else:
-            rows = np.arange(len(sets))
-            host_keep[rows, order[:, 0]] = finite[rows, order[:, 0]]
+            rows, least = np.arange(len(sets)), np.argmin(coordination, axis=1)  # ties: the first, as a stable sort
+            host_keep[rows, least] = finite[rows, least]
     pair_set, pair_host = np.nonzero(host_keep)  # one line per kept (set, host)
     cost = coordination[pair_set, pair_host]
     npv_all = value[pair_set] - cost[:, None] * annuity[None, :]  # (pairs, depths)
     cash_all = one_off[pair_set]
     allowed = ok[pair_set]
     m, nd = npv_all.shape
-    headroom = problem.headroom_active
     if all_options:
         depth_keep = allowed
     elif budgeted or headroom:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..problem import Problem
-from ..rules.group import MemberSets, active, depth_mask, host_mask
+from ..rules.group import MemberSets, depth_mask, host_mask, whole_set_rules_hold
 
 #: no member is ever certain to leave (SPEC §5)
 MAX_CHANCE = 0.95
@@ -85,7 +85,6 @@ def survivors(problem: Problem, k: int, sets: np.ndarray, masks: list[int]) -> S
     b = problem.spend[k][sets]
     pop = problem.population[sets]
     beta = function.scale_exponent
-    rules = active(problem, k)
     code_rank = np.argsort(np.argsort(np.array(problem.codes)))
     found = Survivors(masks, [], [], [], [], [])
     depths = len(problem.model.depths)
@@ -114,15 +113,10 @@ def survivors(problem: Problem, k: int, sets: np.ndarray, masks: list[int]) -> S
         pick = np.argmin(np.where(tied, code_rank[sub], np.iinfo(np.int64).max), axis=1)
         found.best_cost.append(least)
         found.best_slot.append(np.where(np.isfinite(least), slots[pick], -1))
-        # the councils and pairs hooks judge members one or two at a time, so survivors of a
-        # set that passed them pass them too; the whole-set rules (contiguous) may not
-        ok = np.ones(g, dtype=bool)
-        for rule in rules:
-            verdict = rule.sets(view)
-            if verdict is not None:
-                ok &= verdict
+        # survivors of a set that passed the member and pair rules pass them too; the
+        # whole-set rules (contiguous) may not
         found.host_cost.append(host_cost)
-        found.ok.append(ok[:, None] & depth_mask(view))
+        found.ok.append(whole_set_rules_hold(problem, k, sub)[:, None] & depth_mask(view))
     return found
 
 

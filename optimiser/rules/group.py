@@ -158,12 +158,9 @@ class SameArea(GroupRule):
         return problem.remember(f"labels:{self.column}", lambda: np.unique(column.to_numpy(dtype=str), return_inverse=True)[1])
 
     def pairs(self, problem, k):
+        # members pairwise in one area are all in one area: no whole-set test is needed
         labels = self.labels(problem)
         return labels[:, None] == labels[None, :]
-
-    def sets(self, view):
-        labels = self.labels(view.problem)[view.sets]
-        return (labels == labels[:, :1]).all(axis=1)
 
     def explain(self, problem, k, members):
         if len(np.unique(self.labels(problem)[members])) > 1:
@@ -194,10 +191,15 @@ class Contiguous(GroupRule):
 
     def sets(self, view):
         s = view.sets.shape[1]
-        reach = self.adjacency(view.problem)[view.sets[:, :, None], view.sets[:, None, :]] | np.eye(s, dtype=bool)
-        for _ in range(max(1, int(np.ceil(np.log2(max(s, 2)))))):
-            reach = np.einsum("gij,gjk->gik", reach.astype(np.int32), reach.astype(np.int32)) > 0
-        return reach[:, 0, :].all(axis=1)
+        bits = np.left_shift(1, np.arange(s, dtype=np.int64))
+        touching = self.adjacency(view.problem)[view.sets[:, :, None], view.sets[:, None, :]]
+        # each member's neighbours in its set as a bitmask; the members reached from the first
+        # grow by one step a round, and s - 1 rounds reach everyone in a connected set
+        neighbours = touching.astype(np.int64) @ bits
+        reached = np.ones(len(view.sets), dtype=np.int64)
+        for _ in range(s - 1):
+            reached = reached | np.bitwise_or.reduce(neighbours * ((reached[:, None] & bits) != 0), axis=1)
+        return reached == bits.sum()
 
     def explain(self, problem, k, members):
         if not self.sets(MemberSets(problem, k, np.asarray(members)[None, :]))[0]:
@@ -392,15 +394,32 @@ def feasible_sets(problem: Problem, k: int, sets: np.ndarray) -> np.ndarray:
     """(g,) whether each member set (any sets of one size, two or more members) passes every
     rule of function k for some host and depth; the NPV is not judged here."""
     sets = np.asarray(sets)
-    view = MemberSets(problem, k, sets)
     ok = member_mask(problem, k)[sets].all(axis=1)
     pairs = pair_mask(problem, k)
     ok &= pairs[sets[:, :, None], sets[:, None, :]].all(axis=(1, 2))
+    # each test runs only on the sets still standing: the host and depth tests (within_km
+    # above all) drop most sets a search grows, before the costlier whole-set tests
+    alive = np.flatnonzero(ok)
+    view = MemberSets(problem, k, sets[alive])
+    alive = alive[host_mask(view).any(axis=1) & depth_mask(view).any(axis=1)]
+    feasible = np.zeros(len(sets), dtype=bool)
+    feasible[alive[whole_set_rules_hold(problem, k, sets[alive])]] = True
+    return feasible
+
+
+def whole_set_rules_hold(problem: Problem, k: int, sets: np.ndarray) -> np.ndarray:
+    """(g,) whether each member set passes the rules judged on the whole set (contiguity and
+    the like), not those about members, pairs, hosts or depths. Every subset of a set that
+    passes the member and pair rules passes them too, and the evaluation of §3 applies the
+    host and depth rules itself: for subgroups of a feasible group this test is the rest."""
+    alive = np.arange(len(sets))
     for rule in active(problem, k):
-        mask = rule.sets(view)
+        mask = rule.sets(MemberSets(problem, k, sets[alive]))
         if mask is not None:
-            ok &= mask
-    return ok & host_mask(view).any(axis=1) & depth_mask(view).any(axis=1)
+            alive = alive[mask]
+    holds = np.zeros(len(sets), dtype=bool)
+    holds[alive] = True
+    return holds
 
 
 def rule_breaks(problem: Problem, k: int, members: np.ndarray) -> list[str]:
