@@ -7,6 +7,11 @@ Medians of the repeats go to ``benchmarks/results/shares/shares.csv``, the machi
 
     python benchmarks/shares.py --repeats 3                      # England (all functions) and two regions
     python benchmarks/shares.py --area Kent --repeats 3
+    python benchmarks/shares.py --repeats 3 --against ../before   # another checkout, side by side
+
+``--against DIR`` measures a second checkout of the package (say, the commit before a change) on
+the same plans, its repeats alternating with this one's. CPU seconds are recorded beside wall
+seconds: on a machine shared with other work they vary less.
 """
 
 from __future__ import annotations
@@ -31,8 +36,8 @@ CONFIGS = [  # label, area, time limit for the solve that makes the plan
     ("East Midlands", "East Midlands", None),
     ("England", None, 60.0),
 ]
-FIELDS = ["config", "councils", "partnerships", "largest_partnership", "groups_checked", "blocking_groups",
-          "shares_s", "stability_s", "total_s", "peak_mb", "repeats"]
+FIELDS = ["config", "code", "councils", "partnerships", "largest_partnership", "groups_checked", "blocking_groups",
+          "shares_s", "stability_s", "total_s", "stability_cpu_s", "peak_mb", "repeats"]
 
 
 def measure(plan_path: str) -> dict:
@@ -44,11 +49,11 @@ def measure(plan_path: str) -> dict:
     plan = Plan.read(plan_path)
     instance, model, options = load_run(plan.instance, None, plan.options)
     problem = prepare(instance, model, options)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     shares.partnership_shares(problem, plan)
-    middle = time.perf_counter()
+    middle, cpu_middle = time.perf_counter(), time.process_time()
     full = shares.with_shares(problem, plan)
-    ended = time.perf_counter()
+    ended, cpu_ended = time.perf_counter(), time.process_time()
     return {
         "councils": int(problem.eligible.any(axis=0).sum()),
         "partnerships": len(plan.partnerships),
@@ -59,6 +64,7 @@ def measure(plan_path: str) -> dict:
         # with_shares repeats the splits; the stability part is what it adds beyond them
         "stability_s": (ended - middle) - (middle - started),
         "total_s": ended - middle,
+        "stability_cpu_s": (cpu_ended - cpu_middle) - (cpu_middle - cpu_started),
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -68,6 +74,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--area", help="one area instead of the default configurations")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # a repeat, in its own process
+    parser.add_argument("--against", metavar="DIR", help="also measure the package of another checkout, side by side")
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure)))
@@ -82,17 +89,21 @@ def main() -> None:
             plan = solve("england-2023", area=(area,) if area else (), time_limit=limit)
             folder = Path(tmp, label.replace(" ", "-"))
             plan.write(folder)
-            runs = []
+            sources = {"this": None, **({"against": args.against} if args.against else {})}
+            runs = {code: [] for code in sources}
             for _ in range(args.repeats):
-                done = subprocess.run([sys.executable, __file__, "--measure", str(folder / "plan.json")],
-                                      capture_output=True, text=True, check=True)
-                runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-            row = {"config": label, "repeats": args.repeats}
-            for key in FIELDS[1:-1]:
-                values = [r[key] for r in runs]
-                row[key] = round(statistics.median(values), 3) if isinstance(values[0], float) else values[0]
-            rows.append(row)
-            print(row, flush=True)
+                for code, checkout in sources.items():
+                    env = dict(os.environ, PYTHONPATH=str(Path(checkout).resolve())) if checkout else None
+                    done = subprocess.run([sys.executable, __file__, "--measure", str(folder / "plan.json")],
+                                          capture_output=True, text=True, check=True, env=env)
+                    runs[code].append(json.loads(done.stdout.strip().splitlines()[-1]))
+            for code, found in runs.items():
+                row = {"config": label, "code": code, "repeats": args.repeats}
+                for key in FIELDS[2:-1]:
+                    values = [r[key] for r in found]
+                    row[key] = round(statistics.median(values), 3) if isinstance(values[0], float) else values[0]
+                rows.append(row)
+                print(row, flush=True)
     with open(RESULTS / ("shares.csv" if not args.area else f"shares-{args.area.replace(' ', '-')}.csv"), "w", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=FIELDS)
         writer.writeheader()
