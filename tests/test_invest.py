@@ -176,6 +176,12 @@ def test_headroom_below_the_share_of_the_one_off_cost_forbids_the_partnership(tm
     tampered = plan.to_dict()
     tampered["finance"]["financing_gap"] = 0.0
     assert any("financing_gap" in p for p in verify(inst, tampered, model).problems)
+    # the plan without the limits is the pair, and what it is said to be worth is checked too
+    free = plan.finance["without_headroom"]
+    assert [p["members"] for p in free["partnerships"]] == [["A0", "A1"]]
+    tampered = plan.to_dict()
+    tampered["finance"]["without_headroom"]["npv"] = free["npv"] + 1000.0
+    assert any("without_headroom.npv" in p for p in verify(inst, tampered, model).problems)
 
 
 def test_headroom_that_just_covers_the_worst_year(tmp_path):

@@ -87,9 +87,9 @@ def _shortfalls(ctx: Context, cash_by_council: dict) -> dict[str, float]:
     return found
 
 
-def _free_priced(ctx: Context, listed, problem) -> list:
-    """The partnerships of the plan without headroom limits, priced by the verifier."""
-    priced = []
+def _free_priced(ctx: Context, listed, problem) -> tuple[list, float]:
+    """The partnerships of the plan without headroom limits, priced by the verifier, and their NPV."""
+    priced, worth = [], 0.0
     for n, entry in enumerate(listed):
         where = f"finance.without_headroom.partnerships[{n}]"
         if not isinstance(entry, dict):
@@ -107,7 +107,8 @@ def _free_priced(ctx: Context, listed, problem) -> list:
         fig = figures(ctx.functions[fid], depth, team, entry.get("platform"), discount_rate=ctx.model.discount_rate,
                       horizon_years=ctx.model.horizon_years, sunk=sunk_members(ctx.existing_sets, fid, frozenset(members)))
         priced.append((fig.annual, fig.one_off, depth.ramp, fig.baselines, fig.total))
-    return priced
+        worth += fig.npv
+    return priced, worth
 
 
 def _loan_words(loan) -> str:
@@ -191,7 +192,12 @@ def check_finance(ctx: Context) -> list[Finding]:
     free = section.get("without_headroom")
     if limited and not isinstance(free, dict):
         problem("finance.without_headroom is missing: a council of the run has a headroom, so the gap needs that plan")
-    priced = _free_priced(ctx, free.get("partnerships") or [], problem) if isinstance(free, dict) else _priced_parts(ctx)
+    if isinstance(free, dict):
+        priced, worth = _free_priced(ctx, free.get("partnerships") or [], problem)
+        if not ctx.money_ok(free.get("npv"), worth):
+            problem(f"finance.without_headroom.npv is {free.get('npv')!r}, expected {pounds(worth)} (its partnerships priced)")
+    else:
+        priced = _priced_parts(ctx)
     short = _shortfalls(ctx, council_net(ctx, priced))
     if not ctx.money_ok(section.get("financing_gap"), sum(short.values())):
         problem(f"finance.financing_gap is {section.get('financing_gap')!r}, expected {pounds(sum(short.values()))}")
