@@ -41,8 +41,8 @@ def _match_line(m, names: dict) -> str:
     into = ""
     if m.status in ("split", "merged"):
         into = "; now " + " and ".join("[" + " + ".join(names.get(c, c) for c in group) + "]" for group in m.groups_b)
-    return (f"    {status:<9} {_names(m.members_a, names)}: {', '.join(moved) or 'the same councils'}{into}; "
-            f"NPV {money(m.npv_a)} -> {money(m.npv_b)}")
+    said = ", ".join(moved) + into if moved else into.lstrip("; ")
+    return f"    {status:<9} {_names(m.members_a, names)}: {said}; NPV {money(m.npv_a)} -> {money(m.npv_b)}"
 
 
 def _figures_line(label: str, delta) -> str:
@@ -83,10 +83,12 @@ def comparison_text(plans: list[tuple[str, str, object]], comparisons, names: di
         for score in scores:
             kept = sum(g["as_planned"] for g in score.groups)
             breaking = sum(bool(g["breaks"]) for g in score.groups)
+            rules = sorted({b.split(":")[0] for g in score.groups for b in g["breaks"]})
             lines.append(f"  {score.plan}: NPV {money(score.keeping['npv'])} (planned {money(score.planned['npv'])}), yearly saving "
                          f"{money(score.keeping['annual_saving'])}, one-off cost {money(score.keeping['one_off_cost'])}; "
                          f"{kept} of {len(score.groups)} priced as planned"
-                         + (f"; {breaking} break a rule of this model (NPV {money(score.breaking.get('npv'))}, not in the total)"
+                         + (f"; {breaking} break a rule of this model ({', '.join(rules)}; NPV {money(score.breaking.get('npv'))}, "
+                            "not in the total)"
                             if breaking else ""))
     return "\n".join(lines)
 
