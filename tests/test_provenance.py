@@ -159,3 +159,16 @@ def test_embedded_model_is_none_for_a_plan_without_one_and_checks_the_record():
         embedded_model({"provenance": ["not", "an", "object"]}, "plan.json")
     with pytest.raises(InputError, match="provenance.model.toml"):
         embedded_model({"provenance": {"model": {"toml": 3}}}, "plan.json")
+
+
+def test_report_withdraw_and_partners_use_the_plan_s_own_model(custom_plan, capsys, tmp_path):
+    _, instance, plan_path, _ = custom_plan
+    code, out, err = run(capsys, "report", plan_path, "--instance", instance, "--out", tmp_path / "r.html")
+    assert code == 0, err
+    code, out, err = run(capsys, "partners", instance, "Ipswich", "--functions", "ict", "--plan", plan_path)
+    assert code == 0, err
+    assert "model my-model" in out
+    code, out, err = run(capsys, "withdraw", instance, plan_path, "Ipswich", "--out", tmp_path / "w")
+    assert code == 0, err
+    repaired = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "w").glob("repaired-*/plan.json")]
+    assert repaired and all(r["model"] == "my-model" and r["provenance"]["model"]["toml"] for r in repaired)

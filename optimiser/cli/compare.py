@@ -32,7 +32,7 @@ def register(sub) -> dict:
                      "optimiser compare a b --model uk-central-sceptical --out results/a-vs-b"], COMPARE_EXIT)
     p.add_argument("plans", nargs="+", metavar="PLAN", help="plan.json files (or the folders holding them); the first is compared with each other")
     p.add_argument("--model", metavar="NAME|PATH", help="also price every plan's partnerships under this model")
-    p.add_argument("--instance", metavar="INSTANCE", help="the plans' instance folder or name (default: the one each plan names)")
+    p.add_argument("--instance", metavar="INSTANCE", help="the plans' instance folder or name (default: the folder each plan records, else the one it names)")
     p.add_argument("--top", default="10", metavar="N", help="councils with the largest changes to list (default 10)")
     p.add_argument("--out", metavar="DIR", help="write compare.json and the CSVs here")
     p.add_argument("--force", action="store_true", help="replace results already in --out")
