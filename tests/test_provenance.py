@@ -172,3 +172,20 @@ def test_report_withdraw_and_partners_use_the_plan_s_own_model(custom_plan, caps
     assert code == 0, err
     repaired = [json.loads(p.read_text(encoding="utf-8")) for p in (tmp_path / "w").glob("repaired-*/plan.json")]
     assert repaired and all(r["model"] == "my-model" and r["provenance"]["model"]["toml"] for r in repaired)
+
+
+def test_evaluate_scores_a_plan_json_under_its_own_model(custom_plan, capsys, tmp_path):
+    _, instance, plan_path, _ = custom_plan
+    code, out, err = run(capsys, "evaluate", instance, plan_path, "--out", tmp_path / "e")
+    assert code == 0, err
+    scored = json.loads((tmp_path / "e" / "evaluation.json").read_text(encoding="utf-8"))
+    plan = Plan.read(plan_path)
+    # the model file is gone and its discount rate is not the shipped model's: only the embedded one gives these figures
+    assert scored["totals"]["npv"] == pytest.approx(plan.totals.npv, rel=1e-9)
+    assert {(g["host"], g["depth"], g["platform"]) for g in scored["groups"]} == {(p.host, p.depth, p.platform) for p in plan.partnerships}
+    data = json.loads(plan_path.read_text(encoding="utf-8"))
+    data["instance"] = "elsewhere"
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(data), encoding="utf-8")
+    code, _, err = run(capsys, "evaluate", instance, other)
+    assert code == 2 and str(other) in err and "is a plan for instance 'elsewhere'" in err
