@@ -1,4 +1,4 @@
-"""The ``optimiser`` command: solve, verify, evaluate, report, withdraw, and what there is to choose from
+"""The ``optimiser`` command: solve, verify, evaluate, report, withdraw, compare, and what there is to choose from
 (instances, functions, councils, areas).
 
 A thin layer over the library: it parses options, shows progress on a terminal, prints a
