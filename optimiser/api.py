@@ -18,6 +18,8 @@ from .analysis.financing import plan_flows, shortfalls, with_finance
 from .candidates.table import CandidateSet
 from .errors import InputError
 from .io.groups import read_groups
+from .io.instance import Instance, load_instance
+from .io.provenance import Provenance
 from .plan import Plan, build_plan
 from .problem import Problem, RunOptions, load_run, prepare, resolve_area
 from .solve import solve_master, workers
@@ -91,6 +93,7 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     # the whole run's time, reading and preparing included
     solution = dataclasses.replace(solution, seconds=time.perf_counter() - started)
     plan = with_today(problem, with_finance(problem, with_shares(problem, build_plan(problem, cand, solution)), free))
+    plan = dataclasses.replace(plan, provenance=Provenance.of(instance, model))
     log.info("solved %s: %s, NPV %.0f, gap %s", instance.name, solution.status, plan.objective, plan.solver["gap"])
     return plan
 
@@ -118,7 +121,7 @@ def withdraw(instance, plan, council: str, model=None, *, progress=None) -> "wit
     council out of those functions and every other partnership locked).
 
     ``plan`` is a :class:`~optimiser.plan.Plan` or the path of a plan.json; ``model`` defaults
-    to the one the plan names.
+    to the plan's own (the one its provenance embeds, else the one it names).
 
     Examples
     --------
@@ -129,10 +132,9 @@ def withdraw(instance, plan, council: str, model=None, *, progress=None) -> "wit
     """
     if not isinstance(plan, Plan):
         plan = Plan.read(plan)
-    instance, default_model, _ = load_run(instance, model)
-    if model is None and default_model.name != plan.model:  # the plan names another model than the instance's
-        instance, default_model, _ = load_run(instance, plan.model)
-    problem = prepare(instance, default_model, plan.options)
+    if not isinstance(instance, Instance):
+        instance = load_instance(instance)
+    problem = prepare(instance, plan.savings_model(instance, model), plan.options)
 
     def solve_again(inst, mod, options):
         return solve(inst, mod, options, progress=progress)

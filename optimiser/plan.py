@@ -12,6 +12,7 @@ to its baseline for the function (SPEC §3).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -26,6 +27,7 @@ from .candidates.table import CandidateSet
 from .candidates.withdrawal import chosen_risk
 from .economics.finance import payback_or_none
 from .errors import InputError
+from .io.provenance import Provenance, instance_drift, model_from_plan
 from .io.tables import csv_text, write_atomically
 from .problem import Problem, RunOptions
 
@@ -64,7 +66,7 @@ class Record:
 def _json_value(value):
     if isinstance(value, tuple):
         return [_json_value(v) for v in value]
-    if isinstance(value, Record):
+    if isinstance(value, (Record, Provenance)):
         return value.to_dict()
     if isinstance(value, Mapping):
         return {k: _json_value(v) for k, v in value.items()}
@@ -216,9 +218,12 @@ class Plan(Record):
     existing: Today | None = None  # None: the instance records no arrangements
     #: SPEC §8: loan terms, borrowing, each council's worst year and the financing gap
     finance: Mapping | None = None
+    provenance: Provenance | None = None  # None: a plan read from a file written before plans recorded it
     #: the rows of cashflow.csv (plan, partnership and council rows, years 0..T); not in plan.json
     cashflow: tuple = field(default=(), compare=False, repr=False, metadata={"json": False})
     stats: Mapping = field(default_factory=lambda: MappingProxyType({}), compare=False, repr=False, metadata={"json": False})
+    #: the plan.json it was read from ("plan": made in memory); messages about it name this
+    source: str = field(default="plan", compare=False, repr=False, metadata={"json": False})
 
     @property
     def status(self) -> str:
@@ -236,10 +241,19 @@ class Plan(Record):
     def __post_init__(self):
         object.__setattr__(self, "finance", frozen_mapping(self.finance))
 
+    def savings_model(self, instance, model=None):
+        """``model`` if given, else the model the plan embeds, else (an older plan) the one it names."""
+        return model_from_plan(self.to_dict(), self.source, instance, model)
+
+    def instance_drift(self, instance) -> str | None:
+        """A sentence when ``instance``'s files no longer hash as this plan's provenance records."""
+        return instance_drift(self.to_dict(), instance, self.source)
+
     def to_dict(self) -> dict:
         data = super().to_dict()
-        if data.get("finance") is None:
-            del data["finance"]
+        for optional in ("finance", "provenance"):
+            if data.get(optional) is None:
+                del data[optional]
         data["options"] = self.options.to_dict()
         data["stability"] = {s.function: {k: v for k, v in s.to_dict().items() if k != "function"} for s in self.stability}
         return data
@@ -290,6 +304,7 @@ class Plan(Record):
             stability=tuple(Stability.from_dict({"function": f, **s}) for f, s in (data.get("stability") or {}).items()),
             existing=Today.from_dict(data["existing"]) if data.get("existing") else None,
             finance=data.get("finance"),
+            provenance=Provenance.from_dict(data["provenance"]) if data.get("provenance") else None,
         )
 
     @classmethod
@@ -298,11 +313,12 @@ class Plan(Record):
         if not path.is_file():
             raise InputError(path, "file not found")
         try:
-            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            plan = cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InputError(path, f"not a valid plan.json: {exc}") from None
         except (KeyError, TypeError, AttributeError) as exc:
             raise InputError(path, f"not a plan.json of this tool: missing or malformed {exc}") from None
+        return dataclasses.replace(plan, source=str(path))
 
 
 def _number(value: float) -> float | None:

@@ -96,7 +96,8 @@ def evaluate(instance, groups, model=None, options: RunOptions | None = None, *,
             skipped["outside_area"] += 1
             continue
         host = None if group.host is None else index[group.host]
-        rows.append(score_group(problem, group.id, function_pos[group.function], members, host, sunk or group.sunk))
+        rows.append(score_group(problem, group.id, function_pos[group.function], members, host, sunk or group.sunk,
+                                prefer=_preference(problem, group)))
     _cross_group_breaks(problem, rows)
     _split(problem, rows)
     return Evaluation(rows, _totals(r for r in rows if not r["breaks"]), _totals(r for r in rows if r["breaks"]), skipped,
@@ -108,12 +109,26 @@ def _totals(rows) -> dict:
     return {"groups": len(rows), **{key: float(sum(r[key] or 0.0 for r in rows)) for key in FIGURES}}
 
 
+def _preference(problem: Problem, group: GroupRow) -> tuple[int, int | None] | None:
+    """(depth, platform: -1 for none) indexes of the option ``group`` would rather keep; None
+    when it names no depth or the model has no depth of that id (the platform: None when the
+    run knows no such platform)."""
+    depths = [d.id for d in problem.model.depths]
+    if group.depth is None or group.depth not in depths:
+        return None
+    labels = list(problem.platform_labels)
+    platform = -1 if group.platform is None else labels.index(group.platform) if group.platform in labels else None
+    return depths.index(group.depth), platform
+
+
 def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: int | None = None, sunk: bool = False,
-                by_npv: bool = False) -> dict:
+                by_npv: bool = False, prefer: tuple[int, int | None] | None = None) -> dict:
     """One group's row: its best option (with ``host``, if given), figures and rule breaks.
     ``sunk``: an arrangement in place, its depth's set-up cost paid (migration to a platform a
     member is not on today is still charged, as --keep-existing does). ``by_npv``: the best
-    option is the one of largest NPV, whatever the run's --objective and --robust."""
+    option is the one of largest NPV, whatever the run's --objective and --robust. ``prefer``:
+    (depth, platform) indexes to keep where an option (with ``host``) has them and passes the
+    rules; else that depth on any platform; else the best option."""
     function = problem.functions[k]
     codes = problem.codes
     breaks = rule_breaks(problem, k, members) if len(members) >= 2 else ["size: a partnership needs at least two members"]
@@ -129,7 +144,15 @@ def score_group(problem: Problem, gid: str, k: int, members: np.ndarray, host: i
     def priced(**how):
         charged = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, **how)
         scored = evaluate_sets(problem, k, members[None, :], require_positive=False, all_options=True, sunk=paid, **how) if sunk else charged
-        led = np.flatnonzero(charged.host == host) if host is not None else np.arange(len(charged))
+        keep = charged.host == host if host is not None else np.ones(len(charged), dtype=bool)
+        if prefer is not None:
+            depth, platform = prefer
+            for wanted in ((charged.depth == depth) & (charged.platform == platform) if platform is not None else None,
+                           charged.depth == depth):
+                if wanted is not None and (keep & wanted).any():
+                    keep = keep & wanted
+                    break
+        led = np.flatnonzero(keep)
         return charged, charged.take(led), scored.take(led)
 
     every, charged, options = priced(plain=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import logging
 import os
 import re
 import sys
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..report.terminal import printable
+
+log = logging.getLogger("optimiser")
 
 NAMES = """Councils and areas may be given by code (any case) or by name: 'Mid Suffolk', Hull, Durham,
 'Bristol, City of', 'Greater Manchester'. Join several with ';' (names may hold commas);
@@ -166,3 +169,13 @@ def write_out(out: str, write) -> None:
         write()
     except OSError as exc:
         raise InputError("--out", f"'{out}' cannot be written: {exc.strerror or exc}") from None
+
+
+def plan_model(plan, instance, model_ref: str | None):
+    """The model a command reads ``plan`` with (--model, else the plan's own: the one its
+    provenance embeds, else the one it names), after one warning line if the instance's files
+    are not the ones the plan was made from."""
+    drift = plan.instance_drift(instance)
+    if drift:
+        log.warning("%s", drift)
+    return plan.savings_model(instance, model_ref)

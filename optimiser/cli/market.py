@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..report.terminal import TerminalProgress, say
-from .common import add_command, add_run_options, check_out, load_instance_and_model, run_options, write_out
+from .common import add_command, add_run_options, check_out, load_instance_and_model, plan_model, run_options, write_out
 
 PARTNERS_EXIT = ["0  the suggestions (also when there are none)",
                  "2  bad input: one line naming the council, file, line or option; nothing is written", "3  internal error"]
@@ -72,6 +72,12 @@ def partners(args) -> int:
     top = values.whole(args.top, "--top", low=1)
     check_out(args.out, args.force, PARTNERS_FILES)
     instance, model = load_instance_and_model(args)
+    if args.plan and not args.model:
+        from ..plan import Plan
+
+        plan = Plan.read(args.plan)
+        if plan.instance == instance.name:  # (a plan of another instance is refused below)
+            model = plan_model(plan, instance, None)  # outside options are the plan's: priced under its model
     progress = TerminalProgress(enabled=not args.quiet and sys.stderr.isatty())
     try:
         result = find_partners(instance, args.council, model, options, top=top, plan=args.plan, rule=args.shares,

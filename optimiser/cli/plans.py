@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..report.terminal import TerminalProgress, say
-from .common import add_command, add_run_options, check_out, load_instance_and_model, run_options, write_out
+from .common import add_command, add_run_options, check_out, load_instance_and_model, plan_model, run_options, write_out
 from .report import report_page
 
 SOLVE_EXIT = ["0  a plan: optimal, or the best at --time-limit with its proven gap",
@@ -51,7 +51,9 @@ def register(sub) -> dict:
                     "partnerships.csv, host true on the host's row) or id, function, members (one row per\n"
                     "group, as a solve's own partnerships.csv: edit a plan in a spreadsheet and score it again).\n"
                     "A recorded host is honoured; an optional status column marks arrangements already in place\n"
-                    "(existing: their set-up cost is sunk). Groups with no member in --area, or of functions the\n"
+                    "(existing: their set-up cost is sunk). A plan.json is read as its partnerships, each keeping its\n"
+                    "host, depth and platform where the model allows, under the plan's own model unless --model.\n"
+                    "Groups with no member in --area, or of functions the\n"
                     "run leaves out, are skipped and counted. Totals count only the groups that keep every rule.\n"
                     "--out gets evaluation.json and evaluation.csv.",
                     ["optimiser evaluate england-2023 instances/england-2023/partnerships.csv --area Suffolk --sunk",
@@ -59,7 +61,7 @@ def register(sub) -> dict:
                      "optimiser evaluate suffolk-2023 groups.csv --budget 750k --out results/today"],
                     EVALUATE_EXIT, names=True)
     p.add_argument("instance", help="instance folder, or the name of a shipped instance")
-    p.add_argument("groups", help="CSV with columns id, function, code (one row per member) or id, function, members")
+    p.add_argument("groups", help="CSV with columns id, function, code (one row per member) or id, function, members; or a plan.json")
     p.add_argument("--sunk", action="store_true", help="every group is in place already: do not charge its set-up cost again")
     add_run_options(p, solving=False)
     return {"solve": solve, "verify": verify, "evaluate": evaluate}
@@ -142,11 +144,30 @@ def evaluate(args) -> int:
 
     options = run_options(args)
     check_out(args.out, args.force, ("evaluation.json", "evaluation.csv"))
-    instance, model = load_instance_and_model(args)
-    result = evaluate_groups(instance, read_groups(args.groups, instance, model), model, options, sunk=args.sunk)
+    if Path(args.groups).suffix.lower() == ".json":  # a plan's partnerships, scored under the plan's own model
+        instance, model, groups = _plan_groups(args)
+    else:
+        instance, model = load_instance_and_model(args)
+        groups = read_groups(args.groups, instance, model)
+    result = evaluate_groups(instance, groups, model, options, sunk=args.sunk)
     if args.out:
         files = {"evaluation.json": json.dumps(result.to_dict(), indent=2) + "\n", "evaluation.csv": result.to_csv()}
         write_out(args.out, lambda: write_atomically(Path(args.out), files))
     if not args.quiet:
         say(evaluation_summary(result, instance))
     return 0 if result.ok else 1
+
+
+def _plan_groups(args):
+    """The instance, the model (--model, else the plan's own) and the partnerships of the plan.json
+    ``args.groups``, each keeping its host, depth and platform where the model allows them."""
+    from ..io.groups import GroupRow
+    from ..io.instance import load_instance
+    from ..plan import Plan
+
+    instance = load_instance(args.instance)
+    plan = Plan.read(args.groups)
+    if plan.instance != instance.name:
+        raise InputError(args.groups, f"is a plan for instance '{plan.instance}', not '{instance.name}'")
+    model = plan_model(plan, instance, args.model)
+    return instance, model, [GroupRow(p.id, p.function, list(p.members), p.host, False, p.depth, p.platform) for p in plan.partnerships]

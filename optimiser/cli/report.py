@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..report.terminal import say
-from .common import add_command, write_out
+from .common import add_command, plan_model, write_out
 
 REPORT_EXIT = ["0  the report is written", "2  bad input: a missing or malformed plan, an unknown instance or model, "
                "a report already there without --force (one line; nothing is written)", "3  internal error"]
@@ -41,7 +41,6 @@ def report_page(plan, instance, model, boundaries=None) -> str:
 
 def run(args) -> int:
     from ..io.instance import load_instance
-    from ..io.model import load_model
     from ..io.tables import write_atomically
     from ..plan import Plan
 
@@ -65,7 +64,7 @@ def run(args) -> int:
     strangers = sorted({c.code for c in plan.councils} - known)
     if strangers:
         raise InputError(plan_path, f"names councils instance '{instance.name}' does not have: {', '.join(strangers[:5])}")
-    model = load_model(args.model or plan.model, near=instance.folder)
+    model = plan_model(plan, instance, args.model)
     page = report_page(plan, instance, model)
     write_out(str(out.parent), lambda: write_atomically(out.parent, {out.name: page}))
     if not args.quiet:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..report.terminal import TerminalProgress, say
-from .common import add_command, check_out, write_out
+from .common import add_command, check_out, plan_model, write_out
 
 WITHDRAW_EXIT = ["0  a report for every council named (also when one is in no partnership: nothing to report)",
                  "2  bad input: a council not in the plan's run, a plan that is not one, an --out that cannot be written",
@@ -48,16 +48,17 @@ def run(args) -> int:
     plan = Plan.read(args.plan)
     if plan.instance != instance.name:
         raise InputError(args.plan, f"is a plan for instance '{plan.instance}', not '{instance.name}'")
+    model = plan_model(plan, instance, args.model)
     progress = TerminalProgress(enabled=not args.quiet and sys.stderr.isatty())
     reports = []
     try:
         for council in args.councils:
-            reports.append(withdraw(instance, plan, council, args.model, progress=progress))
+            reports.append(withdraw(instance, plan, council, model, progress=progress))
     finally:
         progress.done()
     for report in reports:
         if report.repaired is not None:
-            check = verify(instance, report.repaired.data, args.model or plan.model)
+            check = verify(instance, report.repaired.data, model)
             if not check.ok:
                 for problem in check.problems[:20]:
                     say(f"verify: {problem}", sys.stderr)
@@ -70,12 +71,11 @@ def run(args) -> int:
                                                 "reports": [r.to_dict() for r in reports]}, indent=2, allow_nan=False) + "\n"}
         repaired = [r for r in reports if r.repaired is not None]
 
-        from ..io.model import load_model
         from ..report.files import plan_files, write_plan_files
         from ..report.geo import plan_geojson, read_boundaries
         from ..report.labels import Labels
 
-        labels = Labels.of(instance, load_model(args.model or plan.model, near=instance.folder))
+        labels = Labels.of(instance, model)
         boundaries = read_boundaries(instance)
         contents = {r.council: plan_files(r.repaired, labels, plan_geojson(r.repaired, labels, instance, boundaries) if boundaries else None)
                     for r in repaired}

@@ -30,13 +30,17 @@ STATUSES = ("existing", "new")
 
 class GroupRow(NamedTuple):
     """One proposed group: its id, function id and member codes; the host it records (None:
-    the best member hosts) and whether its set-up cost is sunk (an arrangement in place)."""
+    the best member hosts) and whether its set-up cost is sunk (an arrangement in place); the
+    depth and platform it would rather keep (a plan's own, scored under another model), where
+    an option with them passes the rules."""
 
     id: str
     function: str
     members: list[str]
     host: str | None = None
     sunk: bool = False
+    depth: str | None = None
+    platform: str | None = None
 
 
 def _header(path: Path) -> list[str]:

@@ -7,13 +7,14 @@ Loading checks every key, so a typo is reported instead of silently ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InputError
 from .shipped import model_homes
-from .tables import TomlTable, read_toml
+from .tables import TomlTable, parse_toml, read_text
 
 GEOGRAPHY_KINDS = ("contiguous", "within_km", "same_region", "same_county", "same_nation", "none")
 
@@ -89,6 +90,8 @@ class SavingsModel:
     functions: tuple[Function, ...]
     path: Path | None = None
     risk: Risk = Risk()
+    #: the TOML text the model was read from (None: built in memory); plans embed it
+    text: str | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def annuity(self) -> float:
@@ -288,4 +291,5 @@ def load_model(ref: str | Path, near: Path | None = None) -> SavingsModel:
     >>> model.function("ict").scale_exponent  # doctest: +SKIP
     """
     path = resolve_model_path(ref, near)
-    return parse_model(read_toml(path), str(path), path)
+    text = read_text(path)
+    return dataclasses.replace(parse_model(parse_toml(text, path), str(path), path), text=text)

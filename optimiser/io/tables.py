@@ -41,11 +41,15 @@ def read_text(path: Path, empty: str = "file is empty") -> str:
 
 def read_toml(path: Path) -> dict:
     """Reads a TOML file, turning every way it can be unreadable into an InputError."""
-    text = read_text(path)
+    return parse_toml(read_text(path), path)
+
+
+def parse_toml(text: str, source, where: str | None = None) -> dict:
+    """TOML text read from ``source`` (a file, or ``where`` in one) as a dict, or an InputError."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, f"malformed TOML: {exc}") from None
+        raise InputError(source, f"malformed TOML: {exc}", where) from None
 
 
 class TomlTable:

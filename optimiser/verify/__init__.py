@@ -36,18 +36,21 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Finding, InputError
 from ..io.instance import Instance, load_instance
 from ..io.model import SavingsModel, load_model
+from ..io.provenance import embedded_model, instance_drift
 from .checks import CHECKS, PARTNERSHIP_CHECKS, PLAN_CHECKS, RULE_CHECKS, run_checks
 from .checks_finance import check_cashflow
 from .checks_plan import council_rows, locked_groups
 from .context import Context, build_context, haversine_km
 from .figures import Figures, figures
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class VerifyReport:
@@ -122,7 +125,9 @@ def verify(instance, plan, model=None, *, tolerance: float = 1e-6) -> VerifyRepo
     ``plan`` a dict as held in plan.json, a Plan as ``solve`` returns it, or the path of
     plan.json (or of the folder that holds it); ``model`` a
     :class:`~optimiser.io.model.SavingsModel`, a model name or path, or None for the model
-    the plan names. Money agrees when within ``tolerance`` (relative) or 0.01 pounds,
+    the plan names: the model text its provenance embeds, or (an older plan) the model found by
+    its name. When the instance's files no longer hash as the plan's provenance records, a
+    warning says so and the plan is checked against the files given. Money agrees when within ``tolerance`` (relative) or 0.01 pounds,
     whichever is larger.
 
     Raises :class:`~optimiser.errors.InputError` when the plan, instance or model cannot
@@ -131,6 +136,13 @@ def verify(instance, plan, model=None, *, tolerance: float = 1e-6) -> VerifyRepo
     if not isinstance(instance, Instance):
         instance = load_instance(instance)
     data, source = _load_plan(plan)
+    drift = instance_drift(data, instance, source)
+    if drift:  # still checked: against the files given, which is what a check is for
+        log.warning("%s", drift)
+    if model is None:
+        # the model the plan embeds, if it does (provenance says only which model: every
+        # figure is still recomputed from it and the instance's files)
+        model = embedded_model(data, source)
     if model is None:
         ref = data.get("model")
         if not isinstance(ref, str) or not ref.strip():
