@@ -40,8 +40,9 @@ def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positiv
 
 def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_positive: bool = True,
                          all_options: bool = False, ignore_rules: bool = False, plain: bool = False,
-                         sunk: np.ndarray | None = None) -> tuple[np.ndarray, CandidateSet]:
-    """:func:`evaluate_sets`, with the row of ``sets`` each option belongs to (ascending)."""
+                         sunk: np.ndarray | None = None, view: MemberSets | None = None) -> tuple[np.ndarray, CandidateSet]:
+    """:func:`evaluate_sets`, with the row of ``sets`` each option belongs to (ascending);
+    ``view``: the rules' view of ``sets`` if the caller has one already (its masks are reused)."""
     function = problem.functions[k]
     model = problem.model
     g, s = sets.shape
@@ -55,7 +56,7 @@ def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_
     rate = 1.0 - pop.sum(axis=1) ** beta / (pop**beta).sum(axis=1)
 
     # hosts: coordination cost per host slot, validity by within_km and host commitment
-    view = MemberSets(problem, k, sets)
+    view = view if view is not None else MemberSets(problem, k, sets)
     dist = view.distances
     coordination = function.coordination * (dist * b[:, None, :]).sum(axis=2) / 100.0
     host_ok = host_mask(view)

@@ -41,6 +41,7 @@ class MemberSets:
     def __init__(self, problem: Problem, k: int, sets: np.ndarray):
         self.problem, self.k, self.sets = problem, k, sets
         self.function = problem.functions[k]
+        self.masks: dict[str, np.ndarray] = {}  # host_mask and depth_mask, worked out once
 
     @cached_property
     def distances(self) -> np.ndarray:
@@ -380,14 +381,18 @@ def pair_mask(problem: Problem, k: int) -> np.ndarray:
 
 
 def host_mask(view: MemberSets) -> np.ndarray:
-    """(g, s) the members that may host each set."""
-    return _all((rule.hosts(view) for rule in active(view.problem, view.k)), np.ones(view.sets.shape, dtype=bool))
+    """(g, s) the members that may host each set (a copy: callers may change it)."""
+    if "hosts" not in view.masks:
+        view.masks["hosts"] = _all((rule.hosts(view) for rule in active(view.problem, view.k)), np.ones(view.sets.shape, dtype=bool))
+    return view.masks["hosts"].copy()
 
 
 def depth_mask(view: MemberSets) -> np.ndarray:
-    """(g, depths) the depths each set may take."""
-    shape = (len(view.sets), len(view.problem.model.depths))
-    return _all((rule.depths(view) for rule in active(view.problem, view.k)), np.ones(shape, dtype=bool))
+    """(g, depths) the depths each set may take (a copy: callers may change it)."""
+    if "depths" not in view.masks:
+        shape = (len(view.sets), len(view.problem.model.depths))
+        view.masks["depths"] = _all((rule.depths(view) for rule in active(view.problem, view.k)), np.ones(shape, dtype=bool))
+    return view.masks["depths"].copy()
 
 
 def feasible_sets(problem: Problem, k: int, sets: np.ndarray) -> np.ndarray:
