@@ -452,3 +452,16 @@ def test_every_share_rule_solves_and_writes_its_transfers(capsys, tmp_path, rule
             assert row["transfer"] == pytest.approx(row["npv_share"] - p["shares"]["proportional"][row["code"]], abs=1e-6)
     header = (out / "councils.csv").read_text().splitlines()[0]
     assert header.endswith(",transfer")
+
+
+@pytest.mark.parametrize("argv, option, says", [
+    # a value starting with '-' is the option's value, judged like any other
+    (["--loan", "-0.01:10"], "--loan", "RATE '-0.01' is negative"),
+    (["--budget", "-5"], "--budget", "must be an amount of 0 or more"),
+    (["--time-limit", "-3"], "--time-limit", "must be more than 0 seconds"),
+    (["--robust=yes"], "--robust", "takes no value (found 'yes')"),
+])
+def test_negative_values_and_flags_given_a_value(capsys, tmp_path, argv, option, says):
+    message = bad(capsys, "solve", SUFFOLK, *argv, "--out", tmp_path / "out", option=option)
+    assert says in message
+    assert not (tmp_path / "out").exists()

@@ -36,10 +36,28 @@ class CommandParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr (exit status 2) in the style of every
     other bad input, ``optimiser solve: --OPTION: problem``, and help prints on any terminal."""
 
+    def parse_known_args(self, args=None, namespace=None):
+        # a value that starts with '-' and a digit ('--loan -0.01:10') is the option's value, not
+        # another option: argparse only sees plain negative numbers so
+        args = list(sys.argv[1:] if args is None else args)
+        takes_value = {o for action in self._actions if action.nargs is None for o in action.option_strings}
+        joined, i = [], 0
+        while i < len(args):
+            if args[i] in takes_value and i + 1 < len(args) and re.match(r"-\.?\d", args[i + 1]):
+                joined.append(f"{args[i]}={args[i + 1]}")
+                i += 2
+            else:
+                joined.append(args[i])
+                i += 1
+        return super().parse_known_args(joined, namespace)
+
     def error(self, message: str):
         match = re.match(r"argument (\S+?)(?:/\S+)?: (.*)", message)
         if match:
             message = f"{match[1]}: {match[2]}"
+            flag = re.match(r"ignored explicit argument '(.*)'", match[2])
+            if flag:
+                message = f"{match[1]}: takes no value (found '{flag[1]}'): write {match[1]} alone, or leave it out"
         self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
 
     def unknown(self, extra: list[str]):

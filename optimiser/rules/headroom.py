@@ -101,8 +101,8 @@ class Headroom(Limit):
             limit = problem.headroom[index[code]]
             year = int(np.argmin(yearly))
             if np.isfinite(limit) and yearly[year] < -limit - 1e-6 * max(1.0, limit):
-                sentence = (f"headroom: {code}'s net cash in year {year} would be {yearly[year]:,.0f}, "
-                            f"beyond its headroom of {limit:,.0f}")
+                sentence = (f"headroom: {code}'s net cash in year {year} would be {yearly[year]:,.0f} pounds, "
+                            f"beyond its headroom of {limit:,.0f} pounds")
                 found += [(position, sentence) for position in joined[code]]
         return found
 
