@@ -61,12 +61,17 @@ def dask_client(scheduler: str, workers: int, processes: bool = True):
 
 
 def run_on_dask(tasks: list[dict], scheduler: str, workers: int, processes: bool = True) -> Iterator[dict]:
-    """Results of ``tasks`` solved on a Dask cluster (see :func:`dask_client`)."""
+    """Results of ``tasks`` solved on a Dask cluster (see :func:`dask_client`). The client is
+    made at once, so a missing Dask or an unreachable scheduler fails before anything is written."""
     if not tasks:
-        return
+        return iter(())
+    client = dask_client(scheduler, workers, processes)
+    return _results(client, tasks, local=scheduler == "local")
+
+
+def _results(client, tasks: list[dict], local: bool) -> Iterator[dict]:
     from distributed import as_completed
 
-    client = dask_client(scheduler, workers, processes)
     futures = []
     try:
         futures = client.map(run_scenario, tasks, key=[f"scenario-{task['key']}" for task in tasks], pure=False)
@@ -77,6 +82,5 @@ def run_on_dask(tasks: list[dict], scheduler: str, workers: int, processes: bool
             client.cancel(futures)
         cluster = client.cluster
         client.close()
-        if cluster is not None and scheduler == "local":
+        if cluster is not None and local:
             cluster.close()
-

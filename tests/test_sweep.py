@@ -1,0 +1,295 @@
+"""optimiser sweep: sweep files, model variants, the grid and the Latin hypercube, running on a
+process pool and on Dask, resuming after SIGKILL, failing scenarios, and the tables."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cli_run import run
+from randomized import Options, brute_force, random_case, write_case
+from optimiser.errors import InputError
+from optimiser.io.model import load_model, parse_model
+from optimiser.io.sweep import read_sweep
+from optimiser.io.variants import model_document, varied_model
+from optimiser.research import latin_hypercube, plan_sweep, run_sweep, scenarios
+from optimiser.research.scenario import run_scenario, task_of
+
+ROOT = Path(__file__).resolve().parent.parent
+#: each scenario a fraction of a second: one small function of the shipped Suffolk instance
+TINY_RUN = '[run]\ninstance = "suffolk-2023"\nfunctions = "legal"\ntime_limit = "60s"\n'
+
+
+def sweep_file(folder: Path, text: str, name: str = "sweep.toml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def table(out: Path) -> pd.DataFrame:
+    return pd.read_csv(out / "sweep.csv")
+
+
+# ---------------------------------------------------------------- model variants
+
+
+def test_a_model_written_back_reads_as_itself():
+    for name in ("uk-central", "uk-central-sceptical"):
+        model = load_model(name)
+        assert parse_model(model_document(model), name) == replace(model, path=None)
+
+
+def test_factors_multiply_every_figure_and_settings_replace_one():
+    model = load_model("uk-central")
+    varied = varied_model(model, {"capture": 0.5, "coordination": 3.0}, {"discount_rate": 0.05, "risk_base": 0.2})
+    assert [d.capture for d in varied.depths] == [d.capture * 0.5 for d in model.depths]
+    assert [f.coordination for f in varied.functions] == [f.coordination * 3.0 for f in model.functions]
+    assert [d.one_off for d in varied.depths] == [d.one_off for d in model.depths]
+    assert (varied.discount_rate, varied.risk.base, varied.risk.uncommitted) == (0.05, 0.2, model.risk.uncommitted)
+    assert varied.name == "uk-central (capture x0.5, coordination x3, discount_rate 0.05, risk_base 0.2)"
+
+
+def test_a_variant_out_of_range_names_the_figure():
+    with pytest.raises(InputError, match=r"depths\[2\]\.capture: must be <= 1.0"):
+        varied_model(load_model("uk-central"), {"capture": 1.5})
+
+
+# ---------------------------------------------------------------- designs
+
+
+def test_the_grid_is_every_combination_once_with_stable_keys(tmp_path):
+    path = sweep_file(tmp_path, TINY_RUN + '[sweep]\ncapture = [0.5, 1.0]\nmax_size = [2, 3, 4]\nmodel = ["uk-central"]\n')
+    found = scenarios(read_sweep(path))
+    assert len(found) == 6 and len({s.key for s in found}) == 6
+    assert {(s.values["capture"], s.values["max_size"]) for s in found} == {(c, m) for c in (0.5, 1.0) for m in (2, 3, 4)}
+    assert [s.key for s in scenarios(read_sweep(path))] == [s.key for s in found]
+    other = sweep_file(tmp_path, TINY_RUN.replace("60s", "30s") + '[sweep]\ncapture = [0.5, 1.0]\nmax_size = [2, 3, 4]\nmodel = ["uk-central"]\n', "b.toml")
+    assert not {s.key for s in scenarios(read_sweep(other))} & {s.key for s in found}  # another base run: other scenarios
+
+
+@pytest.mark.parametrize("n, seed", [(1, 0), (7, 1), (24, 5)])
+def test_a_latin_hypercube_takes_each_stratum_once_per_dimension(n, seed):
+    dims = {"capture": (0.5, 1.0), "discount_rate": (0.0, 0.1), "max_size": (2, 6), "model": ("a", "b", "c")}
+    sample = latin_hypercube(dims, n, seed)
+    assert len(sample) == n
+    for name in ("capture", "discount_rate"):
+        low, high = dims[name]
+        column = np.array([s[name] for s in sample])
+        assert ((column >= low) & (column <= high)).all()
+        assert sorted(np.floor((column - low) / (high - low) * n).astype(int).clip(0, n - 1)) == list(range(n))
+    sizes = [s["max_size"] for s in sample]
+    assert set(sizes) <= {2, 3, 4, 5, 6} and max(sizes.count(v) for v in set(sizes)) - min(sizes.count(v) for v in range(2, 7)) <= 1 + (n < 5) * n
+    models = [s["model"] for s in sample]
+    counts = [models.count(m) for m in "abc"]
+    assert max(counts) - min(counts) <= 1
+    assert latin_hypercube(dims, n, seed) == sample  # the seed is the whole story
+    if n > 1:
+        assert latin_hypercube(dims, n, seed + 1) != sample
+
+
+def test_an_lhs_sweep_file_gives_n_scenarios(tmp_path):
+    path = sweep_file(tmp_path, TINY_RUN + '[sweep]\nsample = "lhs"\nn = 8\nseed = 1\ncapture = [0.5, 1.0]\nbudget = ["100k", "2m"]\n')
+    found = scenarios(read_sweep(path))
+    assert len(found) == 8
+    assert all(100e3 <= s.values["budget"] <= 2e6 for s in found)
+
+
+# ---------------------------------------------------------------- bad sweep files
+
+BAD = [
+    ("[sweep]\ncapture = [1.0]\n", "run", "missing table [run]"),
+    (TINY_RUN, "sweep", "missing table [sweep]"),
+    (TINY_RUN + "[sweep]\n", "sweep", "names no dimension"),
+    (TINY_RUN + "colour = 1\n[sweep]\ncapture = [1.0]\n", "run.colour", "unknown key"),
+    ('[run]\nfunctions = "legal"\n[sweep]\ncapture = [1.0]\n', "run.instance", "missing required key"),
+    (TINY_RUN + "budget = \"lots\"\n[sweep]\ncapture = [1.0]\n", "run.budget", "not an amount of money"),
+    (TINY_RUN + "[sweep]\ncaptur = [1.0]\n", "sweep.captur", "did you mean 'capture'"),
+    (TINY_RUN + "[sweep]\ncapture = 1.0\n", "sweep.capture", "a list of the values"),
+    (TINY_RUN + "[sweep]\ncapture = [0.0]\n", "sweep.capture[0]", "more than 0"),
+    (TINY_RUN + "[sweep]\ncapture = [1.0, 1.0]\n", "sweep.capture[1]", "listed twice"),
+    (TINY_RUN + "[sweep]\ncapture = [2.0]\n", "sweep.capture", "capture: must be <= 1.0"),
+    (TINY_RUN + "[sweep]\nscale_exponent = [\"big\"]\n", "sweep.scale_exponent[0]", "must be a number"),
+    (TINY_RUN + "[sweep]\nmax_size = [1]\n", "sweep.max_size[0]", "must be 2 or more"),
+    (TINY_RUN + "[sweep]\nmax_size = [2.5]\n", "sweep.max_size[0]", "whole number"),
+    (TINY_RUN + "[sweep]\ndiscount_rate = [1.5]\n", "sweep.discount_rate[0]", "from 0 to 1"),
+    (TINY_RUN + "[sweep]\nobjective = [\"most\"]\n", "sweep.objective[0]", "objective"),
+    (TINY_RUN + "[sweep]\nloan = [\"4%\"]\n", "sweep.loan[0]", ""),
+    (TINY_RUN + "[sweep]\nfunctions = [\"ict\"]\n", "sweep.functions", "set in [run] too"),
+    (TINY_RUN + "[sweep]\nsample = \"random\"\ncapture = [1.0]\n", "sweep.sample", "\"grid\" or \"lhs\""),
+    (TINY_RUN + "[sweep]\nsample = \"lhs\"\ncapture = [0.5, 1.0]\n", "sweep.n", "missing required key"),
+    (TINY_RUN + "[sweep]\nsample = \"lhs\"\nn = 0\ncapture = [0.5, 1.0]\n", "sweep.n", "1 or more"),
+    (TINY_RUN + "[sweep]\nsample = \"lhs\"\nn = 4\ncapture = [0.5, 0.7, 1.0]\n", "sweep.capture", "[low, high]"),
+    (TINY_RUN + "[sweep]\nsample = \"lhs\"\nn = 4\ncapture = [1.0, 0.5]\n", "sweep.capture", "above its high end"),
+    (TINY_RUN + "[sweep]\nn = 4\ncapture = [1.0]\n", "sweep.n", "only for sample = \"lhs\""),
+    (TINY_RUN + "[sweep\ncapture = [1.0]\n", "", "malformed TOML"),
+]
+
+
+@pytest.mark.parametrize("text, key, problem", BAD, ids=[f"{k or 'toml'}-{i}" for i, (_, k, _) in enumerate(BAD)])
+def test_a_bad_sweep_file_is_one_line_naming_the_file_and_key(tmp_path, capsys, text, key, problem):
+    path = sweep_file(tmp_path, text)
+    out = tmp_path / "out"
+    code, stdout, stderr = run(capsys, "sweep", path, "--out", out)
+    assert code == 2, stderr
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert str(path) in stderr and f": {key}:" in stderr if key else str(path) in stderr
+    assert problem in stderr
+    assert not out.exists()  # nothing written
+
+
+def test_bad_options_of_the_command(tmp_path, capsys):
+    path = sweep_file(tmp_path, TINY_RUN + "[sweep]\ncapture = [1.0]\n")
+    code, _, stderr = run(capsys, "sweep", path, "--out", tmp_path / "o", "--workers", "0")
+    assert code == 2 and "--workers" in stderr
+    code, _, stderr = run(capsys, "sweep", tmp_path / "missing.toml", "--out", tmp_path / "o")
+    assert code == 2 and "missing.toml: file not found" in stderr
+
+
+def test_dask_asked_for_but_missing_gives_the_pip_command(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails as if not installed
+    path = sweep_file(tmp_path, TINY_RUN + "[sweep]\ncapture = [1.0]\n")
+    code, _, stderr = run(capsys, "sweep", path, "--out", tmp_path / "o", "--scheduler", "local")
+    assert code == 2 and "pip install 'partnership-optimiser[sweep]'" in stderr
+    assert not (tmp_path / "o" / "sweep.csv").exists()
+
+
+# ---------------------------------------------------------------- the figures against brute force
+
+
+@pytest.mark.parametrize("seed", [3, 11, 19, 27])
+def test_a_scenario_agrees_with_brute_force_on_the_case_varied_by_hand(tmp_path, seed):
+    case = random_case(random.Random(seed), seed)
+    case.options = Options()
+    instance_dir, model_path = write_case(case, tmp_path)
+    path = sweep_file(tmp_path, f'[run]\ninstance = "{instance_dir}"\nmodel = "{model_path}"\n'
+                                '[sweep]\ncapture = [0.7]\ncoordination = [2.0]\nmax_size = [2, 3]\n')
+    sweep = read_sweep(path)
+    for scenario in scenarios(sweep):
+        result = run_scenario(task_of(sweep, scenario))
+        assert result["row"]["status"] == "optimal", result["row"]["error"]
+        # the same changes made in the test's own model structures, solved by exhaustive search
+        model = replace(case.model, depths=[replace(d, capture=d.capture * 0.7) for d in case.model.depths],
+                        functions=[replace(f, coordination=f.coordination * 2.0) for f in case.model.functions])
+        expected = brute_force(replace(case, model=model, options=Options(max_size=scenario.values["max_size"])))
+        assert result["row"]["npv"] == pytest.approx(expected.objective or 0.0, rel=1e-6, abs=1e-6)
+        # every figure of the row, recomputed from the scenario's plan.json
+        plan = json.loads(result["plan"])
+        members = [len(p["members"]) for p in plan["partnerships"]]
+        assert result["row"]["npv"] == pytest.approx(sum(p["npv"] for p in plan["partnerships"]))
+        assert result["row"]["partnerships"] == len(members)
+        assert result["row"]["largest_partnership"] == (max(members) if members else None)
+        assert result["row"]["mean_partnership_size"] == (pytest.approx(sum(members) / len(members)) if members else None)
+        assert max(members, default=0) <= scenario.values["max_size"]
+        for function in result["functions"]:
+            own = [p for p in plan["partnerships"] if p["function"] == function["function"]]
+            assert function["npv"] == pytest.approx(sum(p["npv"] for p in own)) and function["partnerships"] == len(own)
+        assert sum(f["npv"] for f in result["functions"]) == pytest.approx(result["row"]["npv"])
+
+
+def test_a_hand_worked_row():
+    """Suffolk's legal services with groups of at most two: five districts, so two pairs and one
+    council alone at best; the mean size is 2, the largest 2, and the NPV the pairs' together."""
+    from optimiser.io.sweep import SweepFile
+
+    sweep = SweepFile(Path("x.toml"), {"instance": "suffolk-2023", "functions": "legal"}, {"max_size": (2,)})
+    result = run_scenario(task_of(sweep, scenarios(sweep)[0]))
+    plan = json.loads(result["plan"])
+    assert [len(p["members"]) for p in plan["partnerships"]] == [2, 2]
+    assert (result["row"]["partnerships"], result["row"]["mean_partnership_size"], result["row"]["largest_partnership"]) == (2, 2.0, 2)
+    assert result["row"]["npv"] == pytest.approx(plan["partnerships"][0]["npv"] + plan["partnerships"][1]["npv"])
+
+
+# ---------------------------------------------------------------- running
+
+
+def test_a_sweep_on_the_process_pool_records_a_failing_scenario_and_goes_on(tmp_path, capsys):
+    path = sweep_file(tmp_path, TINY_RUN.replace('functions = "legal"\n', 'functions = "legal"\n') +
+                      '[sweep]\narea = ["Suffolk", "Atlantis", "Babergh; Mid Suffolk"]\n')
+    out = tmp_path / "out"
+    code, stdout, stderr = run(capsys, "sweep", path, "--out", out, "--workers", "2")
+    assert code == 1, stderr  # one failed
+    frame = table(out)
+    assert len(frame) == 3 and frame["key"].is_unique
+    failed = frame[frame["status"] == "error"]
+    assert list(failed["area"]) == ["Atlantis"] and "Atlantis" in failed["error"].iloc[0]
+    assert set(frame[frame["status"] != "error"]["status"]) == {"optimal"}
+    for key in frame["key"]:
+        assert (out / "scenarios" / key / "scenario.json").is_file()
+    assert not (out / "scenarios" / failed["key"].iloc[0] / "plan.json").exists()
+    assert pd.read_parquet(out / "sweep.parquet")["key"].tolist() == frame["key"].tolist()
+    functions = pd.read_csv(out / "sweep_functions.csv")
+    assert set(functions["key"]) == set(frame[frame["status"] != "error"]["key"]) and set(functions["function"]) == {"legal"}
+    assert (out / "plots" / "npv_area.png").stat().st_size > 1000
+    assert "3 of 3 scenarios finished" in stdout and "1 failed" in stdout
+    # a scenario's plan is a plan the verifier accepts
+    ok = frame[frame["status"] == "optimal"]["key"].iloc[0]
+    code, verified, _ = run(capsys, "verify", "suffolk-2023", out / "scenarios" / ok / "plan.json")
+    assert code == 0, verified
+
+
+def test_a_sweep_on_a_dask_local_cluster_gives_the_pool_s_figures(tmp_path):
+    path = sweep_file(tmp_path, TINY_RUN + '[sweep]\ncapture = [0.6, 1.0]\n')
+    dask = run_sweep(path, tmp_path / "dask", workers=1, scheduler="local", dask_processes=False)
+    pool = run_sweep(path, tmp_path / "pool", workers=1)
+    assert dask.solved_now == pool.solved_now == 2
+    a, b = table(tmp_path / "dask"), table(tmp_path / "pool")
+    assert a["key"].tolist() == b["key"].tolist()
+    assert np.allclose(a["npv"], b["npv"]) and (a["status"] == "optimal").all()
+
+
+def test_a_sweep_started_again_solves_nothing_twice(tmp_path):
+    path = sweep_file(tmp_path, TINY_RUN + '[sweep]\ncapture = [0.6, 1.0]\n')
+    first = run_sweep(path, tmp_path / "o", workers=1)
+    stamp = {key: (tmp_path / "o" / "scenarios" / key / "scenario.json").stat().st_mtime_ns for key in table(tmp_path / "o")["key"]}
+    again = run_sweep(path, tmp_path / "o", workers=1)
+    assert (first.solved_now, again.solved_now, again.resumed) == (2, 0, 2)
+    assert {key: (tmp_path / "o" / "scenarios" / key / "scenario.json").stat().st_mtime_ns for key in stamp} == stamp
+
+
+def test_ctrl_c_keeps_the_finished_scenarios(tmp_path):
+    path = sweep_file(tmp_path, TINY_RUN + '[sweep]\nmax_size = [2, 3, 4, 5]\n')
+
+    def interrupt_after_first(event):
+        if event.done == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(path, tmp_path / "o", workers=1, progress=interrupt_after_first)
+    frame = table(tmp_path / "o")
+    assert len(frame) == 1 and frame["status"].iloc[0] == "optimal"
+    resumed = run_sweep(path, tmp_path / "o", workers=2)
+    assert (resumed.resumed, resumed.solved_now, len(table(tmp_path / "o"))) == (1, 3, 4)
+
+
+def test_a_sweep_killed_mid_way_resumes_with_each_scenario_once(tmp_path):
+    path = sweep_file(tmp_path, TINY_RUN + '[sweep]\nmax_size = [2, 3, 4, 5, 6]\ncoordination = [1.0, 2.0]\n')
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
+    process = subprocess.Popen([sys.executable, "-m", "optimiser", "sweep", str(path), "--out", str(out), "--workers", "1",
+                                "--quiet"], env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not list(out.glob("scenarios/*/scenario.json")):
+        assert process.poll() is None, process.stderr.read().decode()
+        assert time.monotonic() < deadline, "no scenario finished"
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)  # the sweep and its workers, at once
+    process.wait()
+    kept = {p.parent.name for p in out.glob("scenarios/*/scenario.json")}
+    assert 1 <= len(kept) < 10
+    asked = {s.key for s in plan_sweep(read_sweep(path))[0]}
+    resumed = run_sweep(path, out, workers=2)
+    assert resumed.resumed == len(kept) and resumed.solved_now == 10 - len(kept)
+    frame = table(out)
+    assert len(frame) == 10 and set(frame["key"]) == asked and frame["key"].is_unique
+    assert (frame["status"] == "optimal").all()
