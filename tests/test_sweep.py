@@ -293,3 +293,22 @@ def test_a_sweep_killed_mid_way_resumes_with_each_scenario_once(tmp_path):
     frame = table(out)
     assert len(frame) == 10 and set(frame["key"]) == asked and frame["key"].is_unique
     assert (frame["status"] == "optimal").all()
+
+
+def test_a_variant_written_as_a_model_file_reads_back_as_itself(tmp_path):
+    import tomllib
+    from optimiser.io.variants import model_toml
+
+    variant = varied_model(load_model("uk-central"), {"capture": 0.8, "migration": 1.5}, {"risk_exit_year": 2})
+    assert parse_model(tomllib.loads(model_toml(variant)), "x") == variant
+
+
+def test_a_variant_s_plan_verifies_against_the_model_file_kept_beside_it(tmp_path, capsys):
+    path = sweep_file(tmp_path, TINY_RUN + '[sweep]\ncapture = [0.8]\nscale_exponent = [0.9]\n')
+    run_sweep(path, tmp_path / "o", workers=1)
+    (key,) = table(tmp_path / "o")["key"]
+    folder = tmp_path / "o" / "scenarios" / key
+    code, verified, _ = run(capsys, "verify", "suffolk-2023", folder / "plan.json", "--model", folder / "model.toml")
+    assert code == 0, verified
+    code, _, _ = run(capsys, "verify", "suffolk-2023", folder / "plan.json", "--model", "uk-central")
+    assert code == 1  # the shipped model's figures are not the scenario's

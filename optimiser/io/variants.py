@@ -20,6 +20,9 @@ True
 
 from __future__ import annotations
 
+import json
+import math
+
 from ..errors import InputError
 from .model import Risk, SavingsModel, parse_model
 
@@ -51,6 +54,36 @@ def model_document(model: SavingsModel) -> dict:
                        "host_min_commitment": f.host_min_commitment, "sources": list(f.sources)} for f in model.functions],
         "risk": {name: getattr(model.risk, name) for name in Risk.__dataclass_fields__},
     }
+
+
+def model_toml(model: SavingsModel) -> str:
+    """``model`` as the text of a model file (what :func:`~optimiser.io.model.load_model` reads
+    back as the same model): a scenario's variant kept beside its plan, for ``optimiser verify
+    --model``."""
+    document = model_document(model)
+    lines = [f"{key} = {_toml(document[key])}" for key in ("name", "title", "tiers")]
+    for table in ("finance", "rules", "risk"):
+        lines += ["", f"[{table}]", *(f"{key} = {_toml(value)}" for key, value in document[table].items())]
+    for table in ("depths", "functions"):
+        for entry in document[table]:
+            lines += ["", f"[[{table}]]", *(f"{key} = {_toml(value)}" for key, value in entry.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"a model figure is {value!r}")
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    raise TypeError(f"no TOML form for {value!r}")
 
 
 def varied_model(model: SavingsModel, factors: dict | None = None, settings: dict | None = None, *,

@@ -2,7 +2,8 @@
 
 A task is plain data (the scenario's key and values, the instance and model as names or
 paths, the run options), so it crosses to any process or machine; the result is plain data
-too, with the scenario's plan.json as text, and the process that started the sweep writes it.
+too, with the scenario's plan.json as text (and its model variant as a model file's text),
+and the process that started the sweep writes it.
 A scenario that cannot be solved (an area the instance does not have, a model variant out of
 range, a solver failure) gives a result with its error instead of stopping the sweep.
 """
@@ -19,7 +20,7 @@ from ..io.instance import load_instance
 from ..io.model import load_model
 from ..io.run import RunOptions
 from ..io.sweep import OPTION_DIMENSIONS, SweepFile
-from ..io.variants import FACTORS, SETTINGS, varied_model
+from ..io.variants import FACTORS, SETTINGS, model_toml, varied_model
 from .design import Scenario
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ def run_scenario(task: dict) -> dict:
 def failed(task: dict, error: str, started: float) -> dict:
     row = {name: None for name in FIGURES}
     row.update(status="error", error=error, seconds=time.perf_counter() - started)
-    return {"key": task["key"], "values": task["values"], "row": row, "functions": [], "plan": None}
+    return {"key": task["key"], "values": task["values"], "row": row, "functions": [], "plan": None, "model": None}
 
 
 def sizes(partnerships) -> tuple[float | None, int | None]:
@@ -118,4 +119,6 @@ def finished(task: dict, plan, model, seconds: float) -> dict:
         functions.append({"key": task["key"], "function": fid, "npv": sum(p.npv for p in own),
                           "annual_saving": sum(p.annual_saving for p in own), "one_off_cost": sum(p.one_off_cost for p in own),
                           "partnerships": len(own), "mean_partnership_size": mean, "largest_partnership": largest})
-    return {"key": task["key"], "values": task["values"], "row": row, "functions": functions, "plan": plan.to_json()}
+    varied = task["factors"] or task["settings"]
+    return {"key": task["key"], "values": task["values"], "row": row, "functions": functions, "plan": plan.to_json(),
+            "model": model_toml(model) if varied else None}

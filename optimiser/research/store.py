@@ -1,5 +1,6 @@
 """Finished scenarios on disk: ``DIR/scenarios/KEY/`` holds a scenario's plan.json (when it
-has a plan) and its scenario.json (its values, figures and error).
+has a plan), model.toml (when its model is a variant: ``optimiser verify INSTANCE plan.json
+--model model.toml`` checks the plan) and its scenario.json (its values, figures and error).
 
 Each scenario's files are written atomically (:func:`~optimiser.io.tables.write_atomically`),
 scenario.json last: a scenario counts as finished exactly when its scenario.json is there and
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 SCENARIOS = "scenarios"
 RESULT = "scenario.json"
 PLAN = "plan.json"
+MODEL = "model.toml"
 
 
 def folder(out: Path, key: str) -> Path:
@@ -31,7 +33,9 @@ def save(out: Path, result: dict) -> None:
     files = {}
     if result.get("plan"):
         files[PLAN] = result["plan"]
-    record = {k: v for k, v in result.items() if k != "plan"}
+    if result.get("model"):
+        files[MODEL] = result["model"]
+    record = {k: v for k, v in result.items() if k not in ("plan", "model")}
     files[RESULT] = json.dumps(record, indent=2, allow_nan=False, default=list) + "\n"
     write_atomically(folder(out, result["key"]), files)
 
