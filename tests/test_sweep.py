@@ -119,6 +119,8 @@ BAD = [
     (TINY_RUN + "[sweep]\ncapture = [0.0]\n", "sweep.capture[0]", "more than 0"),
     (TINY_RUN + "[sweep]\ncapture = [1.0, 1.0]\n", "sweep.capture[1]", "listed twice"),
     (TINY_RUN + "[sweep]\ncapture = [2.0]\n", "sweep.capture", "capture: must be <= 1.0"),
+    (TINY_RUN + "[sweep]\ncapture = [0.5]\nscale_exponent = [1.2]\n", "sweep.scale_exponent", "scale_exponent: must be <= 1.0"),
+    (TINY_RUN + "[sweep]\nrisk_base = [0.2]\nrisk_exit_year = [12]\n", "sweep.risk_exit_year", "exit_year: must be <= 9"),
     (TINY_RUN + "[sweep]\nscale_exponent = [\"big\"]\n", "sweep.scale_exponent[0]", "must be a number"),
     (TINY_RUN + "[sweep]\nmax_size = [1]\n", "sweep.max_size[0]", "must be 2 or more"),
     (TINY_RUN + "[sweep]\nmax_size = [2.5]\n", "sweep.max_size[0]", "whole number"),

@@ -63,7 +63,9 @@ def plan_sweep(sweep: SweepFile) -> tuple[list[Scenario], list[dict]]:
             scenario_model(task)
         except InputError as exc:
             if exc.source.startswith("scenario "):  # the variant, not the base model, is out of range
-                keys = ", ".join(sweep.where(k) for k in (*task["factors"], *task["settings"]))
+                figure = (exc.where or "").replace("risk.", "risk_").rsplit(".", 1)[-1].split("[")[0]
+                changed = [*task["factors"], *task["settings"]]
+                keys = ", ".join(sweep.where(k) for k in ([figure] if figure in changed else changed))
                 raise InputError(sweep.source, f"{exc.where}: {exc.problem} in the scenario {task['values']}", keys) from None
             raise
     return found, tasks
