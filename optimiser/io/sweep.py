@@ -145,6 +145,10 @@ def option_value(key: str, value, source: str, where: str):
         raise InputError(source, f"must be a finite number, got {value!r}", where)
     try:
         RunOptions.create(**{key: value})
+        if key == "budget":  # pounds as a number, so that tables and plots can use it
+            return values.amount(value)
+        if key == "time_limit":
+            return values.duration(value)
     except InputError as exc:
         raise InputError(source, exc.problem, where) from None
     return value

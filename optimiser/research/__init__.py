@@ -5,7 +5,9 @@ each in its own process on a local pool or a Dask cluster, and writes one table 
 scenarios' figures, per-function figures and plots; it resumes where it stopped.
 """
 
+from ..io.sweep import SweepFile, read_sweep
 from .design import Scenario, latin_hypercube, scenario_key, scenarios
 from .sweep import SweepResult, plan_sweep, run_sweep
 
-__all__ = ["Scenario", "SweepResult", "latin_hypercube", "plan_sweep", "run_sweep", "scenario_key", "scenarios"]
+__all__ = ["Scenario", "SweepFile", "SweepResult", "latin_hypercube", "plan_sweep", "read_sweep", "run_sweep", "scenario_key",
+           "scenarios"]
