@@ -90,8 +90,10 @@ def machine() -> dict:
     from importlib.metadata import version
 
     load = os.getloadavg() if hasattr(os, "getloadavg") else (None,)
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
     return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "python": platform.python_version(),
-            "platform": platform.platform(), "cores": len(os.sched_getaffinity(0)), "processor": platform.processor(),
+            "platform": platform.platform(), "cores": len(os.sched_getaffinity(0)), "processor": cpu,
             "highspy": version("highspy"), "dask": version("dask"), "load_before": load[0],
             "commit": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()}
 

@@ -44,13 +44,15 @@ def task_of(sweep: SweepFile, scenario: Scenario) -> dict:
 
 
 @functools.lru_cache(maxsize=8)
-def _instance(ref: str):
+def read_instance(ref: str):
+    """The instance ``ref`` names, read once per process."""
     return load_instance(ref)
 
 
 @functools.lru_cache(maxsize=16)
-def _model(ref: str | None, instance_ref: str):
-    instance = _instance(instance_ref)
+def base_model(ref: str | None, instance_ref: str):
+    """The model ``ref`` names (None: the instance's own), read once per process."""
+    instance = read_instance(instance_ref)
     ref = ref or instance.model_ref
     if ref is None:
         raise InputError(instance.folder / "instance.toml", "names no default model; set model in [run]", "model")
@@ -59,7 +61,7 @@ def _model(ref: str | None, instance_ref: str):
 
 def scenario_model(task: dict):
     """The scenario's savings model: the base model, varied by the model's own reader."""
-    model = _model(task["model"], task["instance"])
+    model = base_model(task["model"], task["instance"])
     if task["factors"] or task["settings"]:
         model = varied_model(model, task["factors"], task["settings"], source=f"scenario {task['key']}")
     return model
@@ -79,7 +81,7 @@ def run_scenario(task: dict) -> dict:
     _one_thread()
     started = time.perf_counter()
     try:
-        instance = _instance(task["instance"])
+        instance = read_instance(task["instance"])
         model = scenario_model(task)
         options = RunOptions.create(**task["options"], jobs=1)
         plan = api.solve(instance, model, options)

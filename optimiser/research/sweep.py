@@ -20,7 +20,7 @@ from ..progress import ProgressEvent, report
 from . import store
 from .design import Scenario, scenarios
 from .runners import run_on_dask, run_on_pool
-from .scenario import scenario_model, task_of
+from .scenario import base_model, read_instance, scenario_model, task_of
 from .table import frames, write_plots, write_tables
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,15 @@ def plan_sweep(sweep: SweepFile) -> tuple[list[Scenario], list[dict]]:
     if sweep.sample == "lhs" and len(found) < sweep.n:
         log.warning("the sample repeats scenarios (whole numbers and choices only); %d distinct of n = %d", len(found), sweep.n)
     tasks = [task_of(sweep, scenario) for scenario in found]
+    try:
+        read_instance(sweep.instance)
+    except InputError as exc:
+        raise InputError(sweep.source, str(exc), "run.instance") from None
+    for ref in dict.fromkeys(task["model"] for task in tasks):
+        try:
+            base_model(ref, sweep.instance)
+        except InputError as exc:  # no default model, or a model that is not there or not valid
+            raise InputError(sweep.source, str(exc), "run.instance" if ref is None else sweep.where("model")) from None
     checked = set()
     for task in tasks:
         if not (task["factors"] or task["settings"]):

@@ -84,6 +84,9 @@ def write_plots(out: Path, scenarios: pd.DataFrame, dimensions: list[str]) -> li
     from matplotlib import pyplot
 
     solved = scenarios[scenarios["status"].isin(["optimal", "time_limit"])]
+    if solved.empty:
+        log.warning("no scenario has a plan, so no plots were drawn")
+        return []
     folder = out / "plots"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
