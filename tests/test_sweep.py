@@ -319,3 +319,14 @@ def test_a_variant_s_plan_verifies_against_the_model_file_kept_beside_it(tmp_pat
     assert code == 0, verified
     code, _, _ = run(capsys, "verify", "suffolk-2023", folder / "plan.json", "--model", "uk-central")
     assert code == 1  # the shipped model's figures are not the scenario's
+
+
+def test_sweep_help_has_examples_and_exit_codes(capsys):
+    code, stdout, _ = run(capsys, "sweep", "--help")
+    assert code == 0 and "examples:" in stdout and "exit status:" in stdout and "--scheduler" in stdout
+
+
+@pytest.mark.parametrize("name, count", [("sweep-suffolk.toml", 12), ("sweep-kent-lhs.toml", 24)])
+def test_the_shipped_examples_plan_their_scenarios(name, count):
+    found, tasks = plan_sweep(read_sweep(ROOT / "examples" / name))  # every model variant built and checked
+    assert len(found) == len(tasks) == count
