@@ -330,3 +330,21 @@ def test_sweep_help_has_examples_and_exit_codes(capsys):
 def test_the_shipped_examples_plan_their_scenarios(name, count):
     found, tasks = plan_sweep(read_sweep(ROOT / "examples" / name))  # every model variant built and checked
     assert len(found) == len(tasks) == count
+
+
+def solve_or_die(task: dict) -> dict:
+    """A pool worker's task that ends its process, as running out of memory would, for one scenario."""
+    if task["values"].get("max_size") == 3:
+        os._exit(9)
+    return run_scenario(task)
+
+
+def test_a_worker_that_dies_fails_its_scenario_and_the_others_go_on(tmp_path):
+    from optimiser.research.runners import run_on_pool
+
+    sweep = read_sweep(sweep_file(tmp_path, TINY_RUN + '[sweep]\nmax_size = [2, 3, 4, 5]\n'))
+    tasks = [task_of(sweep, s) for s in scenarios(sweep)]
+    results = {r["values"]["max_size"]: r["row"] for r in run_on_pool(tasks, 2, solve=solve_or_die)}
+    assert sorted(results) == [2, 3, 4, 5]
+    assert results[3]["status"] == "error" and "worker process died (exit code 9" in results[3]["error"]
+    assert all(results[m]["status"] == "optimal" for m in (2, 4, 5))

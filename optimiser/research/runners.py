@@ -2,8 +2,10 @@
 
 Either runner takes the tasks and yields each result as it comes back, in the order they
 finish. A pool worker is a fresh interpreter (spawn, not fork: nothing of the parent's solver
-state is copied) that ignores Ctrl-C; the parent stops the pool when it is interrupted, so a
-Ctrl-C never leaves a scenario half-recorded. Dask is optional: asking for it without it
+state is copied) that is handed one task at a time over a pipe and ignores Ctrl-C; the parent
+stops the workers when it is interrupted, so a Ctrl-C never leaves a scenario half-recorded,
+and it watches each worker's process, so one that dies mid-scenario fails that scenario
+instead of hanging the sweep. Dask is optional: asking for it without it
 installed is an InputError that gives the pip command.
 """
 
@@ -12,35 +14,94 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import signal
+import time
+from multiprocessing.connection import wait
 from typing import Iterator
 
 from ..errors import InputError
-from .scenario import run_scenario
+from .scenario import failed, run_scenario
 
 log = logging.getLogger(__name__)
 
 DASK_MISSING = "pip install 'partnership-optimiser[sweep]' (or: pip install 'dask[distributed]')"
 
 
-def _ignore_interrupts() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def run_on_pool(tasks: list[dict], workers: int) -> Iterator[dict]:
-    """Results of ``tasks`` solved by ``workers`` local processes."""
+def run_on_pool(tasks: list[dict], workers: int, solve=run_scenario) -> Iterator[dict]:
+    """Results of ``tasks`` solved by ``workers`` local processes, each handed one task at a
+    time by ``solve`` (a module-level function). A worker that dies (out of memory, killed)
+    gives its scenario a result with that error, and a new worker takes its place."""
     if not tasks:
-        return
+        return iter(())
+    return _pool_results(list(tasks), min(workers, len(tasks)), solve)
+
+
+def _serve(connection, solve) -> None:
+    """A pool worker: solves each task it is sent until it is sent None."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    while True:
+        try:
+            task = connection.recv()
+        except EOFError:  # the parent is gone
+            return
+        if task is None:
+            return
+        connection.send(solve(task))
+
+
+def _pool_results(tasks: list[dict], count: int, solve) -> Iterator[dict]:
     context = multiprocessing.get_context("spawn")
-    pool = context.Pool(min(workers, len(tasks)), initializer=_ignore_interrupts)
+    waiting = list(reversed(tasks))
+    busy: dict = {}  # connection -> (process, task)
+    started: list = []  # every worker, to stop whichever is left when the sweep stops
+
+    def hand_out(connection, process) -> None:
+        if waiting:
+            task = waiting.pop()
+            connection.send(task)
+            busy[connection] = (process, task)
+        else:
+            connection.send(None)
+            connection.close()
+            process.join()
+
+    def start() -> None:
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_serve, args=(theirs, solve), daemon=True)
+        process.start()
+        theirs.close()
+        started.append((process, ours))
+        hand_out(ours, process)
+
     try:
-        yield from pool.imap_unordered(run_scenario, tasks, chunksize=1)
-    except BaseException:
-        pool.terminate()
-        raise
-    else:
-        pool.close()
+        for _ in range(count):
+            start()
+        while busy:
+            sentinels = {process.sentinel: connection for connection, (process, _) in busy.items()}
+            for ready in wait([*busy, *sentinels]):
+                connection = sentinels.get(ready, ready)
+                if connection not in busy:
+                    continue
+                process, task = busy.pop(connection)
+                try:
+                    result = connection.recv() if connection.poll() else None
+                except (EOFError, OSError):
+                    result = None
+                if result is not None:
+                    yield result
+                    hand_out(connection, process)
+                    continue
+                process.join()
+                log.warning("the worker solving scenario %s died (exit code %s)", task["key"], process.exitcode)
+                yield failed(task, f"its worker process died (exit code {process.exitcode}; out of memory?)", time.perf_counter())
+                connection.close()
+                if waiting:
+                    start()
     finally:
-        pool.join()
+        for process, connection in started:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+            connection.close()
 
 
 def dask_client(scheduler: str, workers: int, processes: bool = True):
