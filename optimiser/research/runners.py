@@ -136,8 +136,14 @@ def _results(client, tasks: list[dict], local: bool) -> Iterator[dict]:
     futures = []
     try:
         futures = client.map(run_scenario, tasks, key=[f"scenario-{task['key']}" for task in tasks], pure=False)
+        task_of_future = dict(zip((future.key for future in futures), tasks))
         for future in as_completed(futures):
-            yield future.result()
+            try:
+                yield future.result()
+            except Exception as exc:  # the scenario's workers died (Dask's KilledWorker) or the task was lost
+                log.warning("scenario %s failed on Dask: %s: %s", task_of_future[future.key]["key"], type(exc).__name__, exc)
+                yield failed(task_of_future[future.key], f"on Dask: {type(exc).__name__}: {' '.join(str(exc).split())}",
+                             time.perf_counter())
     finally:
         if futures:
             client.cancel(futures)
