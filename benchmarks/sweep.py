@@ -2,7 +2,9 @@
 LocalCluster, with 1 and 2 workers, and what each costs to start.
 
 Each repeat runs ``optimiser sweep`` in a fresh process into an empty folder and times it
-whole (reading, every scenario solved and verified, the tables and plots). The start-up cost
+whole (reading, every scenario solved and verified, the tables and plots), in wall-clock
+seconds and in the CPU seconds of the process and its workers (on a shared machine the CPU
+seconds show the work done, the wall-clock ones how much of the machine it got). The start-up cost
 of each runner is timed apart, also in a fresh process: the pool's worker processes started
 and each given one task that only imports the package, or a LocalCluster started, that task run on each worker,
 and closed. Medians go to ``benchmarks/results/sweep/``, the machine beside them.
@@ -18,6 +20,7 @@ import csv
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,7 +33,7 @@ ROOT = HERE.parent
 RESULTS = HERE / "results" / "sweep"
 SWEEP = ROOT / "examples" / "sweep-kent-lhs.toml"
 RUNNERS = {"pool": [], "dask-local": ["--scheduler", "local"]}
-FIELDS = ["runner", "workers", "scenarios", "sweep_s", "per_scenario_s", "startup_s", "speedup_vs_1", "repeats"]
+FIELDS = ["runner", "workers", "scenarios", "sweep_s", "cpu_s", "per_scenario_s", "startup_s", "speedup_vs_1", "repeats"]
 
 
 def nothing(_=None) -> None:
@@ -64,19 +67,25 @@ def env() -> dict:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))}
 
 
-def time_sweep(sweep: Path, runner: str, workers: int) -> tuple[float, int]:
-    """Seconds of one whole ``optimiser sweep`` in a fresh process, and its scenarios."""
+def children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def time_sweep(sweep: Path, runner: str, workers: int) -> tuple[float, float, int]:
+    """Seconds of one whole ``optimiser sweep`` in a fresh process, the CPU seconds of it and
+    its workers, and its scenarios."""
     with tempfile.TemporaryDirectory(prefix="sweep-bench-") as out:
         command = [sys.executable, "-m", "optimiser", "sweep", str(sweep), "--out", out, "--workers", str(workers),
                    "--quiet", *RUNNERS[runner]]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), children_cpu()
         done = subprocess.run(command, env=env(), capture_output=True, text=True)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, children_cpu() - cpu
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.strip()}")
         with open(Path(out) / "sweep.csv", encoding="utf-8") as handle:
             scenarios = sum(1 for _ in csv.DictReader(handle))
-    return seconds, scenarios
+    return seconds, cpu, scenarios
 
 
 def time_startup(runner: str, workers: int) -> float:
@@ -110,18 +119,20 @@ def main(argv: list[str] | None = None) -> None:
     for runner in RUNNERS:
         single = None
         for workers in args.workers:
-            times, starts, count = [], [], 0
+            times, cpus, starts, count = [], [], [], 0
             for repeat in range(args.repeats):
                 starts.append(time_startup(runner, workers))
-                seconds, count = time_sweep(args.sweep, runner, workers)
+                seconds, cpu, count = time_sweep(args.sweep, runner, workers)
                 times.append(seconds)
+                cpus.append(cpu)
                 raw.append({"runner": runner, "workers": workers, "repeat": repeat + 1, "sweep_s": round(seconds, 2),
-                            "startup_s": round(starts[-1], 2)})
-                print(f"{runner:<10} {workers} worker(s), repeat {repeat + 1}: {seconds:.1f}s (start-up {starts[-1]:.2f}s)", flush=True)
+                            "cpu_s": round(cpu, 2), "startup_s": round(starts[-1], 2), "load": round(os.getloadavg()[0], 2)})
+                print(f"{runner:<10} {workers} worker(s), repeat {repeat + 1}: {seconds:.1f}s, {cpu:.1f} CPU s "
+                      f"(start-up {starts[-1]:.2f}s)", flush=True)
             median = statistics.median(times)
             single = median if workers == 1 else single
             rows.append({"runner": runner, "workers": workers, "scenarios": count, "sweep_s": round(median, 2),
-                         "per_scenario_s": round(median / count, 3), "startup_s": round(statistics.median(starts), 2),
+                         "cpu_s": round(statistics.median(cpus), 2), "per_scenario_s": round(median / count, 3), "startup_s": round(statistics.median(starts), 2),
                          "speedup_vs_1": round(single / median, 2) if single else "", "repeats": args.repeats})
     info["load_after"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     info["sweep"] = str(args.sweep.relative_to(ROOT) if args.sweep.is_relative_to(ROOT) else args.sweep)
@@ -130,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
         writer.writeheader()
         writer.writerows(rows)
     with open(RESULTS / "raw.csv", "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, ["runner", "workers", "repeat", "sweep_s", "startup_s"])
+        writer = csv.DictWriter(handle, ["runner", "workers", "repeat", "sweep_s", "cpu_s", "startup_s", "load"])
         writer.writeheader()
         writer.writerows(raw)
     (RESULTS / "machine.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
