@@ -239,6 +239,7 @@ def test_a_sweep_on_the_process_pool_records_a_failing_scenario_and_goes_on(tmp_
     assert set(functions["key"]) == set(frame[frame["status"] != "error"]["key"]) and set(functions["function"]) == {"legal"}
     assert (out / "plots" / "npv_area.png").stat().st_size > 1000
     assert "3 of 3 scenarios finished" in stdout and "1 failed" in stdout
+    assert "sweep: 3 of 3 scenarios finished" in stderr  # not a terminal: a line per finished scenario
     # a scenario's plan is a plan the verifier accepts
     ok = frame[frame["status"] == "optimal"]["key"].iloc[0]
     code, verified, _ = run(capsys, "verify", "suffolk-2023", out / "scenarios" / ok / "plan.json")
@@ -253,6 +254,18 @@ def test_a_sweep_on_a_dask_local_cluster_gives_the_pool_s_figures(tmp_path):
     a, b = table(tmp_path / "dask"), table(tmp_path / "pool")
     assert a["key"].tolist() == b["key"].tolist()
     assert np.allclose(a["npv"], b["npv"]) and (a["status"] == "optimal").all()
+
+
+def test_a_sweep_on_a_dask_cluster_by_its_address(tmp_path, capsys):
+    from distributed import LocalCluster
+
+    path = sweep_file(tmp_path, TINY_RUN + '[sweep]\nmax_size = [2, 3]\n')
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        code, stdout, stderr = run(capsys, "sweep", path, "--out", tmp_path / "o", "--scheduler", cluster.scheduler_address,
+                                   "--quiet")
+    assert (code, stdout, stderr) == (0, "", "")
+    frame = table(tmp_path / "o")
+    assert len(frame) == 2 and (frame["status"] == "optimal").all()
 
 
 def test_a_sweep_started_again_solves_nothing_twice(tmp_path):
