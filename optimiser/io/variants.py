@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 from ..errors import InputError
 from .model import Risk, SavingsModel, parse_model
@@ -112,8 +113,17 @@ def varied_model(model: SavingsModel, factors: dict | None = None, settings: dic
         # the exit year follows a shorter horizon, as the reader's default does
         document["risk"]["exit_year"] = min(model.risk.exit_year, max(1, int(settings["horizon_years"]) - 1))
     document["name"] = name or variant_name(model.name, factors, settings)
-    varied = parse_model(document, f"{source} ({describe_changes(factors, settings)})")
-    return varied
+    label = f"{source} ({describe_changes(factors, settings)})"
+    try:
+        return parse_model(document, label)
+    except InputError as exc:
+        # name the depth or function whose figure left its range, as well as its place
+        match = re.match(r"(depths|functions)\[(\d+)\]", exc.where or "")
+        if not match:
+            raise
+        entry = document[match[1]][int(match[2])]
+        kind = "depth" if match[1] == "depths" else "function"
+        raise InputError(label, f"{exc.problem} ({kind} '{entry['id']}')", exc.where) from None
 
 
 def describe_changes(factors: dict, settings: dict) -> str:
