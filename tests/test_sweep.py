@@ -60,6 +60,14 @@ def test_factors_multiply_every_figure_and_settings_replace_one():
     assert varied.name == "uk-central (capture x0.5, coordination x3, discount_rate 0.05, risk_base 0.2)"
 
 
+def test_a_shorter_horizon_brings_the_exit_year_in():
+    model = load_model("uk-central")
+    assert model.risk.exit_year == 3
+    assert varied_model(model, settings={"horizon_years": 2}).risk.exit_year == 1
+    assert varied_model(model, settings={"horizon_years": 5}).risk.exit_year == 3
+    assert varied_model(model, settings={"horizon_years": 5, "risk_exit_year": 4}).risk.exit_year == 4
+
+
 def test_a_variant_out_of_range_names_the_figure():
     with pytest.raises(InputError, match=r"depths\[2\]\.capture: must be <= 1.0"):
         varied_model(load_model("uk-central"), {"capture": 1.5})
