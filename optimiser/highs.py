@@ -60,3 +60,16 @@ def new_highs():
     solver = highspy.Highs()
     solver.setOptionValue("output_flag", False)
     return solver
+
+
+def use_one_thread() -> None:
+    """Makes HiGHS run on one thread in this process from now on.
+
+    HiGHS keeps one pool of threads per process, sized by the first solve that runs (by
+    default to half the cores). Several processes solving side by side (a scenario sweep)
+    would each start such a pool and fight over the cores, so a process that is one of many
+    runs a trivial one-thread solve first; later solves keep that pool."""
+    solver = new_highs()
+    solver.setOptionValue("threads", 1)
+    solver.addVar(0.0, 1.0)
+    solver.run()

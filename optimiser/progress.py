@@ -16,8 +16,9 @@ from typing import Callable, NamedTuple
 log = logging.getLogger(__name__)
 
 #: What a run is doing: building candidates, proving an LP bound, solving MIPs over the
-#: options reduced-cost fixing keeps, or working through scenarios or analyses of a plan.
-STAGES = ("candidates", "bound", "mip", "analysis")
+#: options reduced-cost fixing keeps, working through scenarios or analyses of a plan, or
+#: the scenarios of a sweep finished (``done`` of ``total``).
+STAGES = ("candidates", "bound", "mip", "analysis", "sweep")
 
 
 class ProgressEvent(NamedTuple):

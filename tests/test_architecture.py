@@ -28,7 +28,8 @@ LAYERS = {
     "report": 9,
     "api": 10,
     "verify": 10,  # beside the engine: it may import only errors, highs, io and problem (below)
-    "cli": 11, "__init__": 11, "__main__": 12,
+    "research": 11,  # many runs through api: scenario sweeps
+    "cli": 12, "__init__": 12, "__main__": 13,
 }
 VERIFY_MAY_IMPORT = {"errors", "highs", "io", "problem", "verify"}
 MAX_LINES = 420

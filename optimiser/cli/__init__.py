@@ -1,4 +1,4 @@
-"""The ``optimiser`` command: solve, verify, evaluate, report, withdraw, compare, and what there is to choose from
+"""The ``optimiser`` command: solve, verify, evaluate, report, withdraw, compare, sweep, and what there is to choose from
 (instances, functions, councils, areas).
 
 A thin layer over the library: it parses options, shows progress on a terminal, prints a
@@ -18,13 +18,13 @@ import traceback
 from ..version import __version__
 from ..errors import InputError, SolveError
 from ..report.terminal import can_print_pounds, log_handler, say
-from . import compare, listings, market, plans, report, withdraw
+from . import compare, listings, market, plans, report, sweep, withdraw
 from .common import CommandParser, epilog
 
 log = logging.getLogger("optimiser")
 
 #: every module holding commands; each registers its parsers and names the function running each
-COMMAND_MODULES = (plans, report, withdraw, market, compare, listings)
+COMMAND_MODULES = (plans, report, withdraw, market, compare, sweep, listings)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
