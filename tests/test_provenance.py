@@ -189,3 +189,21 @@ def test_evaluate_scores_a_plan_json_under_its_own_model(custom_plan, capsys, tm
     other.write_text(json.dumps(data), encoding="utf-8")
     code, _, err = run(capsys, "evaluate", instance, other)
     assert code == 2 and str(other) in err and "is a plan for instance 'elsewhere'" in err
+
+
+def test_a_plan_made_with_a_model_built_in_memory_embeds_it_and_verifies_by_itself(tmp_path, capsys):
+    from optimiser.io.model import load_model
+    from optimiser.io.variants import varied_model
+
+    # a sweep's variant: no file behind it, and unlike the shipped model of its name
+    variant = varied_model(load_model("uk-central"), factors={"capture": 0.6})
+    plan = solve(SUFFOLK, variant, functions="ict,legal")
+    record = plan.provenance.model
+    assert record["path"] is None and record["sha256"] == hashlib.sha256(record["toml"].encode("utf-8")).hexdigest()
+    assert embedded_model(plan.to_dict(), "plan.json").depths == variant.depths
+    plan.write(tmp_path / "out")
+    code, stdout, _ = run(capsys, "verify", SUFFOLK, tmp_path / "out" / "plan.json")
+    assert code == 0, stdout
+    # checked against the shipped model of the same name instead, its figures are wrong
+    code, _, _ = run(capsys, "verify", SUFFOLK, tmp_path / "out" / "plan.json", "--model", "uk-central")
+    assert code == 1

@@ -29,6 +29,7 @@ from .instance import Instance
 from .model import SavingsModel, load_model, parse_model
 from ..version import __version__
 from .tables import parse_toml, read_text
+from .variants import model_toml
 
 #: where in plan.json the embedded model's text is: named in every message about it
 MODEL_TEXT_KEY = "provenance.model.toml"
@@ -116,11 +117,16 @@ def instance_record(instance: Instance) -> dict:
 
 
 def model_record(model: SavingsModel) -> dict:
-    """The model as provenance keeps it: its name, the file it was read from and that file's
-    text and sha256 (both None for a model built in memory, with no file behind it)."""
+    """The model as provenance keeps it: its name, the file it was read from (None for a model
+    built in memory) and the model's TOML text with its sha256: the file's own text, or for a
+    model built in memory the text of a model file that reads back as it."""
     text = model.text
     if text is None and model.path is not None and Path(model.path).is_file():
         text = read_text(Path(model.path))
+    if text is None:
+        # a model built in memory (a sweep's variant, one made in code) is kept as the text of
+        # the model file that reads back as it, so its plans verify without it
+        text = model_toml(model)
     return {"name": model.name, "path": str(Path(model.path).resolve()) if model.path is not None else None,
             "sha256": sha256_text(text) if text is not None else None, "toml": text}
 
