@@ -182,6 +182,11 @@ def test_headroom_below_the_share_of_the_one_off_cost_forbids_the_partnership(tm
     tampered = plan.to_dict()
     tampered["finance"]["without_headroom"]["npv"] = free["npv"] + 1000.0
     assert any("without_headroom.npv" in p for p in verify(inst, tampered, model).problems)
+    # and it must keep the run's other rules: the pair listed twice breaks the packing
+    tampered = plan.to_dict()
+    tampered["finance"]["without_headroom"]["partnerships"] *= 2
+    found = verify(inst, tampered, model).findings
+    assert any(f.rule == "packing" and f.where.startswith("finance.without_headroom: ") for f in found), found
 
 
 def test_headroom_that_just_covers_the_worst_year(tmp_path):

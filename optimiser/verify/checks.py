@@ -32,7 +32,7 @@ from . import checks_partnerships as cp
 from . import checks_plan as pl
 from . import checks_shares as sh
 from . import checks_worth as cw
-from .context import ELIGIBILITY_RULES, Context, Part
+from .context import ELIGIBILITY_RULES, Context, Part, build_context
 
 #: the steps a partnership entry's findings are reported in: "eligibility" is tier, area and
 #: exclude together, member by member (each member under the first of them it breaks);
@@ -82,11 +82,12 @@ PARTNERSHIP_CHECKS: dict[str, Callable[[Context, Part], list[Finding]]] = {
 }
 
 
-def partnership_findings(ctx: Context, part: Part) -> list[Finding]:
-    """Every partnership check of one entry, in the order of PARTNERSHIP_ORDER. (A check
-    returns nothing for an entry it cannot judge, such as one whose members are unreadable.)"""
+def partnership_findings(ctx: Context, part: Part, steps: tuple[str, ...] = PARTNERSHIP_ORDER) -> list[Finding]:
+    """Every partnership check of one entry (or those of ``steps``), in the order of
+    PARTNERSHIP_ORDER. (A check returns nothing for an entry it cannot judge, such as one whose
+    members are unreadable.)"""
     out: list[Finding] = []
-    for step in PARTNERSHIP_ORDER:
+    for step in steps:
         if step == "eligibility":
             out += cp.eligibility(ctx, part, ELIGIBILITY_RULES)
         elif step == "geography":
@@ -105,6 +106,31 @@ def check_partnerships(ctx: Context) -> list[Finding]:
     for part in ctx.parts:
         out += partnership_findings(ctx, part)
     return out
+
+
+#: what the plan without headroom limits must keep: every rule of a partnership (its entries
+#: carry no figures of their own to check) and every limit across partnerships but headroom
+WITHOUT_HEADROOM_STEPS = tuple(s for s in PARTNERSHIP_ORDER if s not in ("partnership", "money", "withdrawal", "robust"))
+WITHOUT_HEADROOM_LIMITS = ("packing", "max_partnerships", "max_hosted", "budget", "locked", "keep_existing")
+
+
+def check_without_headroom(ctx: Context) -> list[Finding]:
+    """The plan of the same run without headroom limits (``finance.without_headroom``, on which
+    the financing gap is measured) keeps every other rule of the run, partnership by partnership
+    and across them; its pricing is checked with the finance section."""
+    finance = ctx.plan.get("finance")
+    free = finance.get("without_headroom") if isinstance(finance, dict) else None
+    if not isinstance(free, dict) or not isinstance(free.get("partnerships"), list):
+        return []
+    entries = [dict(e, id=f"without_headroom.partnerships[{n}]") if isinstance(e, dict) else e
+               for n, e in enumerate(free["partnerships"])]
+    other = build_context(ctx.instance, dict(ctx.plan, partnerships=entries), ctx.model, ctx.tolerance)
+    out: list[Finding] = []
+    for part in other.parts:
+        out += partnership_findings(other, part, WITHOUT_HEADROOM_STEPS)
+    for name in WITHOUT_HEADROOM_LIMITS:
+        out += PLAN_CHECKS[name](other)
+    return [Finding(f.rule, f"finance.without_headroom: {f.where}", f.message) for f in out]
 
 
 #: checks of the plan as a whole, in report order
@@ -126,6 +152,7 @@ PLAN_CHECKS: dict[str, Callable[[Context], list[Finding]]] = {
     "transfer": sh.check_transfer,
     "stability": sh.check_stability,
     "finance": cf.check_finance,
+    "without_headroom": check_without_headroom,
     "councils": pl.check_councils,
     "totals": pl.check_totals,
     "solver": pl.check_solver,

@@ -1,0 +1,28 @@
+"""The view of member sets that the rules of one partnership read (``optimiser.rules.group``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from ..problem import Problem
+
+
+class MemberSets:
+    """Member sets of one size for one function, with the arrays several rules read, each
+    computed once: ``sets`` is (g, s) of council indices."""
+
+    def __init__(self, problem: Problem, k: int, sets: np.ndarray):
+        self.problem, self.k, self.sets = problem, k, sets
+        self.function = problem.functions[k]
+        self.masks: dict[str, np.ndarray] = {}  # host_mask and depth_mask, worked out once
+
+    @cached_property
+    def distances(self) -> np.ndarray:
+        """(g, host slot, member) km between each member and each possible host."""
+        return self.problem.distance_km[self.sets[:, :, None], self.sets[:, None, :]]
+
+    @cached_property
+    def commitment(self) -> np.ndarray:
+        return self.problem.commitment[self.sets]
