@@ -17,8 +17,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..candidates import enumerate_sets, evaluate_sets
+from ..candidates import evaluate_sets
 from ..candidates.enumerate import CHUNK
+from ..candidates.generator import enumeration
 from ..candidates.evaluate import evaluate_sets_by_row
 from ..economics import allocation
 from ..plan import Stability
@@ -132,14 +133,16 @@ def blocking_tolerance(value: np.ndarray) -> np.ndarray:
     return allocation.STABLE_TOLERANCE * np.maximum(np.abs(value), 1.0)
 
 
-def function_stability(problem: Problem, k: int, shares: np.ndarray, rule: str) -> tuple[FunctionStability, list]:
+def function_stability(problem: Problem, k: int, shares: np.ndarray, rule: str,
+                       memo: dict | None = None) -> tuple[FunctionStability, list]:
     """Blocking groups of function k against ``shares`` (pounds per council index) among every
-    group the rules allow, enumerated afresh (not only the plan's candidates); also every
-    group worth more than 0, as (members, best NPV) blocks, for the function's LP bound."""
+    group the rules allow, enumerated afresh (not only the plan's candidates; ``memo`` shares
+    the enumeration between functions whose rules are the same); also every group worth more
+    than 0, as (members, best NPV) blocks, for the function's LP bound."""
     count = checked = 0
     largest, largest_members = 0.0, ()
     worth = []
-    for sets in enumerate_sets(problem, k):
+    for sets in enumeration(problem, k, {} if memo is None else memo):
         for start in range(0, len(sets), CHUNK):
             chunk = sets[start : start + CHUNK]
             view = MemberSets(problem, k, chunk)
@@ -228,12 +231,13 @@ def with_shares(problem: Problem, plan):
         councils.append(replace(row, npv_share=shares[rule][row.code], transfer=shares[rule][row.code] - shares["proportional"][row.code]))
     index = {c: i for i, c in enumerate(problem.codes)}
     stability = []
+    enumerated: dict = {}
     for k, function in enumerate(problem.functions):
         pounds = np.zeros(len(problem.codes))
         for row in councils:
             if row.function == function.id:
                 pounds[index[row.code]] = row.npv_share
-        found, worth = function_stability(problem, k, pounds, rule)
+        found, worth = function_stability(problem, k, pounds, rule, enumerated)
         objective = float(sum(p.npv for p in partnerships if p.function == function.id))
         # a locked group is in every plan, at its best option whatever its NPV
         locked = [(group.members, float(evaluate_sets(problem, k, group.members[None, :].astype(np.int32), require_positive=False, plain=True).npv.max()))

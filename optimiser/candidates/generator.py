@@ -16,6 +16,17 @@ from .table import CandidateSet
 log = logging.getLogger(__name__)
 
 
+def enumeration(problem: Problem, k: int, memo: dict, committed: np.ndarray | None = None) -> list[np.ndarray]:
+    """The member sets of function k (:func:`enumerate_sets`) over its eligible councils not
+    ``committed`` (an (n,) mask), shared through ``memo`` by functions whose eligible councils
+    and rules are the same."""
+    committed = np.zeros(len(problem.codes), dtype=bool) if committed is None else committed
+    key = (problem.eligible[k].tobytes(), committed.tobytes(), problem.functions[k].geography, int(problem.max_size[k]))
+    if key not in memo:
+        memo[key] = enumerate_sets(problem, k, np.flatnonzero(problem.eligible[k] & ~committed))
+    return memo[key]
+
+
 class CandidateGenerator:
     """Candidates function by function, sharing enumerations between functions whose
     eligible councils and rules are the same.
@@ -40,12 +51,7 @@ class CandidateGenerator:
         self._locked = {k: locked_candidates(problem, k, free) for k in range(len(problem.functions))}
 
     def sets(self, k: int) -> list[np.ndarray]:
-        problem = self.problem
-        key = (problem.eligible[k].tobytes(), self.committed[k].tobytes(), problem.functions[k].geography, int(problem.max_size[k]))
-        if key not in self._sets:
-            free = np.flatnonzero(problem.eligible[k] & ~self.committed[k])
-            self._sets[key] = enumerate_sets(problem, k, free)
-        return self._sets[key]
+        return enumeration(self.problem, k, self._sets, self.committed[k])
 
     def function(self, k: int) -> CandidateSet:
         """Every candidate option of function k (locked groups' options first)."""
