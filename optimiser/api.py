@@ -20,7 +20,7 @@ from .errors import InputError
 from .io.groups import read_groups
 from .plan import Plan, build_plan
 from .problem import Problem, RunOptions, load_run, prepare, resolve_area
-from .solve import solve_master, workers
+from .solve import solve_master, stop as stop_request, workers
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def build(instance, model=None, options: RunOptions | None = None, **overrides) 
     return problem, candidates_module.generate(problem)
 
 
-def solve(instance, model=None, options: RunOptions | None = None, *, progress=None, **overrides) -> Plan:
+def solve(instance, model=None, options: RunOptions | None = None, *, progress=None, stop=None, **overrides) -> Plan:
     """Solves a run and returns its :class:`~optimiser.plan.Plan`.
 
     ``instance`` is an Instance, a folder or a shipped instance's name; ``model`` a
@@ -53,6 +53,12 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     given as a RunOptions or as keywords (``area=("Suffolk",)``, ``budget=1e6`` ...).
     ``progress``, if given, is called with each :class:`~optimiser.progress.ProgressEvent` as the
     solve advances.
+
+    ``stop``, if given, is a ``threading.Event`` (or a callable returning True) that asks the
+    solve to end early: once it is set, every LP and MIP stops at once (worker processes too)
+    and the best plan found so far is returned, like any plan, with status ``interrupted`` and
+    its proven bound and gap (a bound on how far it is from the best possible). Nothing is
+    raised: whoever set the event knows why. The command line sets one on Ctrl-C or SIGTERM.
 
     Examples
     --------
@@ -65,7 +71,12 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     started = time.perf_counter()
     instance, model, options = load_run(instance, model, options, **overrides)
     problem = prepare(instance, model, options)
+    with stop_request.watching(stop):
+        return _solve_watched(problem, instance, started, progress)
 
+
+def _solve_watched(problem: Problem, instance, started: float, progress) -> Plan:
+    options = problem.options
     free = None
     if problem.headroom_active:
         # the plan without headroom limits first: the financing gap is measured on it, and when
@@ -101,7 +112,7 @@ def _tighter(solution, bound: float):
     if solution.status == "infeasible" or not bound < solution.bound:
         return solution
     tighter = dataclasses.replace(solution, bound=bound)
-    if tighter.status == "time_limit" and tighter.gap == 0.0:
+    if tighter.status in ("time_limit", "interrupted") and tighter.gap == 0.0:
         tighter = dataclasses.replace(tighter, status="optimal")
     return tighter
 
@@ -171,12 +182,12 @@ def partners(instance, council: str, model=None, options: RunOptions | None = No
                               include_one_sided=include_one_sided, plan_name=name, progress=progress)
 
 
-def match(instance, listings, model=None, options: RunOptions | None = None, *, progress=None, **overrides) -> Plan:
+def match(instance, listings, model=None, options: RunOptions | None = None, *, progress=None, stop=None, **overrides) -> Plan:
     """Solves the run over the councils that listed themselves (SPEC §7): ``listings`` is a
     listing file (``code, function, stance``) or a list of :class:`~optimiser.io.listings.Listing`.
     Only the listed (council, function) pairs take part (every other eligible pair is excluded,
     the run's functions are those listed), and only ``offer`` and ``open`` councils may host
-    (``seek`` ones are recorded in the options' ``seek``). Listings outside the run (another
+    (``seek`` ones are recorded in the options' ``seek``); ``stop`` is :func:`solve`'s. Listings outside the run (another
     area, a function left out, an --exclude) are skipped with a warning.
 
     Examples
@@ -211,7 +222,7 @@ def match(instance, listings, model=None, options: RunOptions | None = None, *, 
                      if inside and tier in model.function(f).tiers and (code, f) not in listed and (code, f) not in resolved.exclude)
     seek = tuple((item.code, item.function) for item in kept if item.stance == "seek")
     options = dataclasses.replace(resolved, functions=functions, exclude=resolved.exclude + unlisted, seek=seek)
-    return solve(instance, model, options, progress=progress)
+    return solve(instance, model, options, progress=progress, stop=stop)
 
 
 __all__ = ["Evaluation", "build", "evaluate", "match", "partners", "read_groups", "solve", "withdraw"]

@@ -56,8 +56,8 @@ def match(args) -> int:
     from ..io.listings import read_listings
     from .plans import solve_and_report
 
-    def solve_listed(instance, model, options, progress=None):
-        return match_run(instance, read_listings(args.listings, instance, model), model, options, progress=progress)
+    def solve_listed(instance, model, options, progress=None, stop=None):
+        return match_run(instance, read_listings(args.listings, instance, model), model, options, progress=progress, stop=stop)
 
     return solve_and_report(args, solve_listed)
 

@@ -4,7 +4,6 @@ a first plan, and its independent parts."""
 from __future__ import annotations
 
 import logging
-import math
 import time
 from typing import Sequence
 
@@ -16,6 +15,7 @@ from ..problem import Problem
 from ..progress import ProgressEvent, report
 from .clock import elapsed, seconds_to
 from .heuristics import greedy, initial_columns
+from . import stop
 from .parts import split_parts
 from .relaxation import PRICING_TOLERANCE, Relaxation
 from .results import BlockBound, BlockResult
@@ -70,7 +70,7 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
                                        detail=f"round {rounds}", elapsed=elapsed(started)))
         log.debug("%s pricing round %d: LP %.2f over %d columns, %d price in, %d cuts", label, rounds, bound,
                   len(relaxation.columns), len(pricing_in), len(relaxation.cuts))
-        out_of_time = deadline is not None and time.perf_counter() > deadline
+        out_of_time = (deadline is not None and time.perf_counter() > deadline) or stop.requested()
         if len(pricing_in) == 0:
             # optimal over every option: a proven bound; then try to tighten it with cuts
             stalled = proven is not None and proven[0] - bound < CUT_STALL * max(1.0, abs(bound))
@@ -98,10 +98,13 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
         in_lp[pricing_in] = True
     stats = {"candidates": len(cand), "pricing_rounds": rounds, "lp_columns": len(relaxation.columns), "cut_rounds": cut_rounds}
     if proven is None:
-        # out of time before the LP bound was proven: the best quick plan among the columns at
-        # hand, bounded through the last duals of an optimal restricted LP (which are y >= 0)
+        # out of time (or stopped) before the LP bound was proven: the best quick plan among the
+        # columns at hand, bounded through the last duals of an optimal restricted LP (which are
+        # y >= 0), or through y = 0 (every option's whole NPV) when no LP was solved
         active = relaxation.columns
-        upper = relaxation.lagrangian_bound(last_duals, last_rc) if last_duals is not None else math.inf
+        upper = relaxation.lagrangian_bound(np.zeros(len(relaxation.layout)), cand.value)
+        if last_duals is not None:
+            upper = min(upper, relaxation.lagrangian_bound(last_duals, last_rc))
         plan = greedy(problem, cand, active[np.argsort(-cand.value[active], kind="stable")])
         if plan is None:
             return _nothing("time_limit", upper, stats)

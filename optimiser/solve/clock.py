@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import time
 
+from . import stop
+
 MIN_MIP_SECONDS = 2.0  # below this much time left, the MIP of a large part is not started
 
 
@@ -25,8 +27,10 @@ def time_slice(deadline: float | None, slices: float, end: float | None) -> floa
 
 
 def no_time_for(time_left: float | None, small: bool) -> bool:
-    """Whether a part's MIP must not start: its time is over, or (solvers overrun tiny limits
-    on big models) the part is large and its time nearly over."""
+    """Whether a part's MIP must not start: its time is over, the solve was asked to stop, or
+    (solvers overrun tiny limits on big models) the part is large and its time nearly over."""
+    if stop.requested():
+        return True
     if time_left is None:
         return False
     return time_left <= 0 or (time_left < MIN_MIP_SECONDS and not small)

@@ -33,6 +33,7 @@ from ..progress import ProgressEvent, report
 from .bound import bound_block
 from .clock import elapsed, seconds_to, time_slice
 from .mip import solve_mip
+from . import stop
 from .parts import revisit, solve_part
 from .results import BlockBound, BlockResult, BlockRun, PartResult, Solution
 from .rows import coupled
@@ -137,7 +138,7 @@ def use_time_left(problem: Problem, states: dict, results: dict, solver: str, de
     waiting.sort()
     for count, (_, block, number) in enumerate(waiting):
         seconds = time_slice(deadline, len(waiting) - count, deadline) - time.perf_counter()
-        if seconds <= 0:
+        if seconds <= 0 or stop.requested():
             break
         parts = list(results[block].parts)
         parts[number] = revisit(problem, states[block], parts[number], solver, seconds)
