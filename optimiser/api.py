@@ -8,6 +8,8 @@ import math
 import time
 from pathlib import Path
 
+import numpy as np
+
 from . import candidates as candidates_module
 from .analysis.evaluate import Evaluation, evaluate
 from .analysis.existing import with_today
@@ -21,6 +23,8 @@ from .io.groups import read_groups
 from .plan import Plan, build_plan
 from .problem import Problem, RunOptions, load_run, prepare, resolve_area
 from .solve import solve_master, stop as stop_request, workers
+from .solve.estimate import long_run_warning
+from .solve.heuristics import greedy
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,9 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
 
 def _solve_watched(problem: Problem, instance, started: float, progress) -> Plan:
     options = problem.options
+    warning = long_run_warning(problem)
+    if warning:
+        log.warning("%s", warning)
     free = None
     if problem.headroom_active:
         # the plan without headroom limits first: the financing gap is measured on it, and when
@@ -95,7 +102,12 @@ def _solve_watched(problem: Problem, instance, started: float, progress) -> Plan
                 left = max(limit - (time.perf_counter() - started), limit / 2)
                 limited = dataclasses.replace(problem, options=dataclasses.replace(problem.options, time_limit=left), memo={})
             free_bound = solution.bound if solution.status != "infeasible" else math.inf
+            free_cand, free_solution = cand, solution
             cand, solution = _solve(limited, progress)
+            if stop_request.requested():
+                # stopped during (or before) the solve with limits: the plan without them, cut
+                # down to what the headroom allows, is usually far better than that solve's
+                cand, solution = _better_within_limits(limited, (cand, solution), (free_cand, free_solution))
             solution = _tighter(solution, free_bound)
     else:
         cand, solution = _solve(problem, progress)
@@ -104,6 +116,22 @@ def _solve_watched(problem: Problem, instance, started: float, progress) -> Plan
     plan = with_today(problem, with_finance(problem, with_shares(problem, build_plan(problem, cand, solution)), free))
     log.info("solved %s: %s, NPV %.0f, gap %s", instance.name, solution.status, plan.objective, plan.solver["gap"])
     return plan
+
+
+def _better_within_limits(problem: Problem, solved, unlimited):
+    """The better of a solve's result and the plan of the same run without headroom limits
+    cut down greedily (its options by NPV, each kept while every limit's rows still hold).
+    The bound stays the solve's own: both plans are plans of ``problem``."""
+    cand, solution = solved
+    free_cand, free_solution = unlimited
+    if solution.status == "infeasible" or free_solution.status == "infeasible":
+        return solved
+    kept_cand = free_cand.take(free_solution.chosen)
+    kept = greedy(problem, kept_cand, np.argsort(-kept_cand.value, kind="stable"))
+    if kept is None or float(kept_cand.value[kept].sum()) <= solution.objective:
+        return solved
+    objective = float(kept_cand.value[kept].sum())
+    return kept_cand, dataclasses.replace(solution, chosen=kept, objective=objective, bound=max(solution.bound, objective))
 
 
 def _tighter(solution, bound: float):

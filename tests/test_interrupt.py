@@ -64,10 +64,11 @@ def check_honest(plan, optimum: float, where: str) -> None:
 
 
 CASES = [(seed, "default") for seed in (3, 7, 11, 19)] + [(seed, "coupled") for seed in (10_001, 10_004, 10_007)] + [
-    (seed, "wide") for seed in (60_001, 60_002, 60_005)]
+    (seed, "wide") for seed in (60_001, 60_002, 60_005)] + [(seed, "finance") for seed in (80_006, 80_013, 80_017, 80_021)]
 
 
-@pytest.mark.parametrize("stage,count", [("candidates", 1), ("bound", 1), ("candidates", 2)], ids=lambda v: str(v))
+# the second "solve" is the solve with headroom limits, after the one without them
+@pytest.mark.parametrize("stage,count", [("candidates", 1), ("bound", 1), ("candidates", 2), ("solve", 2)], ids=lambda v: str(v))
 @pytest.mark.parametrize("seed,profile", CASES, ids=lambda v: str(v))
 def test_a_stopped_solve_keeps_a_verified_plan_with_an_honest_gap(tmp_path, seed, profile, stage, count):
     case = make_case(seed, tmp_path / "case", profile)

@@ -13,6 +13,7 @@ from .report import report_page
 from .stopping import stop_on_signals
 
 INTERRUPTED_EXIT = 4  # a plan, verified and written, but from a solve stopped on request
+PROGRESS_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal
 
 SOLVE_EXIT = ["0  a plan: optimal, or the best at --time-limit with its proven gap",
               "1  no plan satisfies the locked partnerships together with the run's limits",
@@ -93,7 +94,8 @@ def solve_and_report(args, solve_run) -> int:
     check_out(args.out, args.force, OUTPUT_FILES + ("report.html",))
     instance, model = load_instance_and_model(args)
     boundaries = read_boundaries(instance) if args.out else {}  # a bad boundaries file stops the run before the work
-    progress = TerminalProgress(enabled=not args.quiet and sys.stderr.isatty())
+    progress = TerminalProgress(enabled=not args.quiet and sys.stderr.isatty(), time_limit=options.time_limit,
+                                every=None if args.quiet else PROGRESS_EVERY)
     with stop_on_signals(args.quiet) as stopper:
         try:
             plan = solve_run(instance, model, options, progress=progress, stop=stopper.event)

@@ -45,6 +45,7 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
     """
     label = ",".join(problem.functions[k].id for k in functions)
     if len(cand) == 0:
+        report(progress, ProgressEvent("bound", function=label, bound=0.0, incumbent=0.0, detail="proven", elapsed=elapsed(started)))
         return _nothing("optimal", 0.0, {"candidates": 0})
     relaxation = Relaxation(problem, cand, functions)
     relaxation.add(initial_columns(problem, cand, functions))
@@ -106,9 +107,11 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
         if last_duals is not None:
             upper = min(upper, relaxation.lagrangian_bound(last_duals, last_rc))
         plan = greedy(problem, cand, active[np.argsort(-cand.value[active], kind="stable")])
+        value = 0.0 if plan is None else float(cand.value[plan].sum())
+        report(progress, ProgressEvent("bound", function=label, bound=upper, incumbent=value, detail="proven", elapsed=elapsed(started)))
         if plan is None:
             return _nothing("time_limit", upper, stats)
-        return BlockResult(plan, "time_limit", float(cand.value[plan].sum()), upper, stats)
+        return BlockResult(plan, "time_limit", value, upper, stats)
 
     bound, values, duals, rc, active = proven
     lp_values = np.zeros(len(cand))
@@ -123,5 +126,8 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
 
     def cut_rows(idx: np.ndarray) -> list[tuple[np.ndarray, float]]:
         return relaxation.cut_rows(idx, cut_count)
+
+    report(progress, ProgressEvent("bound", function=label, bound=bound, detail="proven", elapsed=elapsed(started),
+                                   incumbent=None if incumbent is None else float(cand.value[incumbent].sum())))
 
     return BlockBound(cand, label, bound, rc, in_lp, incumbent, parts, stats, cut_rows)
