@@ -33,7 +33,7 @@ from ..progress import ProgressEvent, report
 from .bound import bound_block
 from .clock import elapsed, seconds_to, time_slice
 from .mip import solve_mip
-from . import stop
+from . import clock, stop
 from .parts import revisit, solve_part
 from .results import BlockBound, BlockResult, BlockRun, PartResult, Solution
 from .rows import coupled
@@ -104,7 +104,7 @@ def finish_block(problem: Problem, block: BlockBound, solver: str, deadline: flo
         # under a time limit each part gets an even slice of what is left, the easy ones first
         until = time_slice(deadline, len(block.parts) - number, end)
         part = solve_part(problem, cand, columns, block.rc, block.in_lp, part_bound, block.incumbent, solver,
-                          lambda: None if until is None else until - time.perf_counter(), block.cut_rows)
+                          lambda: None if until is None else until - clock.now(), block.cut_rows)
         if part.status != "optimal":
             part = dataclasses.replace(part, columns=columns, lp_bound=part_bound)
         parts.append(part)
@@ -150,7 +150,7 @@ def use_time_left(problem: Problem, states: dict, results: dict, solver: str, de
                for number, part in enumerate(result.parts) if part.status != "optimal" and part.columns is not None]
     waiting.sort()
     for count, (_, block, number) in enumerate(waiting):
-        seconds = time_slice(deadline, len(waiting) - count, deadline) - time.perf_counter()
+        seconds = time_slice(deadline, len(waiting) - count, deadline) - clock.now()
         if seconds <= 0 or stop.requested():
             break
         parts = list(results[block].parts)
