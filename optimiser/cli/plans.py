@@ -12,16 +12,17 @@ from .common import add_command, add_run_options, check_out, load_instance_and_m
 from .report import report_page
 from .stopping import stop_on_signals
 
+
 INTERRUPTED_EXIT = 4  # a plan, verified and written, but from a solve stopped on request
 PROGRESS_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal
-
+#: the exit statuses of a solve that Ctrl-C or SIGTERM stops (solve and match)
+STOPPED_EXIT = [f"{INTERRUPTED_EXIT}  stopped by Ctrl-C or SIGTERM: the best plan so far, verified, is written with status",
+                "   interrupted and its proven gap",
+                "130  aborted by a second Ctrl-C (or SIGTERM): nothing is written"]
 SOLVE_EXIT = ["0  a plan: optimal, or the best at --time-limit with its proven gap",
               "1  no plan satisfies the locked partnerships together with the run's limits",
               "2  bad input: one line naming the file, line or option; nothing is written",
-              "3  internal error, such as a plan failing its own verification (it is not written)",
-              f"{INTERRUPTED_EXIT}  stopped by Ctrl-C or SIGTERM: the best plan so far, verified, is written with status",
-              "   interrupted and its proven gap",
-              "130  aborted by a second Ctrl-C (or SIGTERM): nothing is written"]
+              "3  internal error, such as a plan failing its own verification (it is not written)", *STOPPED_EXIT]
 VERIFY_EXIT = ["0  the plan is valid", "1  problems were found (listed on stdout)",
                "2  bad input: one line naming the file, line or key", "3  internal error"]
 EVALUATE_EXIT = ["0  every group keeps every rule", "1  a group breaks a rule (listed under it)",
