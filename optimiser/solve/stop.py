@@ -58,7 +58,11 @@ def watched() -> bool:
 
 def requested() -> bool:
     """Whether the solve in progress has been asked to stop."""
-    return any(request() for request in list(_watched))
+    # called at every interrupt check of HiGHS: no copies, no generator
+    for request in _watched:
+        if request():
+            return True
+    return False
 
 
 def _interrupt(event) -> None:

@@ -56,9 +56,11 @@ STOP_POLL_SECONDS = 0.1  # how often the parent looks for a stop request while i
 _MAGIC = b"OPTW"
 _HEADER = struct.Struct("<4sQ")
 #: a worker: the protocol gets a private copy of stdout before the package is imported, and
-#: -P keeps the current folder (which may hold another copy of the package) off sys.path
+#: -P keeps the current folder (which may hold another copy of the package) off sys.path;
+#: SIGINT is ignored from the first line (a terminal's Ctrl-C reaches every process of the run,
+#: and the parent decides what it means)
 WORKER_COMMAND = [sys.executable, "-P", "-c",
-                  "import os; answers = os.dup(1); os.dup2(2, 1); "
+                  "import os, signal; signal.signal(signal.SIGINT, signal.SIG_IGN); answers = os.dup(1); os.dup2(2, 1); "
                   "from optimiser.solve.workers import main; main(answers)"]
 
 
@@ -361,7 +363,7 @@ def main(answers_fd: int) -> None:
     """A worker: reads its task from stdin, answers on ``answers_fd`` (see WORKER_COMMAND)."""
     requests = _RawInput(sys.stdin.fileno())
     answers = os.fdopen(answers_fd, "wb")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what a Ctrl-C means
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what a Ctrl-C means (also when run alone)
     sys.stdout = sys.stderr
     lock = threading.Lock()
 
