@@ -63,7 +63,7 @@ def check_honest(plan, optimum: float, where: str) -> None:
         assert plan.solver.gap >= (optimum - plan.objective) / plan.objective - 1e-9, where
 
 
-CASES = [(seed, "default") for seed in (3, 7, 11, 19)] + [(seed, "coupled") for seed in (10_001, 10_004, 10_007)] + [
+CASES = [(seed, "default") for seed in (3, 7, 11, 19)] + [(seed, "coupled") for seed in (10_002, 10_004, 10_007)] + [
     (seed, "wide") for seed in (60_001, 60_002, 60_005)] + [(seed, "finance") for seed in (80_006, 80_013, 80_017, 80_021)]
 
 
@@ -73,8 +73,7 @@ CASES = [(seed, "default") for seed in (3, 7, 11, 19)] + [(seed, "coupled") for 
 def test_a_stopped_solve_keeps_a_verified_plan_with_an_honest_gap(tmp_path, seed, profile, stage, count):
     case = make_case(seed, tmp_path / "case", profile)
     optimum = brute_force(case)
-    if optimum.objective is None:
-        pytest.skip("an infeasible case: nothing to keep")
+    assert optimum.objective is not None, "the cases are chosen feasible: a stop keeps a plan"
     progress, event = stop_at(stage, count)
     plan = api.solve(case.instance_dir, case.model_path, case.options.run_options("exact", "highs"),
                      progress=progress, stop=event)
