@@ -98,7 +98,8 @@ def finish_block(problem: Problem, block: BlockBound, solver: str, deadline: flo
     owner = np.full(len(cand), -1, dtype=np.int64)  # each option's part, for the progress of the plan
     for number, (columns, _) in enumerate(block.parts):
         owner[columns] = number
-    first_plan = np.bincount(owner[block.incumbent], weights=cand.value[block.incumbent], minlength=len(block.parts))
+    placed = block.incumbent[owner[block.incumbent] >= 0]  # (every option is in a part; this only keeps bincount safe)
+    first_plan = np.bincount(owner[placed], weights=cand.value[placed], minlength=len(block.parts))
     plan_so_far, bound_so_far = float(first_plan.sum()), bound
     for number, (columns, part_bound) in enumerate(block.parts):
         # under a time limit each part gets an even slice of what is left, the easy ones first
