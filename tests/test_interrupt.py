@@ -20,7 +20,6 @@ import pytest
 from randomized import brute_force, check_plan, make_case
 
 from optimiser import api
-from optimiser.candidates import generate
 from optimiser.cli.stopping import StopOnSignal
 from optimiser.problem import RunOptions
 from optimiser.solve import stop as stop_request
