@@ -8,6 +8,8 @@ import math
 import time
 from pathlib import Path
 
+import numpy as np
+
 from . import candidates as candidates_module
 from .analysis.evaluate import Evaluation, evaluate
 from .analysis.existing import with_today
@@ -22,7 +24,9 @@ from .io.instance import Instance, load_instance
 from .io.provenance import Provenance
 from .plan import Plan, build_plan
 from .problem import Problem, RunOptions, load_run, prepare, resolve_area
-from .solve import solve_master, workers
+from .solve import solve_master, stop as stop_request, workers
+from .solve.estimate import long_run_warning
+from .solve.heuristics import greedy
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ def build(instance, model=None, options: RunOptions | None = None, **overrides) 
     return problem, candidates_module.generate(problem)
 
 
-def solve(instance, model=None, options: RunOptions | None = None, *, progress=None, **overrides) -> Plan:
+def solve(instance, model=None, options: RunOptions | None = None, *, progress=None, stop=None, **overrides) -> Plan:
     """Solves a run and returns its :class:`~optimiser.plan.Plan`.
 
     ``instance`` is an Instance, a folder or a shipped instance's name; ``model`` a
@@ -55,6 +59,12 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     given as a RunOptions or as keywords (``area=("Suffolk",)``, ``budget=1e6`` ...).
     ``progress``, if given, is called with each :class:`~optimiser.progress.ProgressEvent` as the
     solve advances.
+
+    ``stop``, if given, is a ``threading.Event`` (or a callable returning True) that asks the
+    solve to end early: once it is set, every LP and MIP stops at once (worker processes too)
+    and the best plan found so far is returned, like any plan, with status ``interrupted`` and
+    its proven bound and gap (a bound on how far it is from the best possible). Nothing is
+    raised: whoever set the event knows why. The command line sets one on Ctrl-C or SIGTERM.
 
     Examples
     --------
@@ -67,7 +77,15 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     started = time.perf_counter()
     instance, model, options = load_run(instance, model, options, **overrides)
     problem = prepare(instance, model, options)
+    with stop_request.watching(stop):
+        return _solve_watched(problem, instance, started, progress)
 
+
+def _solve_watched(problem: Problem, instance, started: float, progress) -> Plan:
+    options = problem.options
+    warning = long_run_warning(problem)
+    if warning:
+        log.warning("%s", warning)
     free = None
     if problem.headroom_active:
         # the plan without headroom limits first: the financing gap is measured on it, and when
@@ -86,7 +104,12 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
                 left = max(limit - (time.perf_counter() - started), limit / 2)
                 limited = dataclasses.replace(problem, options=dataclasses.replace(problem.options, time_limit=left), memo={})
             free_bound = solution.bound if solution.status != "infeasible" else math.inf
+            free_cand, free_solution = cand, solution
             cand, solution = _solve(limited, progress)
+            if stop_request.requested():
+                # stopped during (or before) the solve with limits: the plan without them, cut
+                # down to what the headroom allows, is usually far better than that solve's
+                cand, solution = _better_within_limits(limited, (cand, solution), (free_cand, free_solution))
             solution = _tighter(solution, free_bound)
     else:
         cand, solution = _solve(problem, progress)
@@ -98,13 +121,29 @@ def solve(instance, model=None, options: RunOptions | None = None, *, progress=N
     return plan
 
 
+def _better_within_limits(problem: Problem, solved, unlimited):
+    """The better of a solve's result and the plan of the same run without headroom limits
+    cut down greedily (its options by NPV, each kept while every limit's rows still hold).
+    The bound stays the solve's own: both plans are plans of ``problem``."""
+    cand, solution = solved
+    free_cand, free_solution = unlimited
+    if solution.status == "infeasible" or free_solution.status == "infeasible":
+        return solved
+    kept_cand = free_cand.take(free_solution.chosen)
+    kept = greedy(problem, kept_cand, np.argsort(-kept_cand.value, kind="stable"))
+    if kept is None or float(kept_cand.value[kept].sum()) <= solution.objective:
+        return solved
+    objective = float(kept_cand.value[kept].sum())
+    return kept_cand, dataclasses.replace(solution, chosen=kept, objective=objective, bound=max(solution.bound, objective))
+
+
 def _tighter(solution, bound: float):
     """The headroom solve's result with the bound of the solve without the limits where that is
     lower: both bound the best plan with limits, which cannot beat the best plan without."""
     if solution.status == "infeasible" or not bound < solution.bound:
         return solution
     tighter = dataclasses.replace(solution, bound=bound)
-    if tighter.status == "time_limit" and tighter.gap == 0.0:
+    if tighter.status in ("time_limit", "interrupted") and tighter.gap == 0.0:
         tighter = dataclasses.replace(tighter, status="optimal")
     return tighter
 
@@ -173,12 +212,12 @@ def partners(instance, council: str, model=None, options: RunOptions | None = No
                               include_one_sided=include_one_sided, plan_name=name, progress=progress)
 
 
-def match(instance, listings, model=None, options: RunOptions | None = None, *, progress=None, **overrides) -> Plan:
+def match(instance, listings, model=None, options: RunOptions | None = None, *, progress=None, stop=None, **overrides) -> Plan:
     """Solves the run over the councils that listed themselves (SPEC §7): ``listings`` is a
     listing file (``code, function, stance``) or a list of :class:`~optimiser.io.listings.Listing`.
     Only the listed (council, function) pairs take part (every other eligible pair is excluded,
     the run's functions are those listed), and only ``offer`` and ``open`` councils may host
-    (``seek`` ones are recorded in the options' ``seek``). Listings outside the run (another
+    (``seek`` ones are recorded in the options' ``seek``); ``stop`` is :func:`solve`'s. Listings outside the run (another
     area, a function left out, an --exclude) are skipped with a warning.
 
     Examples
@@ -213,7 +252,7 @@ def match(instance, listings, model=None, options: RunOptions | None = None, *, 
                      if inside and tier in model.function(f).tiers and (code, f) not in listed and (code, f) not in resolved.exclude)
     seek = tuple((item.code, item.function) for item in kept if item.stance == "seek")
     options = dataclasses.replace(resolved, functions=functions, exclude=resolved.exclude + unlisted, seek=seek)
-    return solve(instance, model, options, progress=progress)
+    return solve(instance, model, options, progress=progress, stop=stop)
 
 
 __all__ = ["Evaluation", "build", "evaluate", "match", "partners", "read_groups", "solve", "withdraw"]

@@ -82,8 +82,9 @@ def frozen_mapping(data: Mapping | None) -> Mapping | None:
 
 @dataclass(frozen=True)
 class SolverReport(Record):
-    """How the master problem was solved: ``status`` is optimal, time_limit or infeasible;
-    ``gap`` is the relative gap between the plan's objective and the proven ``bound``."""
+    """How the master problem was solved: ``status`` is optimal, time_limit, interrupted
+    (stopped on request, with the best plan so far) or infeasible; ``gap`` is the relative gap
+    between the plan's objective and the proven ``bound``."""
 
     name: str
     status: str

@@ -57,11 +57,17 @@ class CandidateGenerator:
         """Every candidate option of function k (locked groups' options first)."""
         parts = list(self._locked[k])
         levels = self.sets(k)
+        n_sets = sum(len(s) for s in levels)
+        priced = 0
         for sets in levels:
             for start in range(0, len(sets), CHUNK):
-                parts.append(evaluate_sets(self.problem, k, sets[start : start + CHUNK]))
+                if priced:  # pricing many groups (the expected objective) can take minutes: say how far it is
+                    report(self.progress, ProgressEvent("candidates", function=self.problem.functions[k].id, done=priced,
+                                                        total=n_sets, detail="pricing"))
+                chunk = sets[start : start + CHUNK]
+                parts.append(evaluate_sets(self.problem, k, chunk))
+                priced += len(chunk)
         result = CandidateSet.concat(parts, self.width)
-        n_sets = sum(len(s) for s in levels)
         log.info("candidates for %s: %d groups allowed, %d options with positive NPV", self.problem.functions[k].id, n_sets, len(result))
         report(self.progress, ProgressEvent("candidates", function=self.problem.functions[k].id, done=n_sets, total=len(result)))
         return result

@@ -4,7 +4,8 @@
 A thin layer over the library: it parses options, shows progress on a terminal, prints a
 summary and turns every input problem into one line on stderr and exit status 2.
 Exit status: 0 success; 1 infeasible run, `verify` finding a problem, or a grouping that
-breaks rules; 2 bad input; 3 internal error (including a solved plan failing verification).
+breaks rules; 2 bad input; 3 internal error (including a solved plan failing verification);
+4 a solve stopped by Ctrl-C or SIGTERM, its best plan so far verified and written; 130 aborted.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
         epilog=epilog(["optimiser solve england-2023 --area Suffolk --out results/suffolk",
                        "optimiser areas england-2023", "optimiser solve --help"],
                       ["0  success", "1  no feasible plan, a plan with problems, or a grouping that breaks rules",
-                       "2  bad input: one line naming the file, line or option", "3  internal error"]),
+                       "2  bad input: one line naming the file, line or option", "3  internal error",
+                       "4  a solve stopped by Ctrl-C or SIGTERM: its best plan so far, verified, is written",
+                       "130  aborted by a second Ctrl-C: nothing is written"]),
         description="Which shared-service partnerships should councils form? Exact optimisation of savings\n"
                     "under commitment, geography and democratic-structure rules. Each command has its own\n"
                     "--help, with examples.")

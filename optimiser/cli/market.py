@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..report.terminal import TerminalProgress, say
 from .common import add_command, add_run_options, check_out, load_instance_and_model, plan_model, run_options, write_out
+from .plans import STOPPED_EXIT
 
 PARTNERS_EXIT = ["0  the suggestions (also when there are none)",
                  "2  bad input: one line naming the council, file, line or option; nothing is written", "3  internal error"]
@@ -15,7 +16,7 @@ PARTNERS_FILES = ("partners.json", "partners.csv")
 MATCH_EXIT = ["0  a plan: optimal, or the best at --time-limit with its proven gap",
               "1  no plan satisfies the locked partnerships together with the run's limits",
               "2  bad input: one line naming the file, line or option (a listing file's line too); nothing is written",
-              "3  internal error, such as a plan failing its own verification (it is not written)"]
+              "3  internal error, such as a plan failing its own verification (it is not written)", *STOPPED_EXIT]
 
 
 def register(sub) -> dict:
@@ -56,8 +57,8 @@ def match(args) -> int:
     from ..io.listings import read_listings
     from .plans import solve_and_report
 
-    def solve_listed(instance, model, options, progress=None):
-        return match_run(instance, read_listings(args.listings, instance, model), model, options, progress=progress)
+    def solve_listed(instance, model, options, progress=None, stop=None):
+        return match_run(instance, read_listings(args.listings, instance, model), model, options, progress=progress, stop=stop)
 
     return solve_and_report(args, solve_listed)
 

@@ -10,11 +10,19 @@ from ..errors import InputError
 from ..report.terminal import TerminalProgress, say
 from .common import add_command, add_run_options, check_out, load_instance_and_model, plan_model, run_options, write_out
 from .report import report_page
+from .stopping import stop_on_signals
 
+
+INTERRUPTED_EXIT = 4  # a plan, verified and written, but from a solve stopped on request
+PROGRESS_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal
+#: the exit statuses of a solve that Ctrl-C or SIGTERM stops (solve and match)
+STOPPED_EXIT = [f"{INTERRUPTED_EXIT}  stopped by Ctrl-C or SIGTERM: the best plan so far, verified, is written with status",
+                "   interrupted and its proven gap",
+                "130  aborted by a second Ctrl-C (or SIGTERM): nothing is written"]
 SOLVE_EXIT = ["0  a plan: optimal, or the best at --time-limit with its proven gap",
               "1  no plan satisfies the locked partnerships together with the run's limits",
               "2  bad input: one line naming the file, line or option; nothing is written",
-              "3  internal error, such as a plan failing its own verification (it is not written)"]
+              "3  internal error, such as a plan failing its own verification (it is not written)", *STOPPED_EXIT]
 VERIFY_EXIT = ["0  the plan is valid", "1  problems were found (listed on stdout)",
                "2  bad input: one line naming the file, line or key", "3  internal error"]
 EVALUATE_EXIT = ["0  every group keeps every rule", "1  a group breaks a rule (listed under it)",
@@ -74,13 +82,13 @@ def solve(args) -> int:
 
 
 def solve_and_report(args, solve_run) -> int:
-    """Solves with ``solve_run(instance, model, options, progress=...)``, verifies the plan,
-    writes it into --out when it passes and says how it went (``solve`` and ``match``)."""
-    from ..report.files import OUTPUT_FILES, plan_files, write_plan_files
-    from ..report.geo import plan_geojson, read_boundaries
-    from ..report.labels import Labels, area_names
-    from ..report.text import plan_summary
-    from ..verify import verify as verify_plan
+    """Solves with ``solve_run(instance, model, options, progress=..., stop=...)``, verifies the
+    plan, writes it into --out when it passes and says how it went (``solve`` and ``match``).
+
+    The first Ctrl-C or SIGTERM stops the solve with the best plan so far, which is verified
+    and written like any other; the second aborts (KeyboardInterrupt: exit status 130)."""
+    from ..report.files import OUTPUT_FILES
+    from ..report.geo import read_boundaries
 
     options = run_options(args)
     wants_report = getattr(args, "report", False)
@@ -89,11 +97,23 @@ def solve_and_report(args, solve_run) -> int:
     check_out(args.out, args.force, OUTPUT_FILES + ("report.html",))
     instance, model = load_instance_and_model(args)
     boundaries = read_boundaries(instance) if args.out else {}  # a bad boundaries file stops the run before the work
-    progress = TerminalProgress(enabled=not args.quiet and sys.stderr.isatty())
-    try:
-        plan = solve_run(instance, model, options, progress=progress)
-    finally:
-        progress.done()
+    progress = TerminalProgress(enabled=not args.quiet and sys.stderr.isatty(), time_limit=options.time_limit,
+                                every=None if args.quiet else PROGRESS_EVERY)
+    with stop_on_signals(args.quiet) as stopper:
+        try:
+            plan = solve_run(instance, model, options, progress=progress, stop=stopper.event)
+        finally:
+            progress.done()
+        return _verify_and_write(args, instance, model, plan, boundaries, wants_report)
+
+
+def _verify_and_write(args, instance, model, plan, boundaries, wants_report) -> int:
+    from ..report.files import plan_files, write_plan_files
+    from ..report.geo import plan_geojson
+    from ..report.labels import Labels, area_names
+    from ..report.text import plan_summary
+    from ..verify import verify as verify_plan
+
     report = verify_plan(instance, plan, model)  # the plan and its cash-flow rows
     labels = Labels.of(instance, model)
     written = []
@@ -117,7 +137,7 @@ def solve_and_report(args, solve_run) -> int:
     if plan.status == "infeasible":
         say("optimiser: no plan satisfies the locked partnerships together with the run's limits (budget, max_partnerships, max_hosted)", sys.stderr)
         return 1
-    return 0
+    return INTERRUPTED_EXIT if plan.status == "interrupted" else 0
 
 
 def verify(args) -> int:

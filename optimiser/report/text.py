@@ -9,6 +9,8 @@ from .finance import finance_lines
 #: the sign money() writes before an amount; the command line sets "GBP " while it writes to
 #: a terminal that cannot print "£" (an ASCII-only locale)
 CURRENCY = "£"
+#: how a solve that ended before its proof stopped, by status
+STOPPED = {"time_limit": "stopped at the time limit", "interrupted": "stopped on request (Ctrl-C or SIGTERM)"}
 
 
 def money(value: float | None, currency: str | None = None) -> str:
@@ -41,11 +43,12 @@ def status_sentence(solver) -> str:
     if solver.status == "infeasible":
         return "no plan satisfies the locked partnerships together with the run's limits"
     if solver.gap is None:
-        return "stopped at the time limit with no proven bound"
+        return f"{STOPPED.get(solver.status, 'stopped')} with no proven bound"
     if solver.status == "optimal" and solver.gap <= 1e-6:
         return "proven optimal"
-    within = f"within {100 * solver.gap:.2g}% of the best possible" if solver.gap >= 1e-4 else "within 0.01% of the best possible"
-    return within + (", stopped at the time limit" if solver.status == "time_limit" else "")
+    percent = f"{100 * solver.gap:,.0f}" if solver.gap >= 1 else f"{100 * solver.gap:.2g}"
+    within = f"within {percent}% of the best possible" if solver.gap >= 1e-4 else "within 0.01% of the best possible"
+    return within + (f", {STOPPED[solver.status]}" if solver.status in STOPPED else "")
 
 
 def run_header(plan, instance, model=None, areas: str = "") -> list[str]:
@@ -107,7 +110,8 @@ def idle_functions(plan, instance=None) -> list[tuple[str, str]]:
     limits = [words for words, on in ((f"the budget of {money(o.budget)}", o.budget is not None),
                                       ("--robust (none survives every member's leaving)", o.robust),
                                       ("the councils' limits (max_partnerships, max_hosted)", limited),
-                                      ("the time limit, before a better plan was found", plan.status == "time_limit")) if on]
+                                      ("the time limit, before a better plan was found", plan.status == "time_limit"),
+                                      ("the stop asked for (Ctrl-C), before a better plan was found", plan.status == "interrupted")) if on]
     lines = []
     for f in function_figures(plan):
         if f.partnerships:

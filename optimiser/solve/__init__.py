@@ -15,11 +15,13 @@ block, an *option* one candidate (member set, depth, host, platform).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from ..candidates.table import CandidateSet
 from ..problem import Problem
 from .exact import BlockRunner, solve_exact
+from . import stop
 from .naive import solve_naive
 from .results import Solution, relative_gap
 
@@ -35,8 +37,12 @@ def solve_master(problem: Problem, generator, progress=None, run_blocks: BlockRu
     if options.method == "naive":
         started = time.perf_counter()
         cand = CandidateSet.concat([generator.function(k) for k in range(len(problem.functions))], generator.width)
-        return cand, solve_naive(problem, cand, options.solver, options.time_limit, started)
-    return solve_exact(problem, generator, options.solver, options.time_limit, progress, run_blocks)
+        cand, solution = cand, solve_naive(problem, cand, options.solver, options.time_limit, started)
+    else:
+        cand, solution = solve_exact(problem, generator, options.solver, options.time_limit, progress, run_blocks)
+    if solution.status == "time_limit" and stop.requested():
+        solution = dataclasses.replace(solution, status="interrupted")
+    return cand, solution
 
 
 __all__ = ["Solution", "relative_gap", "solve_master"]

@@ -4,7 +4,6 @@ a first plan, and its independent parts."""
 from __future__ import annotations
 
 import logging
-import math
 import time
 from typing import Sequence
 
@@ -16,6 +15,7 @@ from ..problem import Problem
 from ..progress import ProgressEvent, report
 from .clock import elapsed, seconds_to
 from .heuristics import greedy, initial_columns
+from . import stop
 from .parts import split_parts
 from .relaxation import PRICING_TOLERANCE, Relaxation
 from .results import BlockBound, BlockResult
@@ -45,6 +45,7 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
     """
     label = ",".join(problem.functions[k].id for k in functions)
     if len(cand) == 0:
+        report(progress, ProgressEvent("bound", function=label, bound=0.0, incumbent=0.0, detail="proven", elapsed=elapsed(started)))
         return _nothing("optimal", 0.0, {"candidates": 0})
     relaxation = Relaxation(problem, cand, functions)
     relaxation.add(initial_columns(problem, cand, functions))
@@ -70,7 +71,7 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
                                        detail=f"round {rounds}", elapsed=elapsed(started)))
         log.debug("%s pricing round %d: LP %.2f over %d columns, %d price in, %d cuts", label, rounds, bound,
                   len(relaxation.columns), len(pricing_in), len(relaxation.cuts))
-        out_of_time = deadline is not None and time.perf_counter() > deadline
+        out_of_time = (deadline is not None and time.perf_counter() > deadline) or stop.requested()
         if len(pricing_in) == 0:
             # optimal over every option: a proven bound; then try to tighten it with cuts
             stalled = proven is not None and proven[0] - bound < CUT_STALL * max(1.0, abs(bound))
@@ -98,14 +99,19 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
         in_lp[pricing_in] = True
     stats = {"candidates": len(cand), "pricing_rounds": rounds, "lp_columns": len(relaxation.columns), "cut_rounds": cut_rounds}
     if proven is None:
-        # out of time before the LP bound was proven: the best quick plan among the columns at
-        # hand, bounded through the last duals of an optimal restricted LP (which are y >= 0)
+        # out of time (or stopped) before the LP bound was proven: the best quick plan among the
+        # columns at hand, bounded through the last duals of an optimal restricted LP (which are
+        # y >= 0), or through y = 0 (every option's whole NPV) when no LP was solved
         active = relaxation.columns
-        upper = relaxation.lagrangian_bound(last_duals, last_rc) if last_duals is not None else math.inf
+        upper = relaxation.lagrangian_bound(np.zeros(len(relaxation.layout)), cand.value)
+        if last_duals is not None:
+            upper = min(upper, relaxation.lagrangian_bound(last_duals, last_rc))
         plan = greedy(problem, cand, active[np.argsort(-cand.value[active], kind="stable")])
+        value = 0.0 if plan is None else float(cand.value[plan].sum())
+        report(progress, ProgressEvent("bound", function=label, bound=upper, incumbent=value, detail="proven", elapsed=elapsed(started)))
         if plan is None:
             return _nothing("time_limit", upper, stats)
-        return BlockResult(plan, "time_limit", float(cand.value[plan].sum()), upper, stats)
+        return BlockResult(plan, "time_limit", value, upper, stats)
 
     bound, values, duals, rc, active = proven
     lp_values = np.zeros(len(cand))
@@ -120,5 +126,8 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
 
     def cut_rows(idx: np.ndarray) -> list[tuple[np.ndarray, float]]:
         return relaxation.cut_rows(idx, cut_count)
+
+    report(progress, ProgressEvent("bound", function=label, bound=bound, detail="proven", elapsed=elapsed(started),
+                                   incumbent=None if incumbent is None else float(cand.value[incumbent].sum())))
 
     return BlockBound(cand, label, bound, rc, in_lp, incumbent, parts, stats, cut_rows)

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import time
 
+from . import stop
+
 MIN_MIP_SECONDS = 2.0  # below this much time left, the MIP of a large part is not started
+
+
+def now() -> float:
+    """This process's ``time.perf_counter()``: every share of the time is read through it, so
+    that a test can drive the shares with a clock of its own."""
+    return time.perf_counter()
 
 
 def time_slice(deadline: float | None, slices: float, end: float | None) -> float | None:
@@ -19,14 +27,16 @@ def time_slice(deadline: float | None, slices: float, end: float | None) -> floa
     left unsolved because many parts came after it. ``slices`` is at least 1."""
     if deadline is None:
         return None
-    now = time.perf_counter()
-    even = now + max(0.0, deadline - now) / slices
-    return min(end if end is not None else deadline, max(even, now + MIN_MIP_SECONDS))
+    at = now()
+    even = at + max(0.0, deadline - at) / slices
+    return min(end if end is not None else deadline, max(even, at + MIN_MIP_SECONDS))
 
 
 def no_time_for(time_left: float | None, small: bool) -> bool:
-    """Whether a part's MIP must not start: its time is over, or (solvers overrun tiny limits
-    on big models) the part is large and its time nearly over."""
+    """Whether a part's MIP must not start: its time is over, the solve was asked to stop, or
+    (solvers overrun tiny limits on big models) the part is large and its time nearly over."""
+    if stop.requested():
+        return True
     if time_left is None:
         return False
     return time_left <= 0 or (time_left < MIN_MIP_SECONDS and not small)
@@ -34,7 +44,7 @@ def no_time_for(time_left: float | None, small: bool) -> bool:
 
 def seconds_to(deadline: float | None, at_least: float = 0.0) -> float | None:
     """Seconds from now to ``deadline`` (None: no limit), and never fewer than ``at_least``."""
-    return None if deadline is None else max(at_least, deadline - time.perf_counter())
+    return None if deadline is None else max(at_least, deadline - now())
 
 
 def wall_clock(deadline: float | None) -> float | None:

@@ -28,6 +28,7 @@ import numpy as np
 
 from ..errors import SolveError
 from ..highs import new_highs
+from . import stop
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,7 @@ def most_violated(rows_of: np.ndarray, values: np.ndarray, divisor: int, time_li
     sizes = (rows_of >= 0).sum(axis=1)
     variables = n_rows + n_groups + 1
     mip = new_highs()
+    stop.listen(mip)
     mip.setOptionValue("time_limit", max(0.05, time_limit))
     mip.setOptionValue("mip_rel_gap", 0.0)  # the most violated cut, not one nearly so
     mip.changeObjectiveSense(highspy.ObjSense.kMaximize)
@@ -143,7 +145,7 @@ def separate(rows_of: np.ndarray, values: np.ndarray, total_rows: int, max_divis
     deadline = time.perf_counter() + time_limit
     for number, (group, divisor) in enumerate(jobs):
         seconds = (deadline - time.perf_counter()) / (len(jobs) - number)
-        if seconds <= 0:
+        if seconds <= 0 or stop.requested():
             break
         columns = support[group]
         found = most_violated(rows_of[columns], values[columns], divisor, seconds)

@@ -33,6 +33,7 @@ from ..progress import ProgressEvent, report
 from .bound import bound_block
 from .clock import elapsed, seconds_to, time_slice
 from .mip import solve_mip
+from . import clock, stop
 from .parts import revisit, solve_part
 from .results import BlockBound, BlockResult, BlockRun, PartResult, Solution
 from .rows import coupled
@@ -90,21 +91,34 @@ def finish_block(problem: Problem, block: BlockBound, solver: str, deadline: flo
                            cuts=block.cut_rows(np.arange(len(cand))))
         if result.status == "infeasible" or result.values is None:
             return BlockResult(np.zeros(0, dtype=np.int64), result.status, 0.0, bound, block.stats)
+        report(progress, ProgressEvent("mip", function=block.label, incumbent=result.objective, bound=min(bound, result.bound),
+                                       done=len(cand), total=len(cand), elapsed=elapsed(started)))
         return BlockResult(result.chosen, result.status, result.objective, min(bound, result.bound), block.stats)
     parts = []
+    owner = np.full(len(cand), -1, dtype=np.int64)  # each option's part, for the progress of the plan
+    for number, (columns, _) in enumerate(block.parts):
+        owner[columns] = number
+    placed = block.incumbent[owner[block.incumbent] >= 0]  # (every option is in a part; this only keeps bincount safe)
+    first_plan = np.bincount(owner[placed], weights=cand.value[placed], minlength=len(block.parts))
+    plan_so_far, bound_so_far = float(first_plan.sum()), bound
     for number, (columns, part_bound) in enumerate(block.parts):
         # under a time limit each part gets an even slice of what is left, the easy ones first
         until = time_slice(deadline, len(block.parts) - number, end)
         part = solve_part(problem, cand, columns, block.rc, block.in_lp, part_bound, block.incumbent, solver,
-                          lambda: None if until is None else until - time.perf_counter(), block.cut_rows)
+                          lambda: None if until is None else until - clock.now(), block.cut_rows)
         if part.status != "optimal":
             part = dataclasses.replace(part, columns=columns, lp_bound=part_bound)
         parts.append(part)
+        plan_so_far += part.objective - first_plan[number]
+        bound_so_far += min(part.bound, part_bound) - part_bound
+        report(progress, ProgressEvent("mip", function=block.label, part=number + 1, parts=len(block.parts),
+                                       bound=min(bound, max(bound_so_far, plan_so_far)), incumbent=plan_so_far,
+                                       elapsed=elapsed(started)))
     result = combine(block, parts)
     log.info("%s: LP bound %.2f, plan %.2f over %d independent parts, %d of %d options kept", block.label, bound, result.objective,
              result.stats["components"], result.stats["kept_columns"], len(cand))
     report(progress, ProgressEvent("mip", function=block.label, done=result.stats["kept_columns"], total=len(cand),
-                                   incumbent=result.objective, elapsed=elapsed(started)))
+                                   incumbent=result.objective, bound=result.bound, elapsed=elapsed(started)))
     return result
 
 
@@ -122,12 +136,13 @@ def second_phase(problem: Problem, bounded: list[tuple[int, CandidateSet, BlockB
         else:
             results[block] = state
     if deadline is not None:
-        use_time_left(problem, {block: state for block, _, state in order}, results, solver, deadline)
+        use_time_left(problem, {block: state for block, _, state in order}, results, solver, deadline, progress, started)
     for block, cand, _ in order:
         yield block, cand.take(results[block].chosen), results[block]
 
 
-def use_time_left(problem: Problem, states: dict, results: dict, solver: str, deadline: float) -> None:
+def use_time_left(problem: Problem, states: dict, results: dict, solver: str, deadline: float, progress=None,
+                  started: float | None = None) -> None:
     """Gives the time that blocks finishing early left over to the parts that stopped at the
     end of their slice of it, the smallest first. ``results`` (block number -> BlockResult)
     is the caller's table of results so far: a block whose part is revisited gets a new
@@ -136,12 +151,14 @@ def use_time_left(problem: Problem, states: dict, results: dict, solver: str, de
                for number, part in enumerate(result.parts) if part.status != "optimal" and part.columns is not None]
     waiting.sort()
     for count, (_, block, number) in enumerate(waiting):
-        seconds = time_slice(deadline, len(waiting) - count, deadline) - time.perf_counter()
-        if seconds <= 0:
+        seconds = time_slice(deadline, len(waiting) - count, deadline) - clock.now()
+        if seconds <= 0 or stop.requested():
             break
         parts = list(results[block].parts)
         parts[number] = revisit(problem, states[block], parts[number], solver, seconds)
         results[block] = combine(states[block], parts)
+        report(progress, ProgressEvent("mip", function=states[block].label, part=number + 1, parts=len(parts),
+                                       bound=results[block].bound, incumbent=results[block].objective, elapsed=elapsed(started)))
 
 
 def solve_blocks_here(problem: Problem, generator, all_blocks: list[list[int]], solver: str, deadline: float | None,
@@ -170,6 +187,7 @@ def solve_exact(problem: Problem, generator, solver: str, time_limit: float | No
     started = time.perf_counter()
     deadline = None if time_limit is None else started + time_limit
     all_blocks = blocks(problem)
+    report(progress, ProgressEvent("solve", total=len(all_blocks), elapsed=0.0))
     run = (run_blocks or solve_blocks_here)(problem, generator, all_blocks, solver, deadline, progress, started)
     finished = run.results
     stats: dict = {"method": "exact", "blocks": [], "jobs": run.jobs}

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..candidates.table import CandidateSet
 from ..problem import Problem
+from . import stop
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def improve(problem: Problem, cand: CandidateSet, options: np.ndarray, plan: np.
     for pass_windows in passes:
         at_start = float(cand.value[plan].sum())
         for window in pass_windows:
-            if deadline is not None and time.perf_counter() >= deadline:
+            if (deadline is not None and time.perf_counter() >= deadline) or stop.requested():
                 break  # and every later window too
             if float(cand.value[plan].sum()) >= target:
                 break

@@ -23,6 +23,7 @@ from ..candidates.table import CandidateSet
 from ..errors import SolveError
 from ..problem import Problem
 from ..highs import silence_banner
+from . import stop
 from .rows import mip_rows
 
 log = logging.getLogger(__name__)
@@ -30,11 +31,19 @@ log = logging.getLogger(__name__)
 MIP_REL_GAP = 1e-9
 
 
+class StoppableHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS, left at once (with its best plan and bound) when a stop is requested."""
+
+    def createAndConfigureSolver(self, lp):
+        super().createAndConfigureSolver(lp)
+        stop.listen(lp.solverModel)
+
+
 def solver(name: str, time_limit: float | None, log_path: str | None = None):
     """A PuLP solver object: ``highs`` or ``cbc``, silent, with the master's gap tolerance."""
     if name == "highs":
         silence_banner()
-        return pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP)
+        return StoppableHiGHS(msg=False, timeLimit=time_limit, gapRel=MIP_REL_GAP)
     if name == "cbc":
         # CBC's preprocessing has been seen to discard the optimum of these set-packing models
         # and report a worse plan as optimal (a random instance with a budget row); it is off.

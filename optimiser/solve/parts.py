@@ -20,7 +20,7 @@ import numpy as np
 from ..candidates.table import CandidateSet
 from ..problem import Problem
 from . import cuts as divisibility
-from . import improve
+from . import improve, stop
 from .clock import no_time_for
 from .mip import solve_mip
 from .relaxation import PRICING_TOLERANCE, Relaxation
@@ -87,6 +87,8 @@ def solve_part(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np
     tolerance = 1e-9 * max(1.0, abs(bound))
     if bound - lower <= tolerance:
         return PartResult(current, "optimal", lower, max(lower, bound))
+    if stop.requested():
+        return PartResult(current, "time_limit", lower, bound)
     active = columns[in_lp[columns]]
     time_left = remaining()
     if not coupled(problem) and len(active) and (time_left is None or IMPROVE_FRACTION * time_left >= improve.MIN_WINDOW_SECONDS):

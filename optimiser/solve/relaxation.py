@@ -20,6 +20,7 @@ from ..problem import Problem
 from ..rules import LIMITS
 from ..rules.limits import PACKING
 from . import cuts as divisibility
+from . import stop
 from ..highs import new_highs
 from .rows import Matrix, RowLayout
 
@@ -66,6 +67,7 @@ class Relaxation:
         # the right-hand side that prices each row in the dual objective (free rows: 0)
         self.rhs = self.layout.rhs
         self.highs = new_highs()
+        stop.listen(self.highs)
         self.highs.addRows(rows, lower, upper, 0, np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
         self.highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
         self.columns = np.zeros(0, dtype=np.int64)
@@ -157,7 +159,7 @@ class Relaxation:
         fixed: list[int] = []
         chosen = None
         try:
-            while deadline is None or time.perf_counter() < deadline:
+            while (deadline is None or time.perf_counter() < deadline) and not stop.requested():
                 fractional = np.flatnonzero((values > 1e-6) & (values < 1 - 1e-6))
                 if len(fractional) == 0:
                     chosen = self.columns[values > 0.5]

@@ -39,7 +39,7 @@ class Solution:
     ``stats`` how it went (method, blocks, LP columns, worker processes)."""
 
     chosen: np.ndarray  # indices into the CandidateSet
-    status: str  # optimal | time_limit | infeasible
+    status: str  # optimal | time_limit | interrupted | infeasible
     objective: float
     bound: float
     seconds: float

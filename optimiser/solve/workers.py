@@ -16,6 +16,12 @@ phase (candidates, LP bound, cuts, a plan) of every block it is given, then the 
 block's result. Progress events and log records travel the same way, so the caller sees
 them as if the solve ran in its own process.
 
+A stop requested in the parent (``stop.requested()``) is passed on to every worker as a
+message, which a thread of the worker reads at once: the worker's LPs and MIPs end as the
+parent's would, and its blocks' best plans so far come back as results. Workers ignore
+SIGINT, which a terminal sends to every process of the run: the parent decides what a
+Ctrl-C means. When the parent is aborted, its workers are killed.
+
 The runner is :func:`solve_blocks`, which the caller hands to the exact method
 (``solve_master(..., run_blocks=workers.solve_blocks)``); the exact method itself knows
 nothing of processes. Runs too small for workers are solved in the calling process.
@@ -27,6 +33,7 @@ import logging
 import os
 import pickle
 import queue
+import signal
 import site
 import struct
 import subprocess
@@ -37,7 +44,7 @@ from pathlib import Path
 from ..candidates import CandidateGenerator
 from ..errors import SolveError
 from ..progress import report
-from . import exact
+from . import exact, stop
 from .clock import local_clock, wall_clock
 from .results import BlockResult, BlockRun
 
@@ -45,12 +52,15 @@ log = logging.getLogger(__name__)
 
 #: below this many (function, council) pairs a run is over before workers have started
 MIN_PAIRS = 400
+STOP_POLL_SECONDS = 0.1  # how often the parent looks for a stop request while it waits for workers
 _MAGIC = b"OPTW"
 _HEADER = struct.Struct("<4sQ")
 #: a worker: the protocol gets a private copy of stdout before the package is imported, and
-#: -P keeps the current folder (which may hold another copy of the package) off sys.path
+#: -P keeps the current folder (which may hold another copy of the package) off sys.path;
+#: SIGINT is ignored from the first line (a terminal's Ctrl-C reaches every process of the run,
+#: and the parent decides what it means)
 WORKER_COMMAND = [sys.executable, "-P", "-c",
-                  "import os; answers = os.dup(1); os.dup2(2, 1); "
+                  "import os, signal; signal.signal(signal.SIGINT, signal.SIG_IGN); answers = os.dup(1); os.dup2(2, 1); "
                   "from optimiser.solve.workers import main; main(answers)"]
 
 
@@ -140,6 +150,10 @@ def _solve_in_workers(problem, blocks, solver, deadline, jobs, progress, started
         for process in workers:
             _tell(process, setup)
         return serve(workers, order, blocks, inbox, progress)
+    except BaseException:
+        for process in workers:  # aborted, or a worker failed: the others' work is not wanted
+            process.kill()
+        raise
     finally:
         for process in workers:
             # end of input tells a worker its parent is done with it
@@ -207,8 +221,19 @@ def serve(workers, order: list[int], blocks, inbox: queue.Queue, progress) -> tu
     peaks = [0.0] * len(workers)
     pending = list(order)
     running = len(workers)
+    told_to_stop = False
     while running:
-        number, message = inbox.get()
+        if not told_to_stop and stop.requested():
+            told_to_stop = True
+            for process in workers:
+                try:
+                    _send(process.stdin, _frame(("stop",)))
+                except OSError:
+                    pass  # a worker that has gone has nothing to stop
+        try:
+            number, message = inbox.get(timeout=STOP_POLL_SECONDS)
+        except queue.Empty:
+            continue
         if message is None:
             raise _stopped(workers[number])
         kind = message[0]
@@ -256,6 +281,44 @@ class _Forward(logging.Handler):
             self.handleError(record)
 
 
+class _RawInput:
+    """A file descriptor read without a buffer: a thread blocked inside a buffered reader stops
+    the interpreter from shutting down cleanly, and the worker's reader thread is blocked in a
+    read whenever the worker ends."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def read(self, count: int) -> bytes:
+        chunks, left = [], count
+        while left:
+            chunk = os.read(self.fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+
+def _read_requests(requests, inbox: queue.Queue, stopped: threading.Event, finished: threading.Event) -> None:
+    """A worker's reader of its parent's messages: a stop sets ``stopped`` at once, others go
+    to ``inbox``; the end of input means the parent has gone (unless the work is finished)."""
+    while True:
+        try:
+            message = _receive(requests)
+        except Exception:  # noqa: BLE001 - a torn frame: the parent died mid-message
+            message = None
+        if message is None:
+            if not finished.is_set():
+                # the file descriptor's owner is gone: nothing more will be read or wanted
+                os._exit(1)
+            return
+        if message[0] == "stop":
+            stopped.set()
+        else:
+            inbox.put(message)
+
+
 def _work(setup: dict, requests, send) -> None:
     problem = setup["problem"]
     deadline = local_clock(setup["wall_deadline"])
@@ -269,12 +332,19 @@ def _work(setup: dict, requests, send) -> None:
         send(("progress", event))
 
     generator = CandidateGenerator(problem, forward)
+    replies: queue.Queue = queue.Queue()
+    stopped, finished = threading.Event(), threading.Event()
+    threading.Thread(target=_read_requests, args=(requests, replies, stopped, finished), daemon=True).start()
+    with stop.watching(stopped):
+        _work_through(problem, setup, generator, all_blocks, deadline, workers, started, replies, forward, send)
+    finished.set()
+
+
+def _work_through(problem, setup, generator, all_blocks, deadline, workers, started, replies, forward, send) -> None:
     mine = []
     while True:
         send(("ready",))
-        reply = _receive(requests)
-        if reply is None:
-            raise SystemExit(1)  # the parent has gone
+        reply = replies.get()
         if reply[0] == "finish":
             break
         _, number, still_unassigned = reply
@@ -285,24 +355,15 @@ def _work(setup: dict, requests, send) -> None:
             send(("result", number, cand.take(state.chosen), state))  # the whole run is infeasible
             return
         mine.append((number, cand, state))
-    # the parent sends nothing more: the end of input now means it has gone
-    threading.Thread(target=_exit_at_end_of_input, daemon=True).start()
     for number, chosen, result in exact.second_phase(problem, mine, setup["solver"], deadline, forward, started):
         send(("result", number, chosen, result))
 
 
-def _exit_at_end_of_input() -> None:
-    # the file descriptor, not sys.stdin: a thread blocked inside a buffered reader stops the
-    # interpreter from shutting down cleanly
-    while os.read(sys.stdin.fileno(), 4096):
-        pass
-    os._exit(1)
-
-
 def main(answers_fd: int) -> None:
     """A worker: reads its task from stdin, answers on ``answers_fd`` (see WORKER_COMMAND)."""
-    requests = sys.stdin.buffer
+    requests = _RawInput(sys.stdin.fileno())
     answers = os.fdopen(answers_fd, "wb")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what a Ctrl-C means (also when run alone)
     sys.stdout = sys.stderr
     lock = threading.Lock()
 

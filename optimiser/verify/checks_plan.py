@@ -22,7 +22,9 @@ from .context import MONEY_ABSOLUTE, Context, is_number, pounds
 from .games import games_of
 from .withdrawal import risk_of
 
-STATUSES = ("optimal", "time_limit", "infeasible")
+STATUSES = ("optimal", "time_limit", "interrupted", "infeasible")
+#: a solve that ended before its proof (the time limit, or a stop asked for): its bound is checked alike
+STOPPED_EARLY = ("time_limit", "interrupted")
 PLAN_KEYS = ("instance", "model", "options", "solver", "partnerships", "councils", "totals")
 SOLVER_KEYS = ("name", "status", "objective", "bound", "gap", "seconds")
 ROW_KEYS = ("code", "function", "partnership", "baseline", "baseline_estimated", "npv_share")
@@ -380,9 +382,9 @@ def check_solver(ctx: Context) -> list[Finding]:
     expected = expected_totals(ctx)[key]
     if not ctx.money_ok(objective, expected):
         problem(f"objective is {pounds(objective)}, expected {pounds(expected)} (the total {key} of the partnerships)")
-    if status not in ("optimal", "time_limit") or not is_number(objective):
+    if status not in ("optimal", *STOPPED_EARLY) or not is_number(objective):
         return out
-    if bound is None and gap is None and status == "time_limit":
+    if bound is None and gap is None and status in STOPPED_EARLY:
         return out  # stopped before any bound was proven: honestly, neither bound nor gap
     if not is_number(bound):
         problem(f"bound must be a number when status is {status}, found {bound!r}")
