@@ -116,7 +116,7 @@ def _solve_watched(problem: Problem, instance, started: float, progress) -> Plan
     # the whole run's time, reading and preparing included
     solution = dataclasses.replace(solution, seconds=time.perf_counter() - started)
     plan = with_today(problem, with_finance(problem, with_shares(problem, build_plan(problem, cand, solution)), free))
-    plan = dataclasses.replace(plan, provenance=Provenance.of(instance, model))
+    plan = dataclasses.replace(plan, provenance=Provenance.of(instance, problem.model))
     log.info("solved %s: %s, NPV %.0f, gap %s", instance.name, solution.status, plan.objective, plan.solver["gap"])
     return plan
 
