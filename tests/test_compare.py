@@ -285,3 +285,41 @@ def test_a_plan_whose_instance_is_not_found_is_compared_by_code(two_plans, capsy
     moved.write_text(json.dumps(data), encoding="utf-8")
     code, text, err = run(capsys, "compare", moved, two_plans / "b")
     assert code == 0 and "not found" in err and "different instances" in text
+
+
+def _set(path: str, value):
+    """An edit of a plan.json's contents: ``path`` like ``partnerships.0.npv`` set to ``value``."""
+    def edit(data):
+        *parents, last = path.split(".")
+        node = data
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node[int(last) if isinstance(node, list) else last] = value
+        return data
+    return edit
+
+
+@pytest.mark.parametrize("edit, said", [
+    (_set("councils.0.npv_share", "abc"), "councils[0].npv_share: must be a number, found 'abc'"),
+    (_set("partnerships.0.npv", None), "partnerships[0].npv: must be a number, found null"),
+    (_set("partnerships.0.members", "E07000202"), "partnerships[0].members: must be a list of council codes, found 'E07000202'"),
+    (_set("partnerships.0.members", [1, 2]), "partnerships[0].members: must be a list of council codes"),
+    (_set("partnerships.0.function", 7), "partnerships[0].function: must be text, found 7"),
+    (_set("partnerships.0", "legal"), "partnerships[0]: must be an object"),
+    (_set("councils.1.code", None), "councils[1].code: must be text, found null"),
+    (_set("totals.npv", True), "totals.npv: must be a number, found true"),
+    (_set("totals", []), "totals: must be an object, found a list"),
+    (_set("partnerships", {}), "partnerships: must be a list, found an object"),
+    (_set("instance", 3), "instance: must be text, found 3"),
+    (lambda data: {k: v for k, v in data.items() if k != "councils"}, "councils: missing"),
+    (lambda data: [data], "not a plan.json of this tool: it holds a list, not an object"),
+    (lambda data: "plan", "not a plan.json of this tool: it holds 'plan', not an object"),
+])
+def test_a_malformed_plan_is_exit_2_naming_the_key(two_plans, capsys, tmp_path, edit, said):
+    data = edit(json.loads((two_plans / "a" / "plan.json").read_text(encoding="utf-8")))
+    bad = tmp_path / "plan.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    code, text, err = run(capsys, "compare", two_plans / "a", bad, "--out", tmp_path / "out")
+    assert code == 2, (text, err)
+    assert f"{bad}: {said}" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
