@@ -323,3 +323,43 @@ def test_a_malformed_plan_is_exit_2_naming_the_key(two_plans, capsys, tmp_path, 
     assert code == 2, (text, err)
     assert f"{bad}: {said}" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_row_changes_by_hand_add_up_to_the_total():
+    universe = {"f": ["X", "Y", "Z", "W"], "g": ["X", "Y"]}
+    a = plan_of({"f": [["X", "Y"], ["Z", "W"]], "g": [["X", "Y"]]}, universe)  # 1000 each
+    b = plan_of({"f": [["W", "X", "Y", "Z"]]}, {"f": universe["f"]})  # 3000 shared by four; g not in B's run
+    result = compare_plans(a, b)
+    rows = {(m.function, m.members_a): m for m in result.matches}
+    # each merged partnership gains its own members' part of the bigger one: 1500 - 1000, not 3000 - 1000
+    assert [m.status for m in result.matches] == ["merged", "merged", "gone"]
+    assert rows[("f", ("X", "Y"))].npv_change == pytest.approx(500.0) and rows[("f", ("Z", "W"))].npv_change == pytest.approx(500.0)
+    assert rows[("f", ("X", "Y"))].npv_b == 3000.0  # the whole partnership, for reading
+    # g is not in B's run: its pairs are left out of the figures, and so out of its row's change
+    assert rows[("g", ("X", "Y"))].npv_change == 0.0 and rows[("g", ("X", "Y"))].npv_a == 1000.0
+    assert sum(m.npv_change for m in result.matches) == pytest.approx(result.totals.change["npv_share"]) == pytest.approx(1000.0)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_row_changes_add_up_to_the_total_over_the_comparable_pairs(seed):
+    rng = random.Random(1000 + seed)
+    universe_a = {"f": CODES[:rng.randint(2, 8)], "g": CODES[:rng.randint(2, 6)]}
+    universe_b = {f: codes[rng.randint(0, 2):] for f, codes in universe_a.items() if f == "f" or rng.random() < 0.5}
+    values = {}
+
+    def npv(function, members):
+        return values.setdefault((function, tuple(members)), round(rng.uniform(10, 5000), 2))
+
+    a = plan_of(random_groups(rng, universe_a), universe_a, npv=npv)
+    b = plan_of(random_groups(rng, universe_b), universe_b, npv=npv)
+    for x, y in ((a, b), (b, a)):
+        result = compare_plans(x, y)
+        assert sum(m.npv_change for m in result.matches) == pytest.approx(result.totals.change["npv_share"], abs=1e-6)
+        # brute force: every comparable pair's change, each counted once
+        both = {(c.code, c.function) for c in x.councils} & {(c.code, c.function) for c in y.councils}
+        share = lambda plan: {(c.code, c.function): c.npv_share for c in plan.councils}  # noqa: E731
+        sx, sy = share(x), share(y)
+        assert result.totals.change["npv_share"] == pytest.approx(sum(sy[p] - sx[p] for p in both), abs=1e-6)
+        for m in result.matches:
+            if m.status == "same" and not m.joined and (m.function, m.members_a[0]) in both:
+                assert m.npv_change == pytest.approx(sum(sy[(c, m.function)] - sx[(c, m.function)] for c in m.members_a), abs=1e-6)

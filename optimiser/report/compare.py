@@ -8,7 +8,7 @@ from ..io.tables import csv_text
 from .text import money
 
 MATCH_FIELDS = ["plan", "function", "status", "changes", "a_ids", "a_members", "a_names", "b_ids", "b_members", "b_names",
-                "joined", "left", "npv_a", "npv_b", "npv_change"]
+                "joined", "left", "npv_a", "npv_b", "share_a", "share_b", "npv_change"]
 DELTA_FIGURES = (("npv_share", "NPV"), ("annual_saving_share", "yearly saving"), ("one_off_share", "one-off cost"))
 COUNCIL_FIELDS = ["plan", "code", "name"] + [f"{k}_{side}" for k, _ in DELTA_FIGURES for side in ("a", "b", "change")]
 FUNCTION_FIELDS = ["plan", "function"] + [f"{k}_{side}" for k, _ in DELTA_FIGURES for side in ("a", "b", "change")]
@@ -97,7 +97,8 @@ def matches_csv(comparisons, names: dict) -> str:
     rows = [{"plan": c.b, "function": m.function, "status": m.status, "changes": " ".join(m.changes), "a_ids": " ".join(m.a),
              "a_members": " ".join(m.members_a), "a_names": "; ".join(names.get(x, x) for x in m.members_a), "b_ids": " ".join(m.b),
              "b_members": " ".join(m.members_b), "b_names": "; ".join(names.get(x, x) for x in m.members_b),
-             "joined": " ".join(m.joined), "left": " ".join(m.left), "npv_a": m.npv_a, "npv_b": m.npv_b, "npv_change": m.npv_b - m.npv_a}
+             "joined": " ".join(m.joined), "left": " ".join(m.left), "npv_a": m.npv_a, "npv_b": m.npv_b,
+             "share_a": m.share_a, "share_b": m.share_b, "npv_change": m.npv_change}
             for c in comparisons for m in c.matches]
     return csv_text(MATCH_FIELDS, rows)
 
