@@ -3,6 +3,8 @@ brute-force reading of the definitions on random plans), the deltas, --model and
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 from pathlib import Path
@@ -212,6 +214,8 @@ def test_the_cli_compares_and_writes_its_files(two_plans, capsys, tmp_path):
     assert comparison["totals"]["change"]["npv_share"] == pytest.approx(b.totals.npv - a.totals.npv)
     assert sum(comparison["counts"].values()) == len(comparison["matches"])
     assert "Ipswich" in (out / "councils.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO((out / "partnerships.csv").read_text(encoding="utf-8"))))
+    assert sum(float(r["npv_change"]) for r in rows) == pytest.approx(comparison["totals"]["change"]["npv_share"], abs=1e-3)
 
 
 def test_model_prices_every_plan_under_one_model(two_plans, capsys, tmp_path):
@@ -275,6 +279,16 @@ def test_out_already_holding_results_needs_force(two_plans, capsys, tmp_path):
     code, _, err = run(capsys, "compare", two_plans / "a", two_plans / "b", "--out", out)
     assert code == 2 and "--force" in err
     assert run(capsys, "compare", two_plans / "a", two_plans / "b", "--out", out, "--force", "--quiet")[0] == 0
+
+
+def test_force_removes_what_an_earlier_run_wrote_and_this_one_does_not(two_plans, capsys, tmp_path):
+    out = tmp_path / "out"
+    assert run(capsys, "compare", two_plans / "a", two_plans / "b", "--model", "uk-central", "--out", out, "--quiet")[0] == 0
+    assert (out / "scores.csv").exists()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    assert run(capsys, "compare", two_plans / "a", two_plans / "b", "--out", out, "--force", "--quiet")[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == ["compare.json", "councils.csv", "functions.csv", "notes.txt", "partnerships.csv"]
+    assert json.loads((out / "compare.json").read_text(encoding="utf-8"))["scores"] == []
 
 
 def test_a_plan_whose_instance_is_not_found_is_compared_by_code(two_plans, capsys, tmp_path):
