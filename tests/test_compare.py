@@ -377,3 +377,17 @@ def test_row_changes_add_up_to_the_total_over_the_comparable_pairs(seed):
         for m in result.matches:
             if m.status == "same" and not m.joined and (m.function, m.members_a[0]) in both:
                 assert m.npv_change == pytest.approx(sum(sy[(c, m.function)] - sx[(c, m.function)] for c in m.members_a), abs=1e-6)
+
+
+def test_gone_says_why_in_words():
+    from optimiser.report.compare import comparison_text
+
+    universe = {"f": ["X", "Y", "Z", "W"], "legal": ["X", "Y"]}
+    a = plan_of({"f": [["X", "Y"], ["Z", "W"]], "legal": [["X", "Y"]]}, universe)
+    b = plan_of({}, {"f": ["X", "Y", "Z"]})  # no partnership; legal not in B's run; W outside its area
+    text = comparison_text([("A", "a", a), ("B", "b", b)], [compare_plans(a, b)], {"X": "Exton"},
+                           {"legal": "Legal and democratic services"}, 10)
+    assert "Exton (X), Y: its members are alone in B (NPV" in text
+    assert "Z, W: 1 member not in B's run, the others alone there" in text
+    assert "Exton (X), Y: Legal and democratic services is not in B's run" in text
+    assert "its members are alone (" not in text

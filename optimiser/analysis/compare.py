@@ -106,6 +106,7 @@ class Comparison:
     notes: tuple[str, ...] = ()
     only_a: tuple[tuple[str, str], ...] = ()  # (code, function) pairs only A's run holds
     only_b: tuple[tuple[str, str], ...] = ()
+    functions_b: tuple[str, ...] = ()  # the functions B's run holds
 
     def counts(self) -> dict[str, int]:
         return {status: sum(m.status == status for m in self.matches) for status in CLASSES}
@@ -217,7 +218,8 @@ def compare_plans(plan_a, plan_b, name_a: str = "A", name_b: str = "B") -> Compa
     only_b = tuple(sorted(set(rows_b) - set(rows_a)))
     matches = attribute_shares(match_partnerships(plan_a, plan_b), plan_a, plan_b, rows_a, rows_b, both)
     return Comparison(name_a, name_b, tuple(matches), tuple(councils), functions, totals,
-                      tuple(comparability(plan_a, plan_b, only_a, only_b)), only_a, only_b)
+                      tuple(comparability(plan_a, plan_b, only_a, only_b)), only_a, only_b,
+                      tuple(sorted({c.function for c in plan_b.councils})))
 
 
 def comparability(plan_a, plan_b, only_a, only_b) -> list[str]:

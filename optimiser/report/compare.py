@@ -16,6 +16,10 @@ SCORE_FIELDS = ["plan", "model", "id", "function", "members", "npv_planned", "np
                 "differs", "breaks"]
 
 
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
+
+
 def _change(value: float) -> str:
     return "0" if abs(value) < 0.5 else ("+" if value > 0 else "") + money(value)
 
@@ -24,7 +28,19 @@ def _names(codes, names: dict) -> str:
     return ", ".join(f"{names[c]} ({c})" if c in names else c for c in codes)
 
 
-def _match_line(m, names: dict) -> str:
+def _gone_reason(m, comparison, titles: dict) -> str:
+    """Why a partnership of A has no counterpart in B, in words."""
+    if m.function not in comparison.functions_b:
+        return f"{titles.get(m.function, m.function)} is not in {comparison.b}'s run"
+    outside = [c for c in m.members_a if (c, m.function) in set(comparison.only_a)]
+    if len(outside) == len(m.members_a):
+        return f"its members are not in {comparison.b}'s run"
+    if outside:
+        return f"{_count(len(outside), 'member')} not in {comparison.b}'s run, the others alone there"
+    return f"its members are alone in {comparison.b}"
+
+
+def _match_line(m, names: dict, comparison, titles: dict) -> str:
     status = m.status
     if m.status == "same":
         said = "as before" if not m.changes else f"{', '.join(m.changes)} changed"
@@ -32,7 +48,7 @@ def _match_line(m, names: dict) -> str:
     if m.status == "new":
         return f"    new       {_names(m.members_b, names)}: NPV {money(m.npv_b)}"
     if m.status == "gone":
-        return f"    gone      {_names(m.members_a, names)}: its members are alone (NPV {money(m.npv_a)} before)"
+        return f"    gone      {_names(m.members_a, names)}: {_gone_reason(m, comparison, titles)} (NPV {money(m.npv_a)} before)"
     moved = []
     if m.joined:
         moved.append(f"joined by {_names(m.joined, names)}")
@@ -65,7 +81,7 @@ def comparison_text(plans: list[tuple[str, str, object]], comparisons, names: di
                   else f"{comparison.b} against {comparison.a}: neither plan has a partnership"]
         for function in sorted({m.function for m in comparison.matches}):
             lines.append(f"  {titles.get(function, function)} ({function})")
-            lines += [_match_line(m, names) for m in comparison.matches if m.function == function]
+            lines += [_match_line(m, names, comparison, titles) for m in comparison.matches if m.function == function]
         lines.append("  per function (the councils both runs hold):")
         idle = [d for d in comparison.functions if not any(abs(v) >= 0.5 for v in (*d.a.values(), *d.b.values()))]
         lines += [_figures_line(titles.get(d.key, d.key), d) for d in comparison.functions if d not in idle]
