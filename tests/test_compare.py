@@ -3,6 +3,8 @@ brute-force reading of the definitions on random plans), the deltas, --model and
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import random
 from pathlib import Path
@@ -212,6 +214,8 @@ def test_the_cli_compares_and_writes_its_files(two_plans, capsys, tmp_path):
     assert comparison["totals"]["change"]["npv_share"] == pytest.approx(b.totals.npv - a.totals.npv)
     assert sum(comparison["counts"].values()) == len(comparison["matches"])
     assert "Ipswich" in (out / "councils.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO((out / "partnerships.csv").read_text(encoding="utf-8"))))
+    assert sum(float(r["npv_change"]) for r in rows) == pytest.approx(comparison["totals"]["change"]["npv_share"], abs=1e-3)
 
 
 def test_model_prices_every_plan_under_one_model(two_plans, capsys, tmp_path):
@@ -277,6 +281,16 @@ def test_out_already_holding_results_needs_force(two_plans, capsys, tmp_path):
     assert run(capsys, "compare", two_plans / "a", two_plans / "b", "--out", out, "--force", "--quiet")[0] == 0
 
 
+def test_force_removes_what_an_earlier_run_wrote_and_this_one_does_not(two_plans, capsys, tmp_path):
+    out = tmp_path / "out"
+    assert run(capsys, "compare", two_plans / "a", two_plans / "b", "--model", "uk-central", "--out", out, "--quiet")[0] == 0
+    assert (out / "scores.csv").exists()
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    assert run(capsys, "compare", two_plans / "a", two_plans / "b", "--out", out, "--force", "--quiet")[0] == 0
+    assert sorted(p.name for p in out.iterdir()) == ["compare.json", "councils.csv", "functions.csv", "notes.txt", "partnerships.csv"]
+    assert json.loads((out / "compare.json").read_text(encoding="utf-8"))["scores"] == []
+
+
 def test_a_plan_whose_instance_is_not_found_is_compared_by_code(two_plans, capsys, tmp_path):
     data = json.loads((two_plans / "a" / "plan.json").read_text(encoding="utf-8"))
     data["instance"] = "no-such-instance"
@@ -285,3 +299,95 @@ def test_a_plan_whose_instance_is_not_found_is_compared_by_code(two_plans, capsy
     moved.write_text(json.dumps(data), encoding="utf-8")
     code, text, err = run(capsys, "compare", moved, two_plans / "b")
     assert code == 0 and "not found" in err and "different instances" in text
+
+
+def _set(path: str, value):
+    """An edit of a plan.json's contents: ``path`` like ``partnerships.0.npv`` set to ``value``."""
+    def edit(data):
+        *parents, last = path.split(".")
+        node = data
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node[int(last) if isinstance(node, list) else last] = value
+        return data
+    return edit
+
+
+@pytest.mark.parametrize("edit, said", [
+    (_set("councils.0.npv_share", "abc"), "councils[0].npv_share: must be a number, found 'abc'"),
+    (_set("partnerships.0.npv", None), "partnerships[0].npv: must be a number, found null"),
+    (_set("partnerships.0.members", "E07000202"), "partnerships[0].members: must be a list of council codes, found 'E07000202'"),
+    (_set("partnerships.0.members", [1, 2]), "partnerships[0].members: must be a list of council codes"),
+    (_set("partnerships.0.function", 7), "partnerships[0].function: must be text, found 7"),
+    (_set("partnerships.0", "legal"), "partnerships[0]: must be an object"),
+    (_set("councils.1.code", None), "councils[1].code: must be text, found null"),
+    (_set("totals.npv", True), "totals.npv: must be a number, found true"),
+    (_set("totals", []), "totals: must be an object, found a list"),
+    (_set("partnerships", {}), "partnerships: must be a list, found an object"),
+    (_set("instance", 3), "instance: must be text, found 3"),
+    (lambda data: {k: v for k, v in data.items() if k != "councils"}, "councils: missing"),
+    (lambda data: [data], "not a plan.json of this tool: it holds a list, not an object"),
+    (lambda data: "plan", "not a plan.json of this tool: it holds 'plan', not an object"),
+])
+def test_a_malformed_plan_is_exit_2_naming_the_key(two_plans, capsys, tmp_path, edit, said):
+    data = edit(json.loads((two_plans / "a" / "plan.json").read_text(encoding="utf-8")))
+    bad = tmp_path / "plan.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    code, text, err = run(capsys, "compare", two_plans / "a", bad, "--out", tmp_path / "out")
+    assert code == 2, (text, err)
+    assert f"{bad}: {said}" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_row_changes_by_hand_add_up_to_the_total():
+    universe = {"f": ["X", "Y", "Z", "W"], "g": ["X", "Y"]}
+    a = plan_of({"f": [["X", "Y"], ["Z", "W"]], "g": [["X", "Y"]]}, universe)  # 1000 each
+    b = plan_of({"f": [["W", "X", "Y", "Z"]]}, {"f": universe["f"]})  # 3000 shared by four; g not in B's run
+    result = compare_plans(a, b)
+    rows = {(m.function, m.members_a): m for m in result.matches}
+    # each merged partnership gains its own members' part of the bigger one: 1500 - 1000, not 3000 - 1000
+    assert [m.status for m in result.matches] == ["merged", "merged", "gone"]
+    assert rows[("f", ("X", "Y"))].npv_change == pytest.approx(500.0) and rows[("f", ("Z", "W"))].npv_change == pytest.approx(500.0)
+    assert rows[("f", ("X", "Y"))].npv_b == 3000.0  # the whole partnership, for reading
+    # g is not in B's run: its pairs are left out of the figures, and so out of its row's change
+    assert rows[("g", ("X", "Y"))].npv_change == 0.0 and rows[("g", ("X", "Y"))].npv_a == 1000.0
+    assert sum(m.npv_change for m in result.matches) == pytest.approx(result.totals.change["npv_share"]) == pytest.approx(1000.0)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_row_changes_add_up_to_the_total_over_the_comparable_pairs(seed):
+    rng = random.Random(1000 + seed)
+    universe_a = {"f": CODES[:rng.randint(2, 8)], "g": CODES[:rng.randint(2, 6)]}
+    universe_b = {f: codes[rng.randint(0, 2):] for f, codes in universe_a.items() if f == "f" or rng.random() < 0.5}
+    values = {}
+
+    def npv(function, members):
+        return values.setdefault((function, tuple(members)), round(rng.uniform(10, 5000), 2))
+
+    a = plan_of(random_groups(rng, universe_a), universe_a, npv=npv)
+    b = plan_of(random_groups(rng, universe_b), universe_b, npv=npv)
+    for x, y in ((a, b), (b, a)):
+        result = compare_plans(x, y)
+        assert sum(m.npv_change for m in result.matches) == pytest.approx(result.totals.change["npv_share"], abs=1e-6)
+        # brute force: every comparable pair's change, each counted once
+        both = {(c.code, c.function) for c in x.councils} & {(c.code, c.function) for c in y.councils}
+        share = lambda plan: {(c.code, c.function): c.npv_share for c in plan.councils}  # noqa: E731
+        sx, sy = share(x), share(y)
+        assert result.totals.change["npv_share"] == pytest.approx(sum(sy[p] - sx[p] for p in both), abs=1e-6)
+        for m in result.matches:
+            if m.status == "same" and not m.joined and (m.function, m.members_a[0]) in both:
+                assert m.npv_change == pytest.approx(sum(sy[(c, m.function)] - sx[(c, m.function)] for c in m.members_a), abs=1e-6)
+
+
+def test_gone_says_why_in_words():
+    from optimiser.report.compare import comparison_text
+
+    universe = {"f": ["X", "Y", "Z", "W"], "legal": ["X", "Y"]}
+    a = plan_of({"f": [["X", "Y"], ["Z", "W"]], "legal": [["X", "Y"]]}, universe)
+    b = plan_of({}, {"f": ["X", "Y", "Z"]})  # no partnership; legal not in B's run; W outside its area
+    text = comparison_text([("A", "a", a), ("B", "b", b)], [compare_plans(a, b)], {"X": "Exton"},
+                           {"legal": "Legal and democratic services"}, 10)
+    assert "Exton (X), Y: its members are alone in B (NPV" in text
+    assert "Z, W: 1 member not in B's run, the others alone there" in text
+    assert "Exton (X), Y: Legal and democratic services is not in B's run" in text
+    assert "its members are alone (" not in text

@@ -24,6 +24,14 @@ Figures are compared over the (council, function) pairs both runs hold (a counci
 counts 0): each council's NPV share, yearly saving share and one-off share, summed per council,
 per function and in total, B minus A. Pairs only one run holds (another area, other
 functions, another instance) are counted and named as not comparable, not guessed at.
+
+Each row's ``npv_change`` is the change in the NPV shares of the councils it answers for, so
+that the rows add up to the total change: a member of a partnership of A belongs to that
+partnership's row, a council only B's partnership holds to the first row touching that
+partnership (the row it joined, or a ``new`` one's). A partnership ``merged`` into a bigger
+one thus gains only its own members' part of it, and a ``gone`` one of a function B's run
+does not hold changes nothing (its pairs are not comparable). ``npv_a`` and ``npv_b`` stay the
+whole partnerships' NPVs, for reading.
 """
 
 from __future__ import annotations
@@ -56,9 +64,17 @@ class Match:
     npv_a: float = 0.0
     npv_b: float = 0.0
     groups_b: tuple[tuple[str, ...], ...] = ()  # the members of each partnership of ``b``
+    #: the NPV shares, in A and in B, of the councils this row answers for (see :func:`attribute_shares`)
+    share_a: float = 0.0
+    share_b: float = 0.0
+
+    @property
+    def npv_change(self) -> float:
+        return self.share_b - self.share_a
 
     def to_dict(self) -> dict:
-        return {k: [list(x) if isinstance(x, tuple) else x for x in v] if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+        data = {k: [list(x) if isinstance(x, tuple) else x for x in v] if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+        return {**data, "npv_change": self.npv_change}
 
 
 @dataclass(frozen=True)
@@ -90,6 +106,7 @@ class Comparison:
     notes: tuple[str, ...] = ()
     only_a: tuple[tuple[str, str], ...] = ()  # (code, function) pairs only A's run holds
     only_b: tuple[tuple[str, str], ...] = ()
+    functions_b: tuple[str, ...] = ()  # the functions B's run holds
 
     def counts(self) -> dict[str, int]:
         return {status: sum(m.status == status for m in self.matches) for status in CLASSES}
@@ -149,6 +166,31 @@ def match_partnerships(plan_a, plan_b) -> list[Match]:
     return rows
 
 
+def attribute_shares(matches: list[Match], plan_a, plan_b, rows_a: dict, rows_b: dict, both) -> list[Match]:
+    """Each comparable (council, function) pair answered for by one row, so that the rows'
+    ``npv_change`` adds up to the total change: a member of a partnership of A by that
+    partnership's row; else a member of a partnership of B by the first row touching it (a
+    council that joined, or a ``new`` partnership's). Each row's ``share_a`` and ``share_b``
+    are its councils' NPV shares in A and in B over the pairs both runs hold; a pair no
+    partnership of either plan holds is 0 in both and answered for by none."""
+    row_of_a = {m.a[0]: k for k, m in enumerate(matches) if m.a}
+    first_touching = {}
+    for k, m in enumerate(matches):
+        for pid in m.b:
+            first_touching.setdefault(pid, k)
+    row_of = {(c, p.function): row_of_a[p.id] for p in plan_a.partnerships for c in p.members}
+    for p in plan_b.partnerships:
+        for c in p.members:
+            row_of.setdefault((c, p.function), first_touching[p.id])
+    shares = [[0.0, 0.0] for _ in matches]
+    for pair in both:
+        k = row_of.get(pair)
+        if k is not None:
+            shares[k][0] += rows_a[pair]["npv_share"]
+            shares[k][1] += rows_b[pair]["npv_share"]
+    return [replace(m, share_a=float(a), share_b=float(b)) for m, (a, b) in zip(matches, shares)]
+
+
 def _sum(rows) -> dict:
     rows = list(rows)
     return {k: float(sum(r[k] for r in rows)) for k in FIGURES}
@@ -174,8 +216,10 @@ def compare_plans(plan_a, plan_b, name_a: str = "A", name_b: str = "B") -> Compa
     totals = Delta("total", _sum(rows_a[p] for p in both), _sum(rows_b[p] for p in both))
     only_a = tuple(sorted(set(rows_a) - set(rows_b)))
     only_b = tuple(sorted(set(rows_b) - set(rows_a)))
-    return Comparison(name_a, name_b, tuple(match_partnerships(plan_a, plan_b)), tuple(councils), functions, totals,
-                      tuple(comparability(plan_a, plan_b, only_a, only_b)), only_a, only_b)
+    matches = attribute_shares(match_partnerships(plan_a, plan_b), plan_a, plan_b, rows_a, rows_b, both)
+    return Comparison(name_a, name_b, tuple(matches), tuple(councils), functions, totals,
+                      tuple(comparability(plan_a, plan_b, only_a, only_b)), only_a, only_b,
+                      tuple(sorted({c.function for c in plan_b.councils})))
 
 
 def comparability(plan_a, plan_b, only_a, only_b) -> list[str]:

@@ -117,7 +117,7 @@ def run(args) -> int:
                  "councils.csv": councils_csv(comparisons, names), "functions.csv": functions_csv(comparisons)}
         if scores:
             files["scores.csv"] = scores_csv(scores)
-        write_out(args.out, lambda: write_atomically(Path(args.out), files))
+        write_out(args.out, lambda: write_atomically(Path(args.out), files, stale=COMPARE_FILES))
     if not args.quiet:
         say(comparison_text(list(zip(labels, map(str, paths), plans)), comparisons, names, titles, top, scores))
         if args.out:

@@ -206,10 +206,12 @@ def _unclosed_quote_line(text: str, complete_rows: int) -> int:
 
 
 
-def write_atomically(out: Path, contents: dict[str, str]) -> list[Path]:
+def write_atomically(out: Path, contents: dict[str, str], stale: tuple[str, ...] = ()) -> list[Path]:
     """Writes ``contents`` ({file name: text}) into the folder ``out`` so that a reader never
     sees a half-written file: everything goes to a temporary folder beside the files first
-    and is then moved in, one rename per file."""
+    and is then moved in, one rename per file. Files named in ``stale`` and not written (an
+    earlier run's that this one does not make) are removed once the new ones are in place, so
+    the folder never mixes two runs' results."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out, prefix=".writing-") as tmp:
@@ -217,6 +219,9 @@ def write_atomically(out: Path, contents: dict[str, str]) -> list[Path]:
             Path(tmp, name).write_text(text, encoding="utf-8", newline="")
         for name in contents:
             os.replace(Path(tmp, name), out / name)
+    for name in stale:
+        if name not in contents:
+            Path(out, name).unlink(missing_ok=True)
     return [out / name for name in contents]
 
 

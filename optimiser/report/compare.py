@@ -8,12 +8,16 @@ from ..io.tables import csv_text
 from .text import money
 
 MATCH_FIELDS = ["plan", "function", "status", "changes", "a_ids", "a_members", "a_names", "b_ids", "b_members", "b_names",
-                "joined", "left", "npv_a", "npv_b", "npv_change"]
+                "joined", "left", "npv_a", "npv_b", "share_a", "share_b", "npv_change"]
 DELTA_FIGURES = (("npv_share", "NPV"), ("annual_saving_share", "yearly saving"), ("one_off_share", "one-off cost"))
 COUNCIL_FIELDS = ["plan", "code", "name"] + [f"{k}_{side}" for k, _ in DELTA_FIGURES for side in ("a", "b", "change")]
 FUNCTION_FIELDS = ["plan", "function"] + [f"{k}_{side}" for k, _ in DELTA_FIGURES for side in ("a", "b", "change")]
 SCORE_FIELDS = ["plan", "model", "id", "function", "members", "npv_planned", "npv", "annual_saving", "one_off_cost", "as_planned",
                 "differs", "breaks"]
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
 
 
 def _change(value: float) -> str:
@@ -24,7 +28,19 @@ def _names(codes, names: dict) -> str:
     return ", ".join(f"{names[c]} ({c})" if c in names else c for c in codes)
 
 
-def _match_line(m, names: dict) -> str:
+def _gone_reason(m, comparison, titles: dict) -> str:
+    """Why a partnership of A has no counterpart in B, in words."""
+    if m.function not in comparison.functions_b:
+        return f"{titles.get(m.function, m.function)} is not in {comparison.b}'s run"
+    outside = [c for c in m.members_a if (c, m.function) in set(comparison.only_a)]
+    if len(outside) == len(m.members_a):
+        return f"its members are not in {comparison.b}'s run"
+    if outside:
+        return f"{_count(len(outside), 'member')} not in {comparison.b}'s run, the others alone there"
+    return f"its members are alone in {comparison.b}"
+
+
+def _match_line(m, names: dict, comparison, titles: dict) -> str:
     status = m.status
     if m.status == "same":
         said = "as before" if not m.changes else f"{', '.join(m.changes)} changed"
@@ -32,7 +48,7 @@ def _match_line(m, names: dict) -> str:
     if m.status == "new":
         return f"    new       {_names(m.members_b, names)}: NPV {money(m.npv_b)}"
     if m.status == "gone":
-        return f"    gone      {_names(m.members_a, names)}: its members are alone (NPV {money(m.npv_a)} before)"
+        return f"    gone      {_names(m.members_a, names)}: {_gone_reason(m, comparison, titles)} (NPV {money(m.npv_a)} before)"
     moved = []
     if m.joined:
         moved.append(f"joined by {_names(m.joined, names)}")
@@ -65,7 +81,7 @@ def comparison_text(plans: list[tuple[str, str, object]], comparisons, names: di
                   else f"{comparison.b} against {comparison.a}: neither plan has a partnership"]
         for function in sorted({m.function for m in comparison.matches}):
             lines.append(f"  {titles.get(function, function)} ({function})")
-            lines += [_match_line(m, names) for m in comparison.matches if m.function == function]
+            lines += [_match_line(m, names, comparison, titles) for m in comparison.matches if m.function == function]
         lines.append("  per function (the councils both runs hold):")
         idle = [d for d in comparison.functions if not any(abs(v) >= 0.5 for v in (*d.a.values(), *d.b.values()))]
         lines += [_figures_line(titles.get(d.key, d.key), d) for d in comparison.functions if d not in idle]
@@ -97,7 +113,8 @@ def matches_csv(comparisons, names: dict) -> str:
     rows = [{"plan": c.b, "function": m.function, "status": m.status, "changes": " ".join(m.changes), "a_ids": " ".join(m.a),
              "a_members": " ".join(m.members_a), "a_names": "; ".join(names.get(x, x) for x in m.members_a), "b_ids": " ".join(m.b),
              "b_members": " ".join(m.members_b), "b_names": "; ".join(names.get(x, x) for x in m.members_b),
-             "joined": " ".join(m.joined), "left": " ".join(m.left), "npv_a": m.npv_a, "npv_b": m.npv_b, "npv_change": m.npv_b - m.npv_a}
+             "joined": " ".join(m.joined), "left": " ".join(m.left), "npv_a": m.npv_a, "npv_b": m.npv_b,
+             "share_a": m.share_a, "share_b": m.share_b, "npv_change": m.npv_change}
             for c in comparisons for m in c.matches]
     return csv_text(MATCH_FIELDS, rows)
 
