@@ -185,7 +185,12 @@ def test_plans_of_other_instances_and_areas_say_what_is_not_comparable():
     result = compare_plans(a, b)
     notes = " ".join(result.notes)
     assert "different instances (one, two)" in notes and "different models" in notes and "different areas" in notes
-    assert "functions only the second plan's run holds: h" in notes
+    assert "functions only B's run holds: h" in notes and "(A: R1; B: all)" in notes
+    assert "--model scores both under one" in notes
+    assert "below" in " ".join(compare_plans(a, b, scored_under="m2").notes)
+    third = compare_plans(a, Plan.from_dict({**b.to_dict(), "options": {"max_size": 2, "objective": "expected"}}), "A", "C")
+    said = " ".join(third.notes)
+    assert "max size none in A, 2 in C" in said and "objective npv in A, expected in C" in said and "only C's run" in said
     assert result.only_a == (("Z", "f"),) and set(result.only_b) == {("W", "f"), ("W", "h"), ("Y", "h")}
     assert {d.key for d in result.councils} == {"X", "Y"}
     assert [m.status for m in result.matches] == ["same", "new"]

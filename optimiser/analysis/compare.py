@@ -203,8 +203,11 @@ def _grouped(pairs, rows: dict, position: int) -> dict[str, dict]:
     return {key: _sum(found) for key, found in by.items()}
 
 
-def compare_plans(plan_a, plan_b, name_a: str = "A", name_b: str = "B") -> Comparison:
-    """Plan B against plan A (both :class:`~optimiser.plan.Plan`): see the module."""
+def compare_plans(plan_a, plan_b, name_a: str = "A", name_b: str = "B", *, scored_under: str | None = None,
+                  area_label=None) -> Comparison:
+    """Plan B against plan A (both :class:`~optimiser.plan.Plan`): see the module.
+    ``scored_under``: the model both are also priced under, if any; ``area_label(codes)``
+    names a run's --area for people (default: its codes)."""
     rows_a = {(c.code, c.function): {k: c[k] for k in FIGURES} for c in plan_a.councils}
     rows_b = {(c.code, c.function): {k: c[k] for k in FIGURES} for c in plan_b.councils}
     both = sorted(set(rows_a) & set(rows_b))
@@ -218,30 +221,52 @@ def compare_plans(plan_a, plan_b, name_a: str = "A", name_b: str = "B") -> Compa
     only_b = tuple(sorted(set(rows_b) - set(rows_a)))
     matches = attribute_shares(match_partnerships(plan_a, plan_b), plan_a, plan_b, rows_a, rows_b, both)
     return Comparison(name_a, name_b, tuple(matches), tuple(councils), functions, totals,
-                      tuple(comparability(plan_a, plan_b, only_a, only_b)), only_a, only_b,
+                      tuple(comparability(plan_a, plan_b, only_a, only_b, name_a, name_b, scored_under, area_label)), only_a, only_b,
                       tuple(sorted({c.function for c in plan_b.councils})))
 
 
-def comparability(plan_a, plan_b, only_a, only_b) -> list[str]:
+#: run options with notes of their own
+_OPTIONS_SAID_APART = ("area", "functions")
+
+
+def _option_text(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) or "none"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_option_text(v)}" for k, v in value.items()) or "none"
+    return str(value)
+
+
+def comparability(plan_a, plan_b, only_a, only_b, name_a: str = "A", name_b: str = "B", scored_under: str | None = None,
+                  area_label=None) -> list[str]:
     """Sentences on what is not like for like between two plans."""
+    area_label = area_label or (lambda codes: ", ".join(codes))
     notes = []
     if plan_a.instance != plan_b.instance:
         notes.append(f"the plans are of different instances ({plan_a.instance}, {plan_b.instance}): councils are matched "
                      "by code where both have them")
     if plan_a.model != plan_b.model:
         notes.append(f"the plans use different models ({plan_a.model}, {plan_b.model}): each plan's figures are its own "
-                     "model's; --model scores both under one")
+                     "model's; " + (f"both are priced under {scored_under} below" if scored_under else "--model scores both under one"))
     if set(plan_a.options.area) != set(plan_b.options.area):
-        notes.append(f"the runs cover different areas ({', '.join(plan_a.options.area) or 'all'}; "
-                     f"{', '.join(plan_b.options.area) or 'all'})")
+        notes.append(f"the runs cover different areas ({name_a}: {area_label(plan_a.options.area) or 'all'}; "
+                     f"{name_b}: {area_label(plan_b.options.area) or 'all'})")
+    options_a, options_b = plan_a.options.to_dict(), plan_b.options.to_dict()
+    differ = [k for k in options_a if k not in _OPTIONS_SAID_APART and options_a[k] != options_b.get(k)]
+    if differ:
+        notes.append("the runs' options differ: " + "; ".join(
+            f"{k.replace('_', ' ')} {_option_text(options_a[k])} in {name_a}, {_option_text(options_b.get(k))} in {name_b}"
+            for k in differ))
     functions_a = {c.function for c in plan_a.councils}
     functions_b = {c.function for c in plan_b.councils}
-    for label, these, those in (("first", functions_a, functions_b), ("second", functions_b, functions_a)):
+    for label, these, those in ((name_a, functions_a, functions_b), (name_b, functions_b, functions_a)):
         if these - those:
-            notes.append(f"functions only the {label} plan's run holds: {', '.join(sorted(these - those))}")
+            notes.append(f"functions only {label}'s run holds: {', '.join(sorted(these - those))}")
     if only_a or only_b:
-        notes.append(f"{len(only_a)} council-function pairs only in the first plan's run and {len(only_b)} only in the "
-                     "second's are left out of the figures")
+        notes.append(f"{len(only_a)} council-function pairs only in {name_a}'s run and {len(only_b)} only in "
+                     f"{name_b}'s are left out of the figures")
     return notes
 
 

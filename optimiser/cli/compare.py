@@ -71,6 +71,7 @@ def run(args) -> int:
     from ..io.model import load_model
     from ..io.tables import write_atomically
     from ..plan import Plan
+    from ..report.labels import area_names
     from ..report.compare import comparison_text, councils_csv, functions_csv, matches_csv, scores_csv
 
     if len(args.plans) < 2:
@@ -108,7 +109,10 @@ def run(args) -> int:
                 log.warning("%s", drift)
             scores.append(score_plan(plan, instance, model, label))
 
-    comparisons = [compare_plans(plans[0], other, labels[0], label) for label, other in zip(labels[1:], plans[1:])]
+    known = next((i for i in instances if i is not None), None)
+    area_label = (lambda codes: area_names(known, codes)) if known is not None else None
+    comparisons = [compare_plans(plans[0], other, labels[0], label, scored_under=scores[0].model if scores else None,
+                                 area_label=area_label) for label, other in zip(labels[1:], plans[1:])]
     if args.out:
         data = {"plans": [{"label": label, "file": str(path), "instance": plan.instance, "model": plan.model,
                            "totals": plan.totals.to_dict()} for label, path, plan in zip(labels, paths, plans)],

@@ -61,9 +61,13 @@ def _match_line(m, names: dict, comparison, titles: dict) -> str:
     return f"    {status:<9} {_names(m.members_a, names)}: {said}; NPV {money(m.npv_a)} -> {money(m.npv_b)}"
 
 
-def _figures_line(label: str, delta) -> str:
+def _largest(n: int) -> str:
+    return "" if n == 0 else "; the largest NPV change:" if n == 1 else f"; the {n} largest NPV changes:"
+
+
+def _figures_line(label: str, delta, width: int = 28) -> str:
     change = delta.change
-    return (f"    {label:<28} NPV {money(delta.a['npv_share'])} -> {money(delta.b['npv_share'])} ({_change(change['npv_share'])}); "
+    return (f"    {label:<{width}} NPV {money(delta.a['npv_share'])} -> {money(delta.b['npv_share'])} ({_change(change['npv_share'])}); "
             f"yearly saving {_change(change['annual_saving_share'])}; one-off cost {_change(change['one_off_share'])}")
 
 
@@ -84,14 +88,16 @@ def comparison_text(plans: list[tuple[str, str, object]], comparisons, names: di
             lines += [_match_line(m, names, comparison, titles) for m in comparison.matches if m.function == function]
         lines.append("  per function (the councils both runs hold):")
         idle = [d for d in comparison.functions if not any(abs(v) >= 0.5 for v in (*d.a.values(), *d.b.values()))]
-        lines += [_figures_line(titles.get(d.key, d.key), d) for d in comparison.functions if d not in idle]
+        shown = [(titles.get(d.key, d.key), d) for d in comparison.functions if d not in idle]
+        moved = [d for d in comparison.councils if any(abs(v) >= 0.5 for v in d.change.values())]
+        listed = [(_names([d.key], names), d) for d in moved[:top]]
+        width = max([len(label) for label, _ in (*shown, *listed)] + [len("total") + 2])
+        lines += [_figures_line(label, d, width) for label, d in shown]
         if idle:
             lines.append(f"    (no partnership in either plan: {', '.join(d.key for d in idle)})")
-        moved = [d for d in comparison.councils if any(abs(v) >= 0.5 for v in d.change.values())]
-        lines.append(f"  per council: {len(moved)} of {len(comparison.councils)} councils' figures change"
-                     + (f"; the {min(top, len(moved))} largest NPV changes:" if moved else ""))
-        lines += [_figures_line(_names([d.key], names), d) for d in moved[:top]]
-        lines.append(_figures_line("total", comparison.totals).replace("    total", "  total  ", 1))
+        lines.append(f"  per council: {len(moved)} of {len(comparison.councils)} councils' figures change" + _largest(len(listed)))
+        lines += [_figures_line(label, d, width) for label, d in listed]
+        lines.append(_figures_line("total", comparison.totals, width).replace("    total  ", "  total    ", 1))
         lines += [f"  not comparable: {note}" for note in comparison.notes]
     if scores:
         lines += ["", f"Every plan's partnerships priced under model {scores[0].model} (its host, depth and platform kept where "
@@ -102,9 +108,9 @@ def comparison_text(plans: list[tuple[str, str, object]], comparisons, names: di
             rules = sorted({b.split(":")[0] for g in score.groups for b in g["breaks"]})
             lines.append(f"  {score.plan}: NPV {money(score.keeping['npv'])} (planned {money(score.planned['npv'])}), yearly saving "
                          f"{money(score.keeping['annual_saving'])}, one-off cost {money(score.keeping['one_off_cost'])}; "
-                         f"{kept} of {len(score.groups)} priced as planned"
-                         + (f"; {breaking} break a rule of this model ({', '.join(rules)}; NPV {money(score.breaking.get('npv'))}, "
-                            "not in the total)"
+                         f"{kept} of {len(score.groups)} keep their planned host, depth and platform"
+                         + (f"; {breaking} of {len(score.groups)} break a rule of this model ({', '.join(rules)}; NPV "
+                            f"{money(score.breaking.get('npv'))}, not in the total)"
                             if breaking else ""))
     return "\n".join(lines)
 
