@@ -285,6 +285,35 @@ def test_a_sweep_started_again_solves_nothing_twice(tmp_path):
     assert {key: (tmp_path / "o" / "scenarios" / key / "scenario.json").stat().st_mtime_ns for key in stamp} == stamp
 
 
+def test_an_edited_model_or_instance_file_is_solved_again_not_read_back(tmp_path):
+    import shutil
+
+    shutil.copy(ROOT / "models" / "uk-central.toml", tmp_path / "mine.toml")
+    shutil.copytree(ROOT / "instances" / "suffolk-2023", tmp_path / "inst")
+    run_text = '[run]\ninstance = "inst"\nmodel = "mine.toml"\nfunctions = "legal"\ntime_limit = "60s"\n'
+    path = sweep_file(tmp_path, run_text + '[sweep]\nmax_size = [2, 3]\n')
+    first = run_sweep(path, tmp_path / "o", workers=1)
+    keys = [s.key for s in plan_sweep(read_sweep(path))[0]]
+    model = tmp_path / "mine.toml"
+    text = model.read_text(encoding="utf-8")
+    assert "discount_rate = 0.035" in text
+    model.write_text(text.replace("discount_rate = 0.035", "discount_rate = 0.08"), encoding="utf-8")
+    from optimiser.research.scenario import base_model, read_instance
+
+    base_model.cache_clear()
+    read_instance.cache_clear()
+    edited = [s.key for s in plan_sweep(read_sweep(path))[0]]
+    assert not set(edited) & set(keys)
+    again = run_sweep(path, tmp_path / "o", workers=1)
+    assert (first.solved_now, again.solved_now, again.resumed) == (2, 2, 0)
+    assert set(table(tmp_path / "o")["key"]) == set(edited)
+    spend = next((tmp_path / "inst").glob("*spend*.csv"))
+    spend.write_text(spend.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    read_instance.cache_clear()
+    base_model.cache_clear()
+    assert not set(s.key for s in plan_sweep(read_sweep(path))[0]) & set(edited)
+
+
 def test_ctrl_c_keeps_the_finished_scenarios(tmp_path):
     path = sweep_file(tmp_path, TINY_RUN + '[sweep]\nmax_size = [2, 3, 4, 5]\n')
 

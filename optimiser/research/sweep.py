@@ -17,8 +17,9 @@ from pathlib import Path
 from ..errors import InputError
 from ..io.sweep import SweepFile, read_sweep
 from ..progress import ProgressEvent, report
+from ..version import __version__
 from . import store
-from .design import Scenario, scenarios
+from .design import Scenario, file_hash, folder_hash, scenarios
 from .runners import run_on_dask, run_on_pool
 from .scenario import base_model, read_instance, scenario_model, task_of
 from .table import frames, write_plots, write_tables
@@ -47,19 +48,27 @@ class SweepResult:
 def plan_sweep(sweep: SweepFile) -> tuple[list[Scenario], list[dict]]:
     """The scenarios and their tasks, every model variant built and checked first: a figure a
     factor pushes out of range is an InputError naming the sweep file's key."""
-    found = scenarios(sweep)
+    try:
+        instance = read_instance(sweep.instance)
+    except InputError as exc:
+        raise InputError(sweep.source, str(exc), "run.instance") from None
+    models = {}
+    for ref in sweep.dimensions.get("model", (sweep.run.get("model"),)):
+        try:
+            models[ref] = base_model(ref, sweep.instance)
+        except InputError as exc:  # no default model, or a model that is not there or not valid
+            raise InputError(sweep.source, str(exc), "run.instance" if ref is None else sweep.where("model")) from None
+    instance_hash = folder_hash(instance.folder, instance.files.values())
+    model_hashes = {ref: file_hash(model.path) if model.path else None for ref, model in models.items()}
+
+    def inputs(values: dict) -> dict:
+        ref = values.get("model", sweep.run.get("model"))
+        return {"version": __version__, "instance": instance_hash, "model": model_hashes[ref]}
+
+    found = scenarios(sweep, inputs)
     if sweep.sample == "lhs" and len(found) < sweep.n:
         log.warning("the sample repeats scenarios (whole numbers and choices only); %d distinct of n = %d", len(found), sweep.n)
     tasks = [task_of(sweep, scenario) for scenario in found]
-    try:
-        read_instance(sweep.instance)
-    except InputError as exc:
-        raise InputError(sweep.source, str(exc), "run.instance") from None
-    for ref in dict.fromkeys(task["model"] for task in tasks):
-        try:
-            base_model(ref, sweep.instance)
-        except InputError as exc:  # no default model, or a model that is not there or not valid
-            raise InputError(sweep.source, str(exc), "run.instance" if ref is None else sweep.where("model")) from None
     checked = set()
     for task in tasks:
         if not (task["factors"] or task["settings"]):
