@@ -276,6 +276,38 @@ def test_a_sweep_on_a_dask_cluster_by_its_address(tmp_path, capsys):
     assert len(frame) == 2 and (frame["status"] == "optimal").all()
 
 
+def test_a_scheduler_address_where_something_else_answers_is_exit_2(tmp_path, capsys):
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def answer_with_noise() -> None:  # not Dask: a huge length header, then hang up
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            with connection:
+                try:
+                    connection.sendall(b"\xff" * 4096)
+                except OSError:
+                    pass
+
+    threading.Thread(target=answer_with_noise, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    path = sweep_file(tmp_path, TINY_RUN + '[sweep]\nmax_size = [2, 3]\n')
+    try:
+        code, _, stderr = run(capsys, "sweep", path, "--out", tmp_path / "o", "--scheduler", address, "--quiet")
+    finally:
+        server.close()
+    assert code == 2 and stderr.count("\n") == 1
+    assert stderr.startswith(f"optimiser: --scheduler: cannot connect to {address}: ")
+    assert not (tmp_path / "o" / "scenarios").exists()
+
+
 def test_a_sweep_started_again_solves_nothing_twice(tmp_path):
     path = sweep_file(tmp_path, TINY_RUN + '[sweep]\ncapture = [0.6, 1.0]\n')
     first = run_sweep(path, tmp_path / "o", workers=1)
@@ -327,6 +359,21 @@ def test_ctrl_c_keeps_the_finished_scenarios(tmp_path):
     assert len(frame) == 1 and frame["status"].iloc[0] == "optimal"
     resumed = run_sweep(path, tmp_path / "o", workers=2)
     assert (resumed.resumed, resumed.solved_now, len(table(tmp_path / "o"))) == (1, 3, 4)
+
+
+def test_ctrl_c_on_a_dask_local_cluster_is_one_line(tmp_path):
+    path = sweep_file(tmp_path, TINY_RUN + '[sweep]\nmax_size = [2, 3, 4, 5, 6, 7, 8, 9]\ncoordination = [1.0, 2.0, 3.0]\n')
+    out = tmp_path / "o"
+    process = subprocess.Popen([sys.executable, "-m", "optimiser", "sweep", str(path), "--out", str(out), "--scheduler", "local",
+                                "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True, cwd=ROOT)
+    deadline = time.monotonic() + 120
+    while not list((out / "scenarios").glob("*/scenario.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to the sweep and its Dask workers alike
+    _, stderr = process.communicate(timeout=120)
+    lines = [line for line in stderr.splitlines() if not line.startswith("sweep: ")]
+    assert process.returncode == 130 and len(lines) == 1 and lines[0].startswith("optimiser: interrupted"), stderr
 
 
 def test_a_sweep_killed_mid_way_resumes_with_each_scenario_once(tmp_path):
