@@ -146,6 +146,9 @@ BAD = [
     (TINY_RUN + "[sweep\ncapture = [1.0]\n", "", "malformed TOML"),
     (TINY_RUN.replace("suffolk-2023", "atlantis-2023") + "[sweep]\ncapture = [1.0]\n", "run.instance", "atlantis-2023"),
     (TINY_RUN + "[sweep]\nmodel = [\"uk-central\", \"uk-optimistic\"]\n", "sweep.model", "no such model"),
+    (TINY_RUN + "[sweep]\narea = [\"Suffolk\", \"Atlantis\"]\n", "sweep.area", "Atlantis"),
+    (TINY_RUN.replace('"legal"', '"itc"') + "[sweep]\ncapture = [1.0]\n", "run.functions", "no function 'itc'"),
+    (TINY_RUN + "[sweep]\nexclude = [\"Ipswich:legal\", \"Gotham:legal\"]\n", "sweep.exclude", "Gotham"),
 ]
 
 
@@ -229,15 +232,15 @@ def test_a_hand_worked_row():
 
 
 def test_a_sweep_on_the_process_pool_records_a_failing_scenario_and_goes_on(tmp_path, capsys):
-    path = sweep_file(tmp_path, TINY_RUN.replace('functions = "legal"\n', 'functions = "legal"\n') +
-                      '[sweep]\narea = ["Suffolk", "Atlantis", "Babergh; Mid Suffolk"]\n')
+    # a loan of 8 years cannot be judged on a 5-year horizon: only the varied model can tell
+    path = sweep_file(tmp_path, TINY_RUN + 'loan = "0.04:8"\n[sweep]\nhorizon_years = [10, 5, 12]\n')
     out = tmp_path / "out"
     code, stdout, stderr = run(capsys, "sweep", path, "--out", out, "--workers", "2")
     assert code == 1, stderr  # one failed
     frame = table(out)
     assert len(frame) == 3 and frame["key"].is_unique
     failed = frame[frame["status"] == "error"]
-    assert list(failed["area"]) == ["Atlantis"] and "Atlantis" in failed["error"].iloc[0]
+    assert list(failed["horizon_years"]) == [5] and "longer than the model's horizon" in failed["error"].iloc[0]
     assert set(frame[frame["status"] != "error"]["status"]) == {"optimal"}
     for key in frame["key"]:
         assert (out / "scenarios" / key / "scenario.json").is_file()
@@ -245,12 +248,13 @@ def test_a_sweep_on_the_process_pool_records_a_failing_scenario_and_goes_on(tmp_
     assert pd.read_parquet(out / "sweep.parquet")["key"].tolist() == frame["key"].tolist()
     functions = pd.read_csv(out / "sweep_functions.csv")
     assert set(functions["key"]) == set(frame[frame["status"] != "error"]["key"]) and set(functions["function"]) == {"legal"}
-    assert (out / "plots" / "npv_area.png").stat().st_size > 1000
+    assert (out / "plots" / "npv_horizon_years.png").stat().st_size > 1000
     assert "3 of 3 scenarios finished" in stdout and "1 failed" in stdout
     assert "sweep: 3 of 3 scenarios finished" in stderr  # not a terminal: a line per finished scenario
     # a scenario's plan is a plan the verifier accepts
     ok = frame[frame["status"] == "optimal"]["key"].iloc[0]
-    code, verified, _ = run(capsys, "verify", "suffolk-2023", out / "scenarios" / ok / "plan.json")
+    code, verified, _ = run(capsys, "verify", "suffolk-2023", out / "scenarios" / ok / "plan.json",
+                            "--model", out / "scenarios" / ok / "model.toml")
     assert code == 0, verified
 
 

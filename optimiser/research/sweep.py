@@ -9,12 +9,14 @@ stopped, killed or resumed.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..io.run import RunOptions
 from ..io.sweep import SweepFile, read_sweep
 from ..progress import ProgressEvent, report
 from ..version import __version__
@@ -69,6 +71,7 @@ def plan_sweep(sweep: SweepFile) -> tuple[list[Scenario], list[dict]]:
     if sweep.sample == "lhs" and len(found) < sweep.n:
         log.warning("the sample repeats scenarios (whole numbers and choices only); %d distinct of n = %d", len(found), sweep.n)
     tasks = [task_of(sweep, scenario) for scenario in found]
+    check_options(sweep, instance, models, tasks)
     checked = set()
     for task in tasks:
         if not (task["factors"] or task["settings"]):
@@ -87,6 +90,25 @@ def plan_sweep(sweep: SweepFile) -> tuple[list[Scenario], list[dict]]:
                 raise InputError(sweep.source, f"{exc.where}: {exc.problem} in the scenario {task['values']}", keys) from None
             raise
     return found, tasks
+
+
+def check_options(sweep: SweepFile, instance, models: dict, tasks: list[dict]) -> None:
+    """Every scenario's run options against the instance and its base model (the names of
+    areas, functions and councils), each distinct set once: a name neither has is an
+    InputError naming the sweep file's key, before anything is solved."""
+    seen = set()
+    for task in tasks:
+        signature = (task["model"], json.dumps(task["options"], sort_keys=True, default=list))
+        if signature in seen:
+            continue
+        seen.add(signature)
+        try:
+            RunOptions.create(**task["options"]).resolved(instance, models[task["model"]])
+        except InputError as exc:
+            name = exc.source.removeprefix("--").replace("-", "_")
+            swept = name in sweep.dimensions
+            scenario = f" in the scenario {task['values']}" if swept else ""
+            raise InputError(sweep.source, f"{exc.problem}{scenario}", sweep.where(name)) from None
 
 
 def run_sweep(sweep: SweepFile | str | Path, out: str | Path, *, workers: int = 1, scheduler: str | None = None,
