@@ -215,6 +215,13 @@ def test_a_scenario_agrees_with_brute_force_on_the_case_varied_by_hand(tmp_path,
         assert sum(f["npv"] for f in result["functions"]) == pytest.approx(result["row"]["npv"])
 
 
+def test_a_factor_of_1_keeps_the_model(tmp_path):
+    sweep = read_sweep(sweep_file(tmp_path, TINY_RUN + '[sweep]\ncapture = [1.0, 0.5]\n'))
+    kept, varied = (task_of(sweep, s) for s in scenarios(sweep))
+    assert kept["factors"] == {} and varied["factors"] == {"capture": 0.5}
+    assert run_scenario(kept)["model"] is None
+
+
 def test_a_hand_worked_row():
     """Suffolk's legal services with groups of at most two: five districts, so two pairs and one
     council alone at best; the mean size is 2, the largest 2, and the NPV the pairs' together."""
