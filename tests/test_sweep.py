@@ -146,6 +146,9 @@ BAD = [
     (TINY_RUN + "[sweep\ncapture = [1.0]\n", "", "malformed TOML"),
     (TINY_RUN.replace("suffolk-2023", "atlantis-2023") + "[sweep]\ncapture = [1.0]\n", "run.instance", "atlantis-2023"),
     (TINY_RUN + "[sweep]\nmodel = [\"uk-central\", \"uk-optimistic\"]\n", "sweep.model", "no such model"),
+    (TINY_RUN + "[sweep]\narea = [\"Suffolk\", \"Atlantis\"]\n", "sweep.area", "Atlantis"),
+    (TINY_RUN.replace('"legal"', '"itc"') + "[sweep]\ncapture = [1.0]\n", "run.functions", "no function 'itc'"),
+    (TINY_RUN + "[sweep]\nexclude = [\"Ipswich:legal\", \"Gotham:legal\"]\n", "sweep.exclude", "Gotham"),
 ]
 
 
@@ -212,6 +215,13 @@ def test_a_scenario_agrees_with_brute_force_on_the_case_varied_by_hand(tmp_path,
         assert sum(f["npv"] for f in result["functions"]) == pytest.approx(result["row"]["npv"])
 
 
+def test_a_factor_of_1_keeps_the_model(tmp_path):
+    sweep = read_sweep(sweep_file(tmp_path, TINY_RUN + '[sweep]\ncapture = [1.0, 0.5]\n'))
+    kept, varied = (task_of(sweep, s) for s in scenarios(sweep))
+    assert kept["factors"] == {} and varied["factors"] == {"capture": 0.5}
+    assert run_scenario(kept)["model"] is None
+
+
 def test_a_hand_worked_row():
     """Suffolk's legal services with groups of at most two: five districts, so two pairs and one
     council alone at best; the mean size is 2, the largest 2, and the NPV the pairs' together."""
@@ -229,15 +239,15 @@ def test_a_hand_worked_row():
 
 
 def test_a_sweep_on_the_process_pool_records_a_failing_scenario_and_goes_on(tmp_path, capsys):
-    path = sweep_file(tmp_path, TINY_RUN.replace('functions = "legal"\n', 'functions = "legal"\n') +
-                      '[sweep]\narea = ["Suffolk", "Atlantis", "Babergh; Mid Suffolk"]\n')
+    # a loan of 8 years cannot be judged on a 5-year horizon: only the varied model can tell
+    path = sweep_file(tmp_path, TINY_RUN + 'loan = "0.04:8"\n[sweep]\nhorizon_years = [10, 5, 12]\n')
     out = tmp_path / "out"
     code, stdout, stderr = run(capsys, "sweep", path, "--out", out, "--workers", "2")
     assert code == 1, stderr  # one failed
     frame = table(out)
     assert len(frame) == 3 and frame["key"].is_unique
     failed = frame[frame["status"] == "error"]
-    assert list(failed["area"]) == ["Atlantis"] and "Atlantis" in failed["error"].iloc[0]
+    assert list(failed["horizon_years"]) == [5] and "longer than the model's horizon" in failed["error"].iloc[0]
     assert set(frame[frame["status"] != "error"]["status"]) == {"optimal"}
     for key in frame["key"]:
         assert (out / "scenarios" / key / "scenario.json").is_file()
@@ -245,12 +255,13 @@ def test_a_sweep_on_the_process_pool_records_a_failing_scenario_and_goes_on(tmp_
     assert pd.read_parquet(out / "sweep.parquet")["key"].tolist() == frame["key"].tolist()
     functions = pd.read_csv(out / "sweep_functions.csv")
     assert set(functions["key"]) == set(frame[frame["status"] != "error"]["key"]) and set(functions["function"]) == {"legal"}
-    assert (out / "plots" / "npv_area.png").stat().st_size > 1000
+    assert (out / "plots" / "npv_horizon_years.png").stat().st_size > 1000
     assert "3 of 3 scenarios finished" in stdout and "1 failed" in stdout
     assert "sweep: 3 of 3 scenarios finished" in stderr  # not a terminal: a line per finished scenario
     # a scenario's plan is a plan the verifier accepts
     ok = frame[frame["status"] == "optimal"]["key"].iloc[0]
-    code, verified, _ = run(capsys, "verify", "suffolk-2023", out / "scenarios" / ok / "plan.json")
+    code, verified, _ = run(capsys, "verify", "suffolk-2023", out / "scenarios" / ok / "plan.json",
+                            "--model", out / "scenarios" / ok / "model.toml")
     assert code == 0, verified
 
 
@@ -276,6 +287,38 @@ def test_a_sweep_on_a_dask_cluster_by_its_address(tmp_path, capsys):
     assert len(frame) == 2 and (frame["status"] == "optimal").all()
 
 
+def test_a_scheduler_address_where_something_else_answers_is_exit_2(tmp_path, capsys):
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def answer_with_noise() -> None:  # not Dask: a huge length header, then hang up
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            with connection:
+                try:
+                    connection.sendall(b"\xff" * 4096)
+                except OSError:
+                    pass
+
+    threading.Thread(target=answer_with_noise, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    path = sweep_file(tmp_path, TINY_RUN + '[sweep]\nmax_size = [2, 3]\n')
+    try:
+        code, _, stderr = run(capsys, "sweep", path, "--out", tmp_path / "o", "--scheduler", address, "--quiet")
+    finally:
+        server.close()
+    assert code == 2 and stderr.count("\n") == 1
+    assert stderr.startswith(f"optimiser: --scheduler: cannot connect to {address}: ")
+    assert not (tmp_path / "o" / "scenarios").exists()
+
+
 def test_a_sweep_started_again_solves_nothing_twice(tmp_path):
     path = sweep_file(tmp_path, TINY_RUN + '[sweep]\ncapture = [0.6, 1.0]\n')
     first = run_sweep(path, tmp_path / "o", workers=1)
@@ -283,6 +326,35 @@ def test_a_sweep_started_again_solves_nothing_twice(tmp_path):
     again = run_sweep(path, tmp_path / "o", workers=1)
     assert (first.solved_now, again.solved_now, again.resumed) == (2, 0, 2)
     assert {key: (tmp_path / "o" / "scenarios" / key / "scenario.json").stat().st_mtime_ns for key in stamp} == stamp
+
+
+def test_an_edited_model_or_instance_file_is_solved_again_not_read_back(tmp_path):
+    import shutil
+
+    shutil.copy(ROOT / "models" / "uk-central.toml", tmp_path / "mine.toml")
+    shutil.copytree(ROOT / "instances" / "suffolk-2023", tmp_path / "inst")
+    run_text = '[run]\ninstance = "inst"\nmodel = "mine.toml"\nfunctions = "legal"\ntime_limit = "60s"\n'
+    path = sweep_file(tmp_path, run_text + '[sweep]\nmax_size = [2, 3]\n')
+    first = run_sweep(path, tmp_path / "o", workers=1)
+    keys = [s.key for s in plan_sweep(read_sweep(path))[0]]
+    model = tmp_path / "mine.toml"
+    text = model.read_text(encoding="utf-8")
+    assert "discount_rate = 0.035" in text
+    model.write_text(text.replace("discount_rate = 0.035", "discount_rate = 0.08"), encoding="utf-8")
+    from optimiser.research.scenario import base_model, read_instance
+
+    base_model.cache_clear()
+    read_instance.cache_clear()
+    edited = [s.key for s in plan_sweep(read_sweep(path))[0]]
+    assert not set(edited) & set(keys)
+    again = run_sweep(path, tmp_path / "o", workers=1)
+    assert (first.solved_now, again.solved_now, again.resumed) == (2, 2, 0)
+    assert set(table(tmp_path / "o")["key"]) == set(edited)
+    spend = next((tmp_path / "inst").glob("*spend*.csv"))
+    spend.write_text(spend.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    read_instance.cache_clear()
+    base_model.cache_clear()
+    assert not set(s.key for s in plan_sweep(read_sweep(path))[0]) & set(edited)
 
 
 def test_ctrl_c_keeps_the_finished_scenarios(tmp_path):
@@ -298,6 +370,21 @@ def test_ctrl_c_keeps_the_finished_scenarios(tmp_path):
     assert len(frame) == 1 and frame["status"].iloc[0] == "optimal"
     resumed = run_sweep(path, tmp_path / "o", workers=2)
     assert (resumed.resumed, resumed.solved_now, len(table(tmp_path / "o"))) == (1, 3, 4)
+
+
+def test_ctrl_c_on_a_dask_local_cluster_is_one_line(tmp_path):
+    path = sweep_file(tmp_path, TINY_RUN + '[sweep]\nmax_size = [2, 3, 4, 5, 6, 7, 8, 9]\ncoordination = [1.0, 2.0, 3.0]\n')
+    out = tmp_path / "o"
+    process = subprocess.Popen([sys.executable, "-m", "optimiser", "sweep", str(path), "--out", str(out), "--scheduler", "local",
+                                "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True, cwd=ROOT)
+    deadline = time.monotonic() + 120
+    while not list((out / "scenarios").glob("*/scenario.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to the sweep and its Dask workers alike
+    _, stderr = process.communicate(timeout=120)
+    lines = [line for line in stderr.splitlines() if not line.startswith("sweep: ")]
+    assert process.returncode == 130 and len(lines) == 1 and lines[0].startswith("optimiser: interrupted"), stderr
 
 
 def test_a_sweep_killed_mid_way_resumes_with_each_scenario_once(tmp_path):

@@ -9,7 +9,7 @@ from ..errors import InputError
 from ..report.terminal import printable, say
 from .common import add_command, check_out
 
-SWEEP_EXIT = ["0  every scenario finished (failed ones are recorded in the table with their error)",
+SWEEP_EXIT = ["0  every scenario was solved (none failed)",
               "1  some scenarios failed (each recorded with its error; the others are in the table)",
               "2  bad input: one line naming the sweep file and key, or the option; nothing is solved",
               "130  interrupted: the finished scenarios are kept; the same command resumes"]

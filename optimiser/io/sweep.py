@@ -125,9 +125,10 @@ def _run(table: dict, source: str, folder: Path) -> dict:
 
 
 def _beside(ref: str, folder: Path) -> str:
-    """A folder or file named relative to the sweep file, as an absolute path (a name as is)."""
+    """A folder or file named relative to the sweep file, as an absolute path; a name with
+    nothing of that name beside the sweep file is left as is (a shipped instance or model)."""
     candidate = folder / ref
-    if (len(Path(ref).parts) > 1 or ref.endswith(".toml")) and candidate.exists():
+    if candidate.exists():
         return str(candidate.resolve())
     return ref
 

@@ -1,8 +1,11 @@
 """The scenarios of a sweep: every combination of a grid, or a Latin-hypercube sample.
 
 Each scenario is the values of the swept dimensions, and its key a hash of the canonical
-scenario (the base run and those values, as sorted JSON): the same scenario has the same key
-in every run of the same sweep file, so a sweep started again finds what it finished.
+scenario (the base run, those values and the fingerprint of its inputs, as sorted JSON): the
+same scenario has the same key in every run of the same sweep file, so a sweep started again
+finds what it finished. The fingerprint is the package's version and the SHA-256 of the text
+of the instance's files and of the scenario's model file: a file edited between two runs gives
+new keys, so what was solved with the old figures is never taken for the new.
 
 A Latin hypercube of ``n`` scenarios cuts each dimension into ``n`` strata of equal width and
 puts exactly one scenario in each, the strata of the dimensions paired at random
@@ -20,6 +23,7 @@ import itertools
 import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -49,14 +53,38 @@ def shown(value) -> str:
     return str(value)
 
 
-def scenario_key(run: dict, values: dict) -> str:
-    """The hash of the canonical scenario: the base run and the swept values."""
-    canonical = json.dumps({"run": run, "vary": values}, sort_keys=True, separators=(",", ":"), default=list)
+def scenario_key(run: dict, values: dict, inputs: dict | None = None) -> str:
+    """The hash of the canonical scenario: the base run, the swept values and the
+    fingerprint of the files it reads (``inputs``)."""
+    scenario = {"run": run, "vary": values}
+    if inputs is not None:
+        scenario["inputs"] = inputs
+    canonical = json.dumps(scenario, sort_keys=True, separators=(",", ":"), default=list)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:KEY_LENGTH]
 
 
-def scenarios(sweep: SweepFile) -> list[Scenario]:
-    """Every scenario the sweep file asks for, in order, each once."""
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def folder_hash(folder: Path, also=()) -> str:
+    """The SHA-256 of every file in ``folder`` (name-sorted, each with its name) and of the
+    files in ``also`` outside it."""
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    inside = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()}
+    for path in also:
+        path = Path(path)
+        if path.is_file() and not path.resolve().is_relative_to(folder.resolve()):
+            inside[str(path.resolve())] = path
+    for name in sorted(inside):
+        digest.update(name.encode("utf-8") + b"\0" + file_hash(inside[name]).encode("ascii") + b"\0")
+    return digest.hexdigest()
+
+
+def scenarios(sweep: SweepFile, inputs=None) -> list[Scenario]:
+    """Every scenario the sweep file asks for, in order, each once. ``inputs`` gives the
+    fingerprint of a scenario's input files from its values (None: keys of the file alone)."""
     if sweep.sample == "grid":
         names = list(sweep.dimensions)
         combinations = [dict(zip(names, combo)) for combo in itertools.product(*sweep.dimensions.values())]
@@ -64,7 +92,7 @@ def scenarios(sweep: SweepFile) -> list[Scenario]:
         combinations = latin_hypercube(sweep.dimensions, sweep.n, sweep.seed)
     found: dict[str, Scenario] = {}
     for values in combinations:
-        key = scenario_key(sweep.run, values)
+        key = scenario_key(sweep.run, values, None if inputs is None else inputs(values))
         found.setdefault(key, Scenario(key, values))  # whole numbers and choices can repeat in a sample
     return list(found.values())
 

@@ -111,14 +111,30 @@ def dask_client(scheduler: str, workers: int, processes: bool = True):
         from distributed import Client, LocalCluster
     except ImportError:
         raise InputError("--scheduler", f"needs Dask distributed, which is not installed: {DASK_MISSING}") from None
-    logging.getLogger("distributed").setLevel(logging.ERROR)
+    quiet_dask()
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None)
+        # silence_logs quietens the workers' own processes too: a Ctrl-C is one line, not their tracebacks
+        # the workers are started with Ctrl-C ignored (they keep it across exec), as the pool's are:
+        # a Ctrl-C is the sweep's to handle, and a worker that took it would print its traceback
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if processes else None
+        try:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None,
+                                   silence_logs=logging.CRITICAL)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         return Client(cluster)
     try:
         return Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError("--scheduler", f"cannot reach a Dask scheduler at '{scheduler}': {exc}") from None
+    except Exception as exc:  # whatever answers there may not speak Dask: any failure is the address's
+        raise InputError("--scheduler", f"cannot connect to {scheduler}: {type(exc).__name__}: "
+                         f"{' '.join(str(exc).split()) or 'no reason given'}") from None
+
+
+def quiet_dask() -> None:
+    """Dask's own logging off but for what stops it: the sweep reports every scenario's fate itself."""
+    for name in ("distributed", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def run_on_dask(tasks: list[dict], scheduler: str, workers: int, processes: bool = True) -> Iterator[dict]:
@@ -145,9 +161,18 @@ def _results(client, tasks: list[dict], local: bool) -> Iterator[dict]:
                 yield failed(task_of_future[future.key], f"on Dask: {type(exc).__name__}: {' '.join(str(exc).split())}",
                              time.perf_counter())
     finally:
-        if futures:
-            client.cancel(futures)
-        cluster = client.cluster
-        client.close()
-        if cluster is not None and local:
-            cluster.close()
+        _close(client, futures, local)
+
+
+def _close(client, futures, local: bool) -> None:
+    """Cancels what is left and closes the client (and the cluster started for the run)
+    quietly: on a Ctrl-C the workers are already going, and what they say on the way out is noise."""
+    cluster = client.cluster
+    for step in ((lambda: client.cancel(futures)) if futures else None, client.close,
+                 cluster.close if cluster is not None and local else None):
+        if step is None:
+            continue
+        try:
+            step()
+        except (Exception, KeyboardInterrupt) as exc:  # a second Ctrl-C or a worker already gone
+            log.debug("closing Dask: %s: %s", type(exc).__name__, exc)

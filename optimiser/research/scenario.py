@@ -39,7 +39,7 @@ def task_of(sweep: SweepFile, scenario: Scenario) -> dict:
     options.update({k: v for k, v in values.items() if k in OPTION_DIMENSIONS and k != "model"})
     return {"key": scenario.key, "values": dict(values), "instance": sweep.instance,
             "model": values.get("model", sweep.run.get("model")), "options": options,
-            "factors": {k: v for k, v in values.items() if k in FACTORS},
+            "factors": {k: v for k, v in values.items() if k in FACTORS and v != 1},  # x1 keeps the model as it is
             "settings": {k: v for k, v in values.items() if k in SETTINGS}}
 
 

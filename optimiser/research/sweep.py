@@ -9,16 +9,19 @@ stopped, killed or resumed.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from ..io.run import RunOptions
 from ..io.sweep import SweepFile, read_sweep
 from ..progress import ProgressEvent, report
+from ..version import __version__
 from . import store
-from .design import Scenario, scenarios
+from .design import Scenario, file_hash, folder_hash, scenarios
 from .runners import run_on_dask, run_on_pool
 from .scenario import base_model, read_instance, scenario_model, task_of
 from .table import frames, write_plots, write_tables
@@ -47,19 +50,28 @@ class SweepResult:
 def plan_sweep(sweep: SweepFile) -> tuple[list[Scenario], list[dict]]:
     """The scenarios and their tasks, every model variant built and checked first: a figure a
     factor pushes out of range is an InputError naming the sweep file's key."""
-    found = scenarios(sweep)
+    try:
+        instance = read_instance(sweep.instance)
+    except InputError as exc:
+        raise InputError(sweep.source, str(exc), "run.instance") from None
+    models = {}
+    for ref in sweep.dimensions.get("model", (sweep.run.get("model"),)):
+        try:
+            models[ref] = base_model(ref, sweep.instance)
+        except InputError as exc:  # no default model, or a model that is not there or not valid
+            raise InputError(sweep.source, str(exc), "run.instance" if ref is None else sweep.where("model")) from None
+    instance_hash = folder_hash(instance.folder, instance.files.values())
+    model_hashes = {ref: file_hash(model.path) if model.path else None for ref, model in models.items()}
+
+    def inputs(values: dict) -> dict:
+        ref = values.get("model", sweep.run.get("model"))
+        return {"version": __version__, "instance": instance_hash, "model": model_hashes[ref]}
+
+    found = scenarios(sweep, inputs)
     if sweep.sample == "lhs" and len(found) < sweep.n:
         log.warning("the sample repeats scenarios (whole numbers and choices only); %d distinct of n = %d", len(found), sweep.n)
     tasks = [task_of(sweep, scenario) for scenario in found]
-    try:
-        read_instance(sweep.instance)
-    except InputError as exc:
-        raise InputError(sweep.source, str(exc), "run.instance") from None
-    for ref in dict.fromkeys(task["model"] for task in tasks):
-        try:
-            base_model(ref, sweep.instance)
-        except InputError as exc:  # no default model, or a model that is not there or not valid
-            raise InputError(sweep.source, str(exc), "run.instance" if ref is None else sweep.where("model")) from None
+    check_options(sweep, instance, models, tasks)
     checked = set()
     for task in tasks:
         if not (task["factors"] or task["settings"]):
@@ -78,6 +90,25 @@ def plan_sweep(sweep: SweepFile) -> tuple[list[Scenario], list[dict]]:
                 raise InputError(sweep.source, f"{exc.where}: {exc.problem} in the scenario {task['values']}", keys) from None
             raise
     return found, tasks
+
+
+def check_options(sweep: SweepFile, instance, models: dict, tasks: list[dict]) -> None:
+    """Every scenario's run options against the instance and its base model (the names of
+    areas, functions and councils), each distinct set once: a name neither has is an
+    InputError naming the sweep file's key, before anything is solved."""
+    seen = set()
+    for task in tasks:
+        signature = (task["model"], json.dumps(task["options"], sort_keys=True, default=list))
+        if signature in seen:
+            continue
+        seen.add(signature)
+        try:
+            RunOptions.create(**task["options"]).resolved(instance, models[task["model"]])
+        except InputError as exc:
+            name = exc.source.removeprefix("--").replace("-", "_")
+            swept = name in sweep.dimensions
+            scenario = f" in the scenario {task['values']}" if swept else ""
+            raise InputError(sweep.source, f"{exc.problem}{scenario}", sweep.where(name)) from None
 
 
 def run_sweep(sweep: SweepFile | str | Path, out: str | Path, *, workers: int = 1, scheduler: str | None = None,
