@@ -373,14 +373,17 @@ def test_ctrl_c_keeps_the_finished_scenarios(tmp_path):
 
 
 def test_ctrl_c_on_a_dask_local_cluster_is_one_line(tmp_path):
-    path = sweep_file(tmp_path, TINY_RUN + '[sweep]\nmax_size = [2, 3, 4, 5, 6, 7, 8, 9]\ncoordination = [1.0, 2.0, 3.0]\n')
+    # far more scenarios than can finish between the first and the Ctrl-C: a sweep that ended
+    # before the signal came would rightly exit 0
+    coordination = ", ".join(f"{1 + c / 10:.1f}" for c in range(25))
+    path = sweep_file(tmp_path, TINY_RUN + f'[sweep]\nmax_size = [2, 3, 4, 5, 6, 7, 8, 9]\ncoordination = [{coordination}]\n')
     out = tmp_path / "o"
     process = subprocess.Popen([sys.executable, "-m", "optimiser", "sweep", str(path), "--out", str(out), "--scheduler", "local",
                                 "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True, cwd=ROOT)
     deadline = time.monotonic() + 120
     while not list((out / "scenarios").glob("*/scenario.json")) and time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(0.02)
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: to the sweep and its Dask workers alike
     _, stderr = process.communicate(timeout=120)
     lines = [line for line in stderr.splitlines() if not line.startswith("sweep: ")]
