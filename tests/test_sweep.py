@@ -380,7 +380,10 @@ def test_ctrl_c_on_a_dask_local_cluster_is_one_line(tmp_path):
     out = tmp_path / "o"
     process = subprocess.Popen([sys.executable, "-m", "optimiser", "sweep", str(path), "--out", str(out), "--scheduler", "local",
                                 "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True, cwd=ROOT)
+                               start_new_session=True, cwd=ROOT,
+                               # as from a terminal, whatever this test runner inherited (a shell's
+                               # background job starts with Ctrl-C ignored, and so would the sweep)
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not list((out / "scenarios").glob("*/scenario.json")) and time.monotonic() < deadline:
         time.sleep(0.02)
