@@ -43,7 +43,6 @@ def measure(instance: str, model: str | None, area: str | None, variant: str, ti
     import logging
 
     logging.disable(logging.WARNING)
-    from optimiser import candidates as candidates_module
     from optimiser.api import build, solve
 
     options = dict(area=area, time_limit=time_limit, loan=loan, **VARIANTS[variant])

@@ -8,7 +8,6 @@ a few go through ``python -m optimiser`` to check what a user sees.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import os

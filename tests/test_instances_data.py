@@ -11,7 +11,6 @@ verify.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys

@@ -94,7 +94,7 @@ def read_sweep(path: str | Path) -> SweepFile:
         raise InputError(source, f"names no dimension to sweep (known: {', '.join(DIMENSIONS)})", "sweep")
     for key in sweep:
         if key in run:
-            raise InputError(source, f"is set in [run] too; give it in one table", f"sweep.{key}")
+            raise InputError(source, "is set in [run] too; give it in one table", f"sweep.{key}")
     dimensions = {key: _dimension(key, value, sample, source) for key, value in sweep.items()}
     if "model" in dimensions:
         dimensions["model"] = tuple(_beside(ref, path.parent) for ref in dimensions["model"])
