@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "optimiser"
 #: a module may import modules of a lower layer, or of its own subpackage
 LAYERS = {
     "version": 0, "errors": 0, "progress": 0, "highs": 0,
-    "io": 1,
+    "io": 1, "processes": 1,
     "problem": 2,
     "economics": 3,
     "rules": 4,

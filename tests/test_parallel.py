@@ -3,6 +3,7 @@ failure, progress report and log record carried back to the caller."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import pickle
 import queue
@@ -161,3 +162,38 @@ def test_workers_leave_no_trace_on_the_terminal(tmp_path):
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert done.stdout.decode().split() == ["optimal", "2"]
     assert done.stderr == b"", done.stderr.decode()[-2000:]
+
+
+# ---------------------------------------------------------------- shares and stability in workers
+
+
+def test_task_workers_return_results_in_task_order():
+    from optimiser.processes import map_in_workers
+
+    assert map_in_workers("operator:add", 10, [5, 1, 3, 0], 2) == [15, 11, 13, 10]
+
+
+def test_a_task_workers_failure_is_raised_in_the_caller():
+    from optimiser.processes import map_in_workers
+
+    with pytest.raises(ZeroDivisionError):
+        map_in_workers("operator:truediv", 1, [1, 0, 2], 2)
+
+
+@pytest.mark.parametrize("seed,locked,rule", [(31, False, "nucleolus"), (32, True, "shapley")])
+def test_shares_and_stability_in_workers_equal_those_of_one_process(tmp_path, monkeypatch, caplog, seed, locked, rule):
+    from optimiser.analysis import shares
+    from optimiser.problem import load_run, prepare
+
+    folder = write_grid(tmp_path / "grid", random.Random(seed), 5, limits=False, locked=locked, max_size=4)
+    model = folder / "model.toml"
+    plan = solve(folder, model, RunOptions(jobs=1, shares=rule))
+    monkeypatch.setattr(shares, "MIN_PAIRS", 0)
+    instance, savings, options = load_run(folder, model, plan.options)
+    alone = shares.with_shares(prepare(instance, savings, dataclasses.replace(options, jobs=1)), plan)
+    with caplog.at_level(logging.INFO, logger="optimiser"):
+        shared = shares.with_shares(prepare(instance, savings, dataclasses.replace(options, jobs=2)), plan)
+    assert any("worker processes" in r.getMessage() for r in caplog.records)
+    assert len(shared.stability) == 2 and shared.stability == alone.stability
+    assert shared.partnerships == alone.partnerships and shared.councils == alone.councils
+    assert plan.stability == alone.stability  # the solve's own (one process) agrees too

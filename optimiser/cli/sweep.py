@@ -70,7 +70,7 @@ def sweep(args) -> int:
     from ..io import values
     from ..io.sweep import read_sweep
     from ..research import run_sweep
-    from ..solve.workers import available_cores
+    from ..processes import available_cores
 
     workers = values.whole(args.workers, "--workers", low=1, what="a number of processes") if args.workers else available_cores()
     scheduler = args.scheduler.strip() if args.scheduler else None

@@ -133,6 +133,8 @@ def nucleolus(values) -> np.ndarray:
 
 
 def _prenucleolus(values: np.ndarray) -> np.ndarray:
+    import highspy  # on first use, as the solver backends do: importing the package stays light
+
     n = game_size(values)
     total = values[-1]
     if n == 1:
@@ -145,59 +147,64 @@ def _prenucleolus(values: np.ndarray) -> np.ndarray:
     v = values / scale
     masks = subgroup_masks(n)
     rows = membership(n)[masks]
-    # Fixed: linearly independent equalities x(T) = rhs (efficiency first); the excess of every
-    # subgroup in their span is the same for every split still in play, so it cannot decide
-    # anything and leaves the free set.
+    # One LP for every stage: min eps s.t. x(N) = v(N) (row 0) and x(T) + eps >= v(T) for every
+    # proper subgroup T (row 1 + its index). A stage fixes rows as equalities x(T) = v(T) - level
+    # (eps dropped from them) and frees rows that can no longer decide anything; HiGHS
+    # re-solves from the last stage's basis.
+    inf = highspy.kHighsInf
+    lp = new_highs()
+    lp.setOptionValue("solver", "simplex")  # a basic solution, whose duals _DUAL_TOL relies on
+    lp.setOptionValue("presolve", "off")
+    lp.addVars(n + 1, np.full(n + 1, -inf), np.full(n + 1, inf))
+    lp.changeColCost(n, 1.0)
+    matrix = np.vstack([np.r_[np.ones(n), 0.0], np.c_[rows, np.ones(len(masks))]])
+    row_of, col_of = np.nonzero(matrix)
+    starts = np.searchsorted(row_of, np.arange(len(matrix)))
+    lp.addRows(len(matrix), np.r_[v[-1], v[masks]], np.r_[v[-1], np.full(len(masks), inf)], len(col_of),
+               starts.astype(np.int32), col_of.astype(np.int32), matrix[row_of, col_of])
+
+    def settle(index: int, lower: float, upper: float) -> None:
+        lp.changeCoeff(index + 1, n, 0.0)
+        lp.changeRowBounds(index + 1, lower, upper)
+
+    # Fixed: linearly independent equalities x(T) = rhs (efficiency first), with an orthonormal
+    # basis of their span; the excess of every subgroup in that span is the same for every
+    # split still in play, so it cannot decide anything and leaves the free set.
     fixed, rhs = [np.ones(n)], [v[-1]]
+    basis = np.full((n, 1), 1.0 / math.sqrt(n))
     free = np.ones(len(masks), dtype=bool)
     while len(fixed) < n:
-        basis = np.linalg.qr(np.array(fixed).T)[0]
-        free &= np.linalg.norm(rows - rows @ basis @ basis.T, axis=1) > _SPAN_TOL
-        level, dual = _stage(np.array(fixed), np.array(rhs), rows[free], v[masks][free])
+        spanned = free & (np.linalg.norm(rows - (rows @ basis) @ basis.T, axis=1) <= _SPAN_TOL)
+        for index in np.flatnonzero(spanned):
+            settle(int(index), -inf, inf)
+        free &= ~spanned
+        lp.run()
+        if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise SolveError(f"HiGHS failed on a nucleolus stage: {lp.modelStatusToString(lp.getModelStatus())}")
+        level = lp.getInfo().objective_function_value
+        dual = np.asarray(lp.getSolution().row_dual)[1:]
         # Complementary slackness: a coalition whose row has a positive dual in an optimal dual
         # solution is tight in *every* optimal split, so fixing its excess at the level cuts off
         # no optimum; the next stage's feasible set is exactly this stage's optimal set (its
         # e(T) <= level is implied, the next level being no higher). The duals of the free rows
         # sum to 1 (the dual constraint of the level column), so at least one is positive, and
         # each is outside the span: the rank rises every stage, at most n - 1 stages in all.
-        settled = np.flatnonzero(free)[dual > _DUAL_TOL]
+        settled = np.flatnonzero(free & (dual > _DUAL_TOL))
         if not len(settled):
             raise SolveError("HiGHS returned no positive dual in a nucleolus stage")
         for index in settled:
-            basis = np.linalg.qr(np.array(fixed).T)[0]
-            if np.linalg.norm(rows[index] - basis @ (basis.T @ rows[index])) > _SPAN_TOL:
+            residual = rows[index] - basis @ (basis.T @ rows[index])
+            length = float(np.linalg.norm(residual))
+            if length > _SPAN_TOL:
                 fixed.append(rows[index])
                 rhs.append(v[masks[index]] - level)
+                basis = np.c_[basis, residual / length]
+                settle(int(index), rhs[-1], rhs[-1])
+            else:
+                settle(int(index), -inf, inf)
             free[index] = False
     # n independent equalities: the split is unique; solving them directly beats the LP's tolerance
     return np.linalg.solve(np.array(fixed), np.array(rhs)) * scale + 0.0  # no -0.0 in a plan
-
-
-def _stage(fixed: np.ndarray, rhs: np.ndarray, rows: np.ndarray, v: np.ndarray):
-    """min eps s.t. x(T) = rhs for fixed T, x(T) + eps >= v(T) for free T.
-
-    Returns the optimal eps and the free rows' duals (non-negative for these >= rows).
-    """
-    import highspy  # on first use, as the solver backends do: importing the package stays light
-
-    n = fixed.shape[1]
-    h = new_highs()
-    h.setOptionValue("solver", "simplex")  # a basic solution, whose duals _DUAL_TOL relies on
-    h.setOptionValue("presolve", "off")
-    h.addVars(n + 1, np.full(n + 1, -highspy.kHighsInf), np.full(n + 1, highspy.kHighsInf))
-    h.changeColCost(n, 1.0)
-    matrix = np.vstack([np.c_[fixed, np.zeros(len(fixed))], np.c_[rows, np.ones(len(rows))]])
-    lower = np.r_[rhs, v]
-    upper = np.r_[rhs, np.full(len(rows), highspy.kHighsInf)]
-    row_of, col_of = np.nonzero(matrix)
-    starts = np.searchsorted(row_of, np.arange(len(matrix)))
-    h.addRows(len(matrix), lower, upper, len(col_of), starts.astype(np.int32), col_of.astype(np.int32),
-              matrix[row_of, col_of])
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        raise SolveError(f"HiGHS failed on a nucleolus stage: {h.modelStatusToString(h.getModelStatus())}")
-    dual = np.asarray(h.getSolution().row_dual)[len(fixed):]
-    return h.getInfo().objective_function_value, dual
 
 
 def all_shares(values, weights) -> dict[str, np.ndarray]:

@@ -34,15 +34,14 @@ import os
 import pickle
 import queue
 import signal
-import site
-import struct
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 from ..candidates import CandidateGenerator
 from ..errors import SolveError
+from ..processes import (ForwardLogs, RawInput, available_cores, close_quietly, frame, peak_memory_mb, receive, send,
+                         worker_command, worker_environment)
 from ..progress import report
 from . import exact, stop
 from .clock import local_clock, wall_clock
@@ -53,23 +52,7 @@ log = logging.getLogger(__name__)
 #: below this many (function, council) pairs a run is over before workers have started
 MIN_PAIRS = 400
 STOP_POLL_SECONDS = 0.1  # how often the parent looks for a stop request while it waits for workers
-_MAGIC = b"OPTW"
-_HEADER = struct.Struct("<4sQ")
-#: a worker: the protocol gets a private copy of stdout before the package is imported, and
-#: -P keeps the current folder (which may hold another copy of the package) off sys.path;
-#: SIGINT is ignored from the first line (a terminal's Ctrl-C reaches every process of the run,
-#: and the parent decides what it means)
-WORKER_COMMAND = [sys.executable, "-P", "-c",
-                  "import os, signal; signal.signal(signal.SIGINT, signal.SIG_IGN); answers = os.dup(1); os.dup2(2, 1); "
-                  "from optimiser.solve.workers import main; main(answers)"]
-
-
-def available_cores() -> int:
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+WORKER_COMMAND = worker_command("optimiser.solve.workers")
 
 
 def worker_count(problem, blocks: list[list[int]]) -> int:
@@ -84,33 +67,6 @@ def expected_work(problem, block: list[int]) -> float:
     """A rough size of a block's work, to hand the largest out first: its eligible councils
     times the square of its group size limit (candidate groups grow about that fast)."""
     return float(sum(problem.eligible[k].sum() * problem.max_size[k] ** 2 for k in block))
-
-
-# ---------------------------------------------------------------- frames
-
-
-def _frame(message) -> bytes:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return _HEADER.pack(_MAGIC, len(data)) + data
-
-
-def _send(stream, message) -> None:
-    stream.write(message if isinstance(message, bytes) else _frame(message))
-    stream.flush()
-
-
-def _receive(stream):
-    """The next message, or None at the end of the stream."""
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        return None
-    magic, length = _HEADER.unpack(header)
-    if magic != _MAGIC:
-        raise ValueError(f"not a message (starts {header[:8]!r})")
-    data = stream.read(length)
-    if len(data) < length:
-        return None
-    return pickle.loads(data)
 
 
 # ---------------------------------------------------------------- the parent
@@ -134,7 +90,7 @@ def solve_blocks(problem, generator, blocks: list[list[int]], solver: str, deadl
 def _solve_in_workers(problem, blocks, solver, deadline, jobs, progress, started) -> tuple[dict, list[float]]:
     order = sorted(range(len(blocks)), key=lambda b: -expected_work(problem, blocks[b]))
     level = logging.getLogger("optimiser").getEffectiveLevel()
-    setup = _frame({"problem": problem, "solver": solver, "wall_deadline": wall_clock(deadline), "log_level": level,
+    setup = frame({"problem": problem, "solver": solver, "wall_deadline": wall_clock(deadline), "log_level": level,
                     "wall_started": wall_clock(started), "workers": jobs, "blocks": len(blocks)})
     inbox: queue.Queue = queue.Queue()
     workers = []
@@ -157,37 +113,18 @@ def _solve_in_workers(problem, blocks, solver, deadline, jobs, progress, started
     finally:
         for process in workers:
             # end of input tells a worker its parent is done with it
-            _close(process.stdin)
+            close_quietly(process.stdin)
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            _close(process.stdout)
-
-
-def worker_environment() -> dict:
-    """This environment, with the folder holding this package on PYTHONPATH unless a worker
-    finds it anyway (installed in site-packages)."""
-    package_root = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ)
-    folders = [*getattr(site, "getsitepackages", list)(), site.getusersitepackages()]
-    installed = {str(Path(p).resolve()) for p in folders}
-    if package_root not in installed:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    return env
-
-
-def _close(stream) -> None:
-    try:
-        stream.close()
-    except OSError:
-        pass
+            close_quietly(process.stdout)
 
 
 def _tell(process: subprocess.Popen, message) -> None:
     try:
-        _send(process.stdin, message)
+        send(process.stdin, message)
     except OSError as exc:  # the worker has gone; its exit status says more than the broken pipe
         raise _stopped(process) from exc
 
@@ -202,7 +139,7 @@ def read_all(number: int, stream, inbox: queue.Queue) -> None:
     up to its last (None at the end of the stream; an unreadable one becomes an error)."""
     while True:
         try:
-            message = _receive(stream)
+            message = receive(stream)
         except Exception as exc:  # a torn frame from a dying worker
             message = ("error", SolveError(f"worker {number} sent an unreadable message: {exc}"))
         inbox.put((number, message))
@@ -227,7 +164,7 @@ def serve(workers, order: list[int], blocks, inbox: queue.Queue, progress) -> tu
             told_to_stop = True
             for process in workers:
                 try:
-                    _send(process.stdin, _frame(("stop",)))
+                    send(process.stdin, frame(("stop",)))
                 except OSError:
                     pass  # a worker that has gone has nothing to stop
         try:
@@ -263,49 +200,12 @@ def serve(workers, order: list[int], blocks, inbox: queue.Queue, progress) -> tu
 # ---------------------------------------------------------------- a worker
 
 
-class _Forward(logging.Handler):
-    """Sends log records to the parent, with their message already formatted."""
-
-    def __init__(self, send):
-        super().__init__()
-        self.send = send
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            message = record.getMessage()
-            if record.exc_info:
-                message += "\n" + self.formatException(record.exc_info)
-            record.msg, record.args, record.exc_info, record.exc_text = message, None, None, None
-            self.send(("log", record))
-        except Exception:
-            self.handleError(record)
-
-
-class _RawInput:
-    """A file descriptor read without a buffer: a thread blocked inside a buffered reader stops
-    the interpreter from shutting down cleanly, and the worker's reader thread is blocked in a
-    read whenever the worker ends."""
-
-    def __init__(self, fd: int):
-        self.fd = fd
-
-    def read(self, count: int) -> bytes:
-        chunks, left = [], count
-        while left:
-            chunk = os.read(self.fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-
-
 def _read_requests(requests, inbox: queue.Queue, stopped: threading.Event, finished: threading.Event) -> None:
     """A worker's reader of its parent's messages: a stop sets ``stopped`` at once, others go
     to ``inbox``; the end of input means the parent has gone (unless the work is finished)."""
     while True:
         try:
-            message = _receive(requests)
+            message = receive(requests)
         except Exception:  # noqa: BLE001 - a torn frame: the parent died mid-message
             message = None
         if message is None:
@@ -361,36 +261,30 @@ def _work_through(problem, setup, generator, all_blocks, deadline, workers, star
 
 def main(answers_fd: int) -> None:
     """A worker: reads its task from stdin, answers on ``answers_fd`` (see WORKER_COMMAND)."""
-    requests = _RawInput(sys.stdin.fileno())
+    requests = RawInput(sys.stdin.fileno())
     answers = os.fdopen(answers_fd, "wb")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what a Ctrl-C means (also when run alone)
     sys.stdout = sys.stderr
     lock = threading.Lock()
 
-    def send(message) -> None:
+    def answer(message) -> None:
         with lock:
-            _send(answers, message)
+            send(answers, message)
 
     try:
-        setup = _receive(requests)
+        setup = receive(requests)
         if setup is None:
             return
         root = logging.getLogger()
-        root.handlers[:] = [_Forward(send)]
+        root.handlers[:] = [ForwardLogs(answer)]
         root.setLevel(logging.WARNING)
         logging.getLogger("optimiser").setLevel(setup["log_level"])
-        _work(setup, requests, send)
+        _work(setup, requests, answer)
     except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent, which raises it
-        _report_failure(exc, send)
+        _report_failure(exc, answer)
         return
     try:
-        import resource
-
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-    except ImportError:  # not on Unix
-        peak_mb = 0.0
-    try:
-        send(("done", peak_mb))
+        answer(("done", peak_memory_mb()))
     except OSError:
         pass  # the parent has gone
 
