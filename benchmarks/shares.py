@@ -2,7 +2,9 @@
 
 One plan is solved and written once per configuration; then each repeat, in a fresh Python
 process, reads it back and adds every partnership's three splits and core excesses and every
-function's stability (``optimiser.analysis.shares.with_shares``), timing the parts apart.
+function's stability (``optimiser.analysis.shares.with_shares``): once in that one process
+(``--jobs 1``) and once shared among two worker processes (as a run on two cores does), timing
+each with the CPU seconds of the workers included.
 Medians of the repeats go to ``benchmarks/results/shares/shares.csv``, the machine beside it.
 
     python benchmarks/shares.py --repeats 3                      # England (all functions) and two regions
@@ -40,35 +42,48 @@ CONFIGS = [
 ]
 LOAN = "0.045:10"
 FIELDS = ["config", "code", "councils", "partnerships", "largest_partnership", "groups_checked", "blocking_groups",
-          "shares_s", "stability_s", "total_s", "stability_cpu_s", "peak_mb", "repeats"]
+          "shares_s", "one_process_s", "one_process_cpu_s", "two_workers_s", "two_workers_cpu_s", "peak_mb",
+          "worker_peak_mb", "repeats"]
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the worker processes)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def measure(plan_path: str) -> dict:
-    """In this process: read the plan, add shares and stability, report times and memory."""
+    """In this process: read the plan, time the splits alone, then the whole of SPEC §6 (splits
+    and stability) in this one process and again shared among two worker processes."""
+    import dataclasses
+
     from optimiser.analysis import shares
     from optimiser.plan import Plan
     from optimiser.problem import load_run, prepare
 
     plan = Plan.read(plan_path)
     instance, model, options = load_run(plan.instance, None, plan.options)
-    problem = prepare(instance, model, options)
-    started, cpu_started = time.perf_counter(), time.process_time()
+    problem = prepare(instance, model, dataclasses.replace(options, jobs=1))
+    started = time.perf_counter()
     shares.partnership_shares(problem, plan)
-    middle, cpu_middle = time.perf_counter(), time.process_time()
-    full = shares.with_shares(problem, plan)
-    ended, cpu_ended = time.perf_counter(), time.process_time()
+    shares_s = time.perf_counter() - started
+    timings = {}
+    for label, jobs in (("one_process", 1), ("two_workers", 2)):
+        problem = prepare(instance, model, dataclasses.replace(options, jobs=jobs))
+        started, cpu_started = time.perf_counter(), cpu_seconds()
+        full = shares.with_shares(problem, plan)
+        timings[f"{label}_s"] = time.perf_counter() - started
+        timings[f"{label}_cpu_s"] = cpu_seconds() - cpu_started
     return {
         "councils": int(problem.eligible.any(axis=0).sum()),
         "partnerships": len(plan.partnerships),
         "largest_partnership": max((len(p.members) for p in plan.partnerships), default=0),
         "groups_checked": sum(s.groups_checked for s in full.stability),
         "blocking_groups": sum(s.blocking_groups for s in full.stability),
-        "shares_s": middle - started,
-        # with_shares repeats the splits; the stability part is what it adds beyond them
-        "stability_s": (ended - middle) - (middle - started),
-        "total_s": ended - middle,
-        "stability_cpu_s": (cpu_ended - cpu_middle) - (cpu_middle - cpu_started),
+        "shares_s": shares_s,
+        **timings,
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
 
 

@@ -18,6 +18,15 @@ class MemberSets:
         self.function = problem.functions[k]
         self.masks: dict[str, np.ndarray] = {}  # host_mask and depth_mask, worked out once
 
+    def for_function(self, k: int) -> "MemberSets":
+        """The same sets seen by function k's rules, sharing what does not depend on the
+        function (distances and commitments, if worked out already)."""
+        other = MemberSets(self.problem, k, self.sets)
+        for name in ("distances", "commitment"):
+            if name in self.__dict__:
+                other.__dict__[name] = self.__dict__[name]
+        return other
+
     @cached_property
     def distances(self) -> np.ndarray:
         """(g, host slot, member) km between each member and each possible host."""
