@@ -153,8 +153,11 @@ def map_in_workers(target: str, context, tasks: list, jobs: int) -> list:
     results: dict[int, object] = {}
     try:
         for number in range(jobs):
-            process = subprocess.Popen(worker_command("optimiser.processes"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                       env=worker_environment())
+            try:
+                process = subprocess.Popen(worker_command("optimiser.processes"), stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, env=worker_environment())
+            except OSError as exc:
+                raise SolveError(f"could not start a worker process ({exc}); --jobs 1 works in this process") from exc
             workers.append(process)
             threading.Thread(target=_read_answers, args=(number, process.stdout, inbox), daemon=True).start()
         for process in workers:

@@ -188,7 +188,7 @@ def test_shares_and_stability_in_workers_equal_those_of_one_process(tmp_path, mo
     folder = write_grid(tmp_path / "grid", random.Random(seed), 5, limits=False, locked=locked, max_size=4)
     model = folder / "model.toml"
     plan = solve(folder, model, RunOptions(jobs=1, shares=rule))
-    monkeypatch.setattr(shares, "MIN_PAIRS", 0)
+    monkeypatch.setattr(shares, "PARALLEL_WORK", 0)
     instance, savings, options = load_run(folder, model, plan.options)
     alone = shares.with_shares(prepare(instance, savings, dataclasses.replace(options, jobs=1)), plan)
     with caplog.at_level(logging.INFO, logger="optimiser"):

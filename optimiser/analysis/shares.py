@@ -28,7 +28,7 @@ from ..problem import Problem
 from ..highs import new_highs
 from ..processes import available_cores, map_in_workers
 from ..rules.group import MemberSets, depth_mask, feasible_sets, host_mask
-from ..solve.workers import MIN_PAIRS, expected_work
+from ..solve.workers import expected_work
 
 
 log = logging.getLogger(__name__)
@@ -304,6 +304,13 @@ def share_tasks(problem: Problem, plan) -> list[tuple]:
     return sorted(tasks.values(), key=lambda task: -expected_work(problem, [k for k, _ in task]))
 
 
+#: the size of a run (``expected_work`` over its functions) from which the functions' shares and
+#: stability are shared among worker processes: starting a worker costs about a second, which
+#: a region's whole stability (one or two seconds in one process) does not repay, and a
+#: nation's (tens of seconds) does
+PARALLEL_WORK = 50_000
+
+
 def with_shares(problem: Problem, plan):
     """``plan`` with SPEC §6 added: every partnership's splits and core excesses, each
     council's ``npv_share`` under the run's rule (``options.shares``) and its ``transfer``
@@ -317,7 +324,7 @@ def with_shares(problem: Problem, plan):
     rule = problem.options.shares
     tasks = share_tasks(problem, plan)
     jobs = min(problem.options.jobs or available_cores(), len(tasks))
-    if jobs >= 2 and int(problem.eligible.sum()) >= MIN_PAIRS:
+    if jobs >= 2 and expected_work(problem, range(len(problem.functions))) >= PARALLEL_WORK:
         log.info("shares and stability: %d functions in %d worker processes", len(problem.functions), jobs)
         done = map_in_workers("optimiser.analysis.shares:functions_figures", (problem, rule), tasks, jobs)
     else:

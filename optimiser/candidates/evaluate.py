@@ -66,8 +66,9 @@ def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_
 
     # platforms: the members' platform with the most baseline on it needs the least migration
     plat = problem.platform[k][sets]
-    on_same = (plat[:, :, None] == plat[:, None, :]) * b[:, None, :]
-    weight = on_same.sum(axis=2)  # baseline already on each member's platform
+    weight = np.zeros((g, s))  # baseline already on each member's platform
+    for other in range(s):  # member by member: numpy sums a short last axis several times slower
+        weight += (plat == plat[:, other : other + 1]) * b[:, other : other + 1]
     best_slot = np.argmax(weight + 1e-9 * (np.arange(s)[None, ::-1]), axis=1)  # ties: earliest member
     migration = function.migration * (total - weight[np.arange(g), best_slot])
     platform = plat[np.arange(g), best_slot]

@@ -277,7 +277,7 @@ class WithinKm(GroupRule):
         return problem.distance_km <= 2 * self.km(problem, k) + KM_SLACK
 
     def hosts(self, view):
-        return view.distances.max(axis=2) <= self.km(view.problem, view.k)
+        return view.farthest <= self.km(view.problem, view.k)
 
     def explain(self, problem, k, members):
         km = self.km(problem, k)

@@ -22,7 +22,7 @@ class MemberSets:
         """The same sets seen by function k's rules, sharing what does not depend on the
         function (distances and commitments, if worked out already)."""
         other = MemberSets(self.problem, k, self.sets)
-        for name in ("distances", "commitment"):
+        for name in ("distances", "farthest", "commitment"):
             if name in self.__dict__:
                 other.__dict__[name] = self.__dict__[name]
         return other
@@ -31,6 +31,16 @@ class MemberSets:
     def distances(self) -> np.ndarray:
         """(g, host slot, member) km between each member and each possible host."""
         return self.problem.distance_km[self.sets[:, :, None], self.sets[:, None, :]]
+
+    @cached_property
+    def farthest(self) -> np.ndarray:
+        """(g, host slot) km from each possible host to its farthest member."""
+        distances = self.distances
+        # slice by slice: numpy reduces a short last axis several times slower
+        farthest = distances[:, :, 0].copy()
+        for member in range(1, distances.shape[2]):
+            np.maximum(farthest, distances[:, :, member], out=farthest)
+        return farthest
 
     @cached_property
     def commitment(self) -> np.ndarray:
