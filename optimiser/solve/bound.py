@@ -1,5 +1,5 @@
-"""A block's first phase: its LP bound by column generation, tightened by divisibility cuts,
-a first plan, and its independent parts."""
+"""A block's first phase: its LP bound by column generation, tightened by divisibility cuts
+(and cover cuts on the headroom rows), a first plan, and its independent parts."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
                 cut_deadline: float | None = None, started: float | None = None) -> BlockBound | BlockResult:
     """First phase for one block: column generation for the LP bound, then a plan by diving.
 
-    Each time the LP is optimal over every option, divisibility cuts tighten it (rounds of
+    Each time the LP is optimal over every option, cover cuts on the headroom rows
+    (``covers.py``) and divisibility cuts tighten it (rounds of
     cuts, re-pricing after each) until none is found, the bound stalls, or ``cut_deadline``
     passes. ``started`` (a ``time.perf_counter()`` instant) is when the run began, for the
     progress events' ``elapsed``.

@@ -2,7 +2,8 @@
 
 HiGHS holds the LP between rounds, so adding columns re-solves from the last basis. The rows
 are every limit's rows for the block's functions (``rows.RowLayout``; free where a council
-has no limit) and the divisibility cuts added as the LP is tightened (``cuts.py``). Every
+has no limit) and the cuts added as the LP is tightened (divisibility cuts, ``cuts.py``; cover
+cuts on the headroom rows, ``covers.py``). Every
 option's reduced cost is priced from the duals at once (``rows.Matrix``).
 """
 
