@@ -10,10 +10,11 @@ from ..problem import Problem
 from .limits import Limit, no_entries
 
 
-def member_cash(problem: Problem, cand, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For options ``idx``: (members (len(idx), slots), padded with -1, and each member's net
-    cash in years 0..T, (len(idx), slots, T + 1)): its baseline share of its partnership's
-    A ramp_t - D_t, and of -O in year 0 without a loan (SPEC §8)."""
+def member_shares(problem: Problem, cand, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For options ``idx``: members (len(idx), slots), padded with -1; each member's share of
+    its partnership; and the partnership's net cash in years 0..T, (len(idx), T + 1): its
+    A ramp_t - D_t, and -O in year 0 without a loan (SPEC §8). A member's net cash in year t
+    is its share times the partnership's."""
     members = cand.members[idx]
     valid = members >= 0
     k = cand.function[idx]
@@ -24,7 +25,7 @@ def member_cash(problem: Problem, cand, idx: np.ndarray) -> tuple[np.ndarray, np
     share = np.where(total > 0, b / np.where(total > 0, total, 1.0), valid / np.maximum(size, 1))
     cash = option_cash(cand.annual[idx], cand.one_off[idx], problem.ramp_table[cand.depth[idx]], problem.loan,
                        problem.model.horizon_years)
-    return members, share[:, :, None] * cash[:, None, :]
+    return members, share, cash
 
 
 class Headroom(Limit):
@@ -48,14 +49,23 @@ class Headroom(Limit):
     def entries(self, problem, cand, idx, functions):
         if len(idx) == 0 or not problem.headroom_active:
             return no_entries()
-        members, cash = member_cash(problem, cand, idx)
+        members, share, cash = member_shares(problem, cand, idx)
         limited = (members >= 0) & np.isfinite(problem.headroom[np.where(members >= 0, members, 0)])
         years = self.years(problem)
-        cost = -cash  # what each year takes from the council
-        take = limited[:, :, None] & (cost != 0.0)
-        column, slot, year = np.nonzero(take)
-        row = members[column, slot].astype(np.int64) * years + year
-        return column, row, cost[column, slot, year]
+        found = []
+        for year in range(years):
+            cost = share * -cash[:, year : year + 1]  # what the year takes from each member
+            column, slot = np.nonzero(limited & (cost != 0.0))
+            council = members[column, slot].astype(np.int64)
+            # a row on which no option takes money (only gives) holds for any x >= 0: left out,
+            # which keeps the LP small (with savings from year 1, only year 0 takes money)
+            taking = np.zeros(len(problem.codes), dtype=bool)
+            taking[council[cost[column, slot] > 0.0]] = True
+            keep = taking[council]
+            found.append((column[keep], council[keep] * years + year, cost[column[keep], slot[keep]]))
+        column, row, value = (np.concatenate(parts) for parts in zip(*found))
+        order = np.argsort(column, kind="stable")
+        return column[order], row[order], value[order]
 
     def binding(self, problem, cand, idx, functions, column, row):
         """Rows that some choice can break: a council is in at most one option per function,

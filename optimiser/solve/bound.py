@@ -1,5 +1,5 @@
-"""A block's first phase: its LP bound by column generation, tightened by divisibility cuts,
-a first plan, and its independent parts."""
+"""A block's first phase: its LP bound by column generation, tightened by divisibility cuts
+(and cover cuts on the headroom rows), a first plan, and its independent parts."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ..errors import SolveError
 from ..problem import Problem
 from ..progress import ProgressEvent, report
 from .clock import elapsed, seconds_to
+from .covers import CoverCut
 from .heuristics import greedy, initial_columns
 from . import stop
 from .parts import split_parts
@@ -35,7 +36,8 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
                 cut_deadline: float | None = None, started: float | None = None) -> BlockBound | BlockResult:
     """First phase for one block: column generation for the LP bound, then a plan by diving.
 
-    Each time the LP is optimal over every option, divisibility cuts tighten it (rounds of
+    Each time the LP is optimal over every option, cover cuts on the headroom rows
+    (``covers.py``) and divisibility cuts tighten it (rounds of
     cuts, re-pricing after each) until none is found, the bound stalls, or ``cut_deadline``
     passes. ``started`` (a ``time.perf_counter()`` instant) is when the run began, for the
     progress events' ``elapsed``.
@@ -79,12 +81,14 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
             cut_time_over = cut_deadline is not None and time.perf_counter() > cut_deadline
             if stalled or out_of_time or cut_time_over or cut_rounds >= MAX_CUT_ROUNDS:
                 break
+            new_cuts = relaxation.separate_covers(values)
             try:
-                new_cuts = relaxation.separate(values, cut_deadline)
+                new_cuts += relaxation.separate(values, cut_deadline)
             except SolveError as exc:
                 # cuts only tighten a bound that is already proven: the run goes on without them
                 log.warning("%s: no more divisibility cuts (%s)", label, exc)
-                break
+                if not new_cuts:
+                    break
             if not new_cuts:
                 break
             relaxation.add_cuts(new_cuts)
@@ -121,7 +125,8 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
     if dived is not None and (incumbent is None or cand.value[dived].sum() > cand.value[incumbent].sum()):
         incumbent = dived
     cut_count = len(duals) - relaxation.base_rows
-    stats.update(lp_bound=bound, cuts=cut_count, components=0, kept_columns=0)
+    cover_cuts = sum(isinstance(cut, CoverCut) for cut in relaxation.cuts[:cut_count])
+    stats.update(lp_bound=bound, cuts=cut_count, cover_cuts=cover_cuts, components=0, kept_columns=0)
     parts = tuple(split_parts(problem, cand, relaxation, duals, bound)) if incumbent is not None else ((np.arange(len(cand)), bound),)
 
     def cut_rows(idx: np.ndarray) -> list[tuple[np.ndarray, float]]:

@@ -43,6 +43,11 @@ class Cut:
     divisor: int
     rhs: float
 
+    @property
+    def anchor(self) -> int:
+        """A packing row of the cut (the block part that owns it)."""
+        return int(self.rows[0])
+
 
 def coefficients(cut: Cut, rows_of: np.ndarray, total_rows: int) -> np.ndarray:
     """The cut's coefficient for each candidate, given each candidate's packing rows.

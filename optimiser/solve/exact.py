@@ -4,7 +4,7 @@ Functions are solved apart unless a limit ties them together (a *block*), and wi
 block, councils that share no option form independent *parts*. In a first phase each
 block's LP relaxation is solved by column generation in HiGHS (every option priced against
 the duals at once, the best added, warm-started), tightened by rounds of divisibility cuts
-(``cuts.py``) while they lower the bound noticeably, and a plan is found by diving in the LP
+(``cuts.py``) and, paid in cash, cover cuts on the headroom rows (``covers.py``) while they lower the bound noticeably, and a plan is found by diving in the LP
 (``bound.py``). In the second phase each part's plan is improved window by window
 (``improve.py``) and by a short MIP over the LP's columns, and then *reduced-cost fixing*
 leaves a MIP over few options with the same optimum (``parts.py``). The bound holds for any

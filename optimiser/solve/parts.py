@@ -59,7 +59,7 @@ def split_parts(problem: Problem, cand: CandidateSet, relaxation: Relaxation, du
     priced = np.flatnonzero(owner >= 0)
     portions = np.bincount(owner[priced], weights=y[priced] * relaxation.rhs[priced], minlength=len(used))
     for number, cut in enumerate(relaxation.cuts[: len(y) - relaxation.base_rows]):
-        portions[owner[relaxation.packing_first + cut.rows[0]]] += y[relaxation.base_rows + number] * cut.rhs
+        portions[owner[relaxation.packing_first + cut.anchor]] += y[relaxation.base_rows + number] * cut.rhs
     # the parts' bounds add up to the LP bound up to rounding, which goes to the largest part
     remainder = bound - portions.sum()
     if abs(remainder) > 1e-6 * max(1.0, abs(bound)):

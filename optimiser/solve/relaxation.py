@@ -2,7 +2,8 @@
 
 HiGHS holds the LP between rounds, so adding columns re-solves from the last basis. The rows
 are every limit's rows for the block's functions (``rows.RowLayout``; free where a council
-has no limit) and the divisibility cuts added as the LP is tightened (``cuts.py``). Every
+has no limit) and the cuts added as the LP is tightened (divisibility cuts, ``cuts.py``; cover
+cuts on the headroom rows, ``covers.py``). Every
 option's reduced cost is priced from the duals at once (``rows.Matrix``).
 """
 
@@ -19,6 +20,7 @@ from ..errors import SolveError
 from ..problem import Problem
 from ..rules import LIMITS
 from ..rules.limits import PACKING
+from . import covers
 from . import cuts as divisibility
 from . import stop
 from ..highs import new_highs
@@ -73,7 +75,9 @@ class Relaxation:
         self.columns = np.zeros(0, dtype=np.int64)
         self.position = np.full(len(cand), -1, dtype=np.int64)  # of each option among the LP's columns
         self.base_rows = rows
-        self.cuts: list[divisibility.Cut] = []
+        self.cuts: list[divisibility.Cut | covers.CoverCut] = []
+        self.knapsacks = covers.knapsack_rows(self)  # the headroom rows cover cuts can tighten
+        self.covers_seen: set = set()
         self.cut_terms: list[tuple[np.ndarray, np.ndarray]] = []  # per cut: options with a coefficient, and it
 
     def add(self, idx: np.ndarray) -> None:
@@ -100,11 +104,15 @@ class Relaxation:
         self.position[idx] = len(self.columns) + np.arange(len(idx))
         self.columns = np.r_[self.columns, idx]
 
-    def add_cuts(self, cuts: list[divisibility.Cut]) -> None:
-        """Adds divisibility cuts as rows, with their coefficients on the LP's columns."""
+    def add_cuts(self, cuts: list[divisibility.Cut | covers.CoverCut]) -> None:
+        """Adds cuts as rows, with their coefficients on the LP's columns (and kept for every
+        option of the block, so that pricing charges every option for them)."""
         for cut in cuts:
-            coefficient = divisibility.coefficients(cut, self.rows_of, self.packing_rows)
-            touched = np.flatnonzero(coefficient)
+            if isinstance(cut, covers.CoverCut):
+                touched, coefficient = cut.options, np.ones(len(self.cand))
+            else:
+                coefficient = divisibility.coefficients(cut, self.rows_of, self.packing_rows)
+                touched = np.flatnonzero(coefficient)
             self.cuts.append(cut)
             self.cut_terms.append((touched, coefficient[touched].astype(float)))
             in_lp = self.position[touched]
@@ -127,6 +135,14 @@ class Relaxation:
         seconds = SEPARATION_SECONDS if deadline is None else min(SEPARATION_SECONDS, max(0.0, deadline - time.perf_counter()) / 4)
         rows_of = self.rows_of[self.columns]
         return divisibility.separate(rows_of, values, self.packing_rows, int(self.cand.size.max(initial=2)), seconds)
+
+    def separate_covers(self, values: np.ndarray) -> list[covers.CoverCut]:
+        """Cover cuts on the headroom rows that the LP point (``values`` on the LP's columns) breaks."""
+        if not self.knapsacks:
+            return []
+        x = np.zeros(len(self.cand))
+        x[self.columns] = values
+        return covers.separate(self, self.knapsacks, x, self.covers_seen)
 
     def solve(self, time_limit: float | None) -> tuple[str, float, np.ndarray, np.ndarray]:
         """Status ('optimal', 'infeasible' or 'time_limit'), objective, column values, row duals."""
