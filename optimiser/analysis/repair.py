@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 
 import numpy as np
@@ -40,7 +41,8 @@ from ..candidates.table import CandidateSet
 from ..io.provenance import Provenance
 from ..plan import Plan, build_plan
 from ..problem import Problem
-from ..solve.mip import solve_mip
+from ..solve import solve_master
+from ..solve.heuristics import greedy
 from ..solve.results import Solution, relative_gap
 from ..solve.rows import coupled
 from .existing import with_today
@@ -73,13 +75,25 @@ def seed_groups(problem: Problem, seeds: dict[int, list[int]], free: np.ndarray)
     return found
 
 
-def candidates(problem: Problem, seeds: dict[int, list[int]]) -> CandidateSet:
-    """The locked groups' options and every option of a group of free councils that holds a seed."""
-    width = max(int(problem.max_size.max()), max((len(g.members) for g in problem.locked), default=2))
-    parts = locked_candidates(problem)
-    for k, sets in seed_groups(problem, seeds, free_councils(problem)):
-        parts.append(evaluate_sets(problem, k, sets))
-    return CandidateSet.concat(parts, width)
+class RepairCandidates:
+    """The repaired run's candidates, function by function, in the shape the exact method
+    takes (``optimiser.solve.solve_master``'s generator): each locked group's options and every
+    option of a group of free councils that holds a seed."""
+
+    def __init__(self, problem: Problem, seeds: dict[int, list[int]]):
+        self.width = max(int(problem.max_size.max()), max((len(g.members) for g in problem.locked), default=2))
+        parts: dict[int, list[CandidateSet]] = {k: [] for k in range(len(problem.functions))}
+        for options in locked_candidates(problem):
+            parts[int(options.function[0])].append(options)
+        for k, sets in seed_groups(problem, seeds, free_councils(problem)):
+            parts[k].append(evaluate_sets(problem, k, sets))
+        self._functions = {k: CandidateSet.concat(found, self.width) for k, found in parts.items()}
+
+    def function(self, k: int) -> CandidateSet:
+        return self._functions[k]
+
+    def __len__(self) -> int:
+        return sum(len(c) for c in self._functions.values())
 
 
 def is_own_free_plan(plan: Plan) -> bool:
@@ -120,18 +134,24 @@ def repair(problem: Problem, plan: Plan, seeds: dict[int, list[int]]) -> Plan | 
     own_bound = not coupled(problem.without_headroom()) and (not problem.headroom_active or is_own_free_plan(plan))
     if plan.status == "optimal" and not own_bound:
         return None
-    cand = candidates(problem, seeds)
+    generator = RepairCandidates(problem, seeds)
     unlimited = problem.without_headroom() if problem.headroom_active else problem
-    free = solve_mip(unlimited, cand, solver_name=options.solver, time_limit=options.time_limit)
-    if free.values is None:
+    cand, free = solve_master(unlimited, generator)
+    if free.status == "infeasible":
         return None
     found, free_plan = free, None
     if problem.headroom_active:
-        free_plan = build_plan(unlimited, cand, Solution(free.chosen, free.status, free.objective, free.bound, 0.0))
+        free_plan = build_plan(unlimited, cand, free)
         if shortfalls(problem, plan_flows(problem, free_plan.partnerships)):
-            found = solve_mip(problem, cand, solver_name=options.solver, time_limit=options.time_limit)
-            if found.values is None:
+            if plan.status == "optimal":
+                return None  # what the headroom rows cost, no bound here proves: solve in full
+            # the plan stopped short anyway, and its bound is the repair's: a plan within the
+            # limits, taken greedily (locked groups first, then by value), is all it needs
+            cand = CandidateSet.concat([generator.function(k) for k in range(len(problem.functions))], generator.width)
+            chosen = greedy(problem, cand, np.argsort(-cand.value, kind="stable"))
+            if chosen is None:
                 return None
+            found = Solution(chosen, "time_limit", float(cand.value[chosen].sum()), math.inf, 0.0)
     delta = 0.0 if plan.status == "optimal" else max(0.0, plan.solver.bound - plan.objective)
     bound = plan.solver.bound
     if own_bound:
@@ -140,12 +160,12 @@ def repair(problem: Problem, plan: Plan, seeds: dict[int, list[int]]) -> Plan | 
     if plan.status == "optimal" and (gap > 0 or found.status != "optimal"):
         return None  # the headroom rows cost something the free bound cannot prove: solve in full
     status = "optimal" if gap == 0 and found.status == "optimal" else "time_limit"
-    stats = {"method": "repair", "candidates": len(cand), "seeds": sum(len(s) for s in seeds.values()),
+    stats = {"method": "repair", "candidates": len(generator), "seeds": sum(len(s) for s in seeds.values()),
              "bound": "the run's without its leaver" if own_bound else "the plan's own"}
     solution = Solution(found.chosen, status, found.objective, max(bound, found.objective), time.perf_counter() - started, stats)
     repaired = build_plan(problem, cand, solution)
     if options.shares != "proportional":
         repaired = with_splits(problem, repaired)
     repaired = with_today(problem, with_finance(problem, repaired, free_plan))
-    log.info("repaired over %d options: NPV %.0f, bound %.0f (%s)", len(cand), repaired.totals.npv, solution.bound, stats["bound"])
+    log.info("repaired over %d options: NPV %.0f, bound %.0f (%s)", len(generator), repaired.totals.npv, solution.bound, stats["bound"])
     return dataclasses.replace(repaired, provenance=Provenance.of(problem.instance, problem.model))
