@@ -52,6 +52,8 @@ from .shares import partnership_shares
 
 log = logging.getLogger(__name__)
 
+GREEDY_SEED_OPTIONS = 20_000  # seed groups a greedy plan tries, the most valuable first
+
 
 def free_councils(problem: Problem) -> np.ndarray:
     """(functions, councils): eligible and in no locked group of the function."""
@@ -146,9 +148,12 @@ def repair(problem: Problem, plan: Plan, seeds: dict[int, list[int]]) -> Plan | 
             if plan.status == "optimal":
                 return None  # what the headroom rows cost, no bound here proves: solve in full
             # the plan stopped short anyway, and its bound is the repair's: a plan within the
-            # limits, taken greedily (locked groups first, then by value), is all it needs
+            # limits, taken greedily (locked groups first, then the most valuable seed groups:
+            # a few are chosen at most, one a seed), is all it needs
             cand = CandidateSet.concat([generator.function(k) for k in range(len(problem.functions))], generator.width)
-            chosen = greedy(problem, cand, np.argsort(-cand.value, kind="stable"))
+            by_value = np.argsort(-cand.value, kind="stable")
+            seeded = by_value[cand.locked[by_value] < 0][:GREEDY_SEED_OPTIONS]
+            chosen = greedy(problem, cand, np.r_[by_value[cand.locked[by_value] >= 0], seeded])
             if chosen is None:
                 return None
             found = Solution(chosen, "time_limit", float(cand.value[chosen].sum()), math.inf, 0.0)
