@@ -21,10 +21,11 @@ repaired run's optimum when P was proven optimal, and within delta of it otherwi
 Headroom (SPEC §8) ties a council's partnerships together. When the plan is the plan of its
 run without headroom limits (it met every council's headroom; ``finance.without_headroom``
 says so), the argument holds for the run without them, which bounds the run with them; the
-plan with them is the MIP's with the headroom rows. Otherwise, and under the other limits, the
-bound is P's own (every repaired plan is a plan of P's run), which only serves a run that
-stopped at its time limit: a proven-optimal plan of such a run gets ``None`` here, and the
-caller solves the repaired run in full.
+plan with them is the run's without them where that meets every headroom. Otherwise, and under
+the other limits, the bound is P's own (every repaired plan is a plan of P's run), which only
+serves a run that stopped at its time limit: its repaired plan is the one without headroom
+limits where that meets them, else a greedy plan within every limit. A proven-optimal plan that
+this cannot prove the repair of gets ``None`` here, and the caller solves the repaired run in full.
 """
 
 from __future__ import annotations
