@@ -85,10 +85,12 @@ class Market:
                 "functions": {f.function: {k: v for k, v in f.to_dict().items() if k != "function"} for f in self.functions}}
 
 
-def groups_holding(problem: Problem, k: int, council: int) -> list[np.ndarray]:
-    """Every member set holding ``council`` that passes every rule of function k, by size."""
+def groups_holding(problem: Problem, k: int, council: int, pool: np.ndarray | None = None) -> list[np.ndarray]:
+    """Every member set holding ``council`` that passes every rule of function k, by size; the
+    others from ``pool`` (an (n,) mask; default: the function's eligible councils)."""
     levels = []
-    for level in enumerate_supersets(problem, k, np.array([council]), problem.eligible[k])[1:]:
+    pool = problem.eligible[k] if pool is None else pool
+    for level in enumerate_supersets(problem, k, np.array([council]), pool)[1:]:
         keep = np.concatenate([feasible_sets(problem, k, level[s : s + CHUNK]) for s in range(0, len(level), CHUNK)])
         if keep.any():
             levels.append(level[keep])

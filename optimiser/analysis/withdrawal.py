@@ -23,6 +23,7 @@ from ..errors import InputError
 from ..io.names import places_of
 from ..plan import Plan
 from ..problem import Problem, RunOptions, prepare
+from .repair import repair
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,8 @@ def repair_options(plan: Plan, code: str, exits: list[Exit]) -> RunOptions:
 
 def withdraw(problem: Problem, plan: Plan, text: str, solve_run) -> Withdrawal:
     """What the council ``text`` names leaving does to ``plan`` (solved on ``problem``'s run),
-    with the plan repaired by ``solve_run(instance, model, options)``."""
+    with the plan repaired (:func:`optimiser.analysis.repair.repair`, or where that cannot
+    settle it, ``solve_run(instance, model, options)`` solving the repaired run in full)."""
     code = council_code(problem, plan, text)
     name = str(problem.instance.councils.set_index("code")["name"][code])
     exits = exits_of(problem, plan, code)
@@ -135,7 +137,14 @@ def withdraw(problem: Problem, plan: Plan, text: str, solve_run) -> Withdrawal:
                       if problem.codes.index(code) in g.members)
     if committed:  # every plan must hold a locked partnership: there is no plan without the council in it
         return Withdrawal(code, name, problem.model.risk.exit_year, tuple(exits), continuing, None, committed)
-    repaired = solve_run(problem.instance, problem.model, repair_options(plan, code, exits))
+    options = repair_options(plan, code, exits)
+    run = prepare(problem.instance, problem.model, options)
+    function_of = {f.id: k for k, f in enumerate(run.functions)}
+    seeds = {function_of[e.function]: [run.codes.index(c) for c in e.members if c != code] for e in exits}
+    repaired = repair(run, plan, seeds)
+    if repaired is None:
+        log.info("the repair needs the whole run solved again")
+        repaired = solve_run(problem.instance, problem.model, options)
     log.info("%s leaves %d partnerships; repaired plan NPV %.0f against %.0f carrying on", code, len(exits),
              repaired.totals.npv, continuing)
     return Withdrawal(code, name, problem.model.risk.exit_year, tuple(exits), continuing, repaired)
