@@ -49,7 +49,7 @@ from ..solve.rows import coupled
 from .existing import with_today
 from .financing import plan_flows, shortfalls, with_finance
 from .marketplace import groups_holding
-from .shares import partnership_shares
+from .shares import with_shares
 
 log = logging.getLogger(__name__)
 
@@ -111,21 +111,6 @@ def is_own_free_plan(plan: Plan) -> bool:
     return mine == sorted(key(p) for p in free["partnerships"])
 
 
-def with_splits(problem: Problem, plan: Plan) -> Plan:
-    """``plan`` with every partnership's splits and core excesses and each council's share
-    under the run's rule and its transfer (SPEC §6), but not the functions' stability, which
-    asks about every group of the run and is not part of what a repair reports."""
-    rule = problem.options.shares
-    split = partnership_shares(problem, plan)
-    partnerships = tuple(dataclasses.replace(p, shares=split[p.id].shares, core_excess=split[p.id].core_excess)
-                         for p in plan.partnerships)
-    councils = tuple(row if row.partnership is None else dataclasses.replace(
-        row, npv_share=split[row.partnership].shares[rule][row.code],
-        transfer=split[row.partnership].shares[rule][row.code] - split[row.partnership].shares["proportional"][row.code])
-        for row in plan.councils)
-    return dataclasses.replace(plan, partnerships=partnerships, councils=councils)
-
-
 def repair(problem: Problem, plan: Plan, seeds: dict[int, list[int]]) -> Plan | None:
     """The repaired plan of the run ``problem`` (the plan's run with the leaver out and every
     other partnership locked), ``seeds`` the leaver's former partners per function index it
@@ -171,7 +156,7 @@ def repair(problem: Problem, plan: Plan, seeds: dict[int, list[int]]) -> Plan | 
     solution = Solution(found.chosen, status, found.objective, max(bound, found.objective), time.perf_counter() - started, stats)
     repaired = build_plan(problem, cand, solution)
     if options.shares != "proportional":
-        repaired = with_splits(problem, repaired)
+        repaired = with_shares(problem, repaired, stability=False)
     repaired = with_today(problem, with_finance(problem, repaired, free_plan))
     log.info("repaired over %d options: NPV %.0f, bound %.0f (%s)", len(generator), repaired.totals.npv, solution.bound, stats["bound"])
     return dataclasses.replace(repaired, provenance=Provenance.of(problem.instance, problem.model))

@@ -311,17 +311,20 @@ def share_tasks(problem: Problem, plan) -> list[tuple]:
 PARALLEL_WORK = 50_000
 
 
-def with_shares(problem: Problem, plan):
+def with_shares(problem: Problem, plan, *, stability: bool = True):
     """``plan`` with SPEC §6 added: every partnership's splits and core excesses, each
     council's ``npv_share`` under the run's rule (``options.shares``) and its ``transfer``
-    against the proportional split, and every function's stability with its cost (the LP bound
-    of the function's own set-packing problem minus the plan's NPV for it).
+    against the proportional split, and (unless ``stability`` is false) every function's
+    stability with its cost (the LP bound of the function's own set-packing problem minus the
+    plan's NPV for it).
 
     Functions are independent here: on a large run they are shared among worker processes
     (``options.jobs``, else one a core), as the solve's blocks are."""
     if plan.status == "infeasible":
         return plan
     rule = problem.options.shares
+    if not stability:
+        return with_splits(plan, partnership_shares(problem, plan), rule)
     tasks = share_tasks(problem, plan)
     jobs = min(problem.options.jobs or available_cores(), len(tasks))
     if jobs >= 2 and expected_work(problem, range(len(problem.functions))) >= PARALLEL_WORK:
@@ -334,6 +337,12 @@ def with_shares(problem: Problem, plan):
         for shares, stability in figures:
             split.update(shares)
             found[stability.function] = stability
+    return replace(with_splits(plan, split, rule), stability=tuple(found[function.id] for function in problem.functions))
+
+
+def with_splits(plan, split: dict[str, PartnershipShares], rule: str):
+    """``plan`` with each partnership's splits and core excesses from ``split``, and each
+    council's ``npv_share`` under ``rule`` and its ``transfer`` against the proportional split."""
     partnerships = tuple(replace(p, shares=split[p.id].shares, core_excess=split[p.id].core_excess) for p in plan.partnerships)
     councils = []
     for row in plan.councils:
@@ -342,5 +351,4 @@ def with_shares(problem: Problem, plan):
             continue
         shares = split[row.partnership].shares
         councils.append(replace(row, npv_share=shares[rule][row.code], transfer=shares[rule][row.code] - shares["proportional"][row.code]))
-    stability = tuple(found[function.id] for function in problem.functions)
-    return replace(plan, partnerships=partnerships, councils=tuple(councils), stability=stability)
+    return replace(plan, partnerships=partnerships, councils=tuple(councils))
