@@ -14,9 +14,13 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import queue
 import site
 import struct
+import subprocess
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import SolveError
@@ -131,6 +135,37 @@ def peak_memory_mb() -> float:
         return 0.0
 
 
+@contextmanager
+def worker_processes(command: list[str], count: int, read, inbox):
+    """``count`` workers running ``command``, each with a daemon thread ``read(number, its
+    stdout, inbox)`` that puts its messages on ``inbox``. If the block raises (an abort, or a
+    worker's failure) the workers are killed: their work is not wanted. Afterwards each
+    worker's input is closed, which tells it its parent is done with it."""
+    workers: list[subprocess.Popen] = []
+    try:
+        for number in range(count):
+            try:
+                process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=worker_environment())
+            except OSError as exc:
+                raise SolveError(f"could not start a worker process ({exc}); --jobs 1 works in this process") from exc
+            workers.append(process)
+            threading.Thread(target=read, args=(number, process.stdout, inbox), daemon=True).start()
+        yield workers
+    except BaseException:
+        for process in workers:
+            process.kill()
+        raise
+    finally:
+        for process in workers:
+            close_quietly(process.stdin)
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            close_quietly(process.stdout)
+
+
 # ---------------------------------------------------------------- a pool of task workers
 
 
@@ -142,24 +177,11 @@ def map_in_workers(target: str, context, tasks: list, jobs: int) -> list:
     the largest first) to whichever worker asks; log records come back to this process's
     loggers. A worker's exception is raised here; an abort here (Ctrl-C) kills the workers.
     """
-    import queue
-    import subprocess
-    import threading
-
     level = logging.getLogger("optimiser").getEffectiveLevel()
     setup = frame({"target": target, "context": context, "log_level": level})
     inbox: queue.Queue = queue.Queue()
-    workers: list[subprocess.Popen] = []
     results: dict[int, object] = {}
-    try:
-        for number in range(jobs):
-            try:
-                process = subprocess.Popen(worker_command("optimiser.processes"), stdin=subprocess.PIPE,
-                                           stdout=subprocess.PIPE, env=worker_environment())
-            except OSError as exc:
-                raise SolveError(f"could not start a worker process ({exc}); --jobs 1 works in this process") from exc
-            workers.append(process)
-            threading.Thread(target=_read_answers, args=(number, process.stdout, inbox), daemon=True).start()
+    with worker_processes(worker_command("optimiser.processes"), jobs, _read_answers, inbox) as workers:
         for process in workers:
             send(process.stdin, setup)
         pending = list(range(len(tasks)))
@@ -183,19 +205,6 @@ def map_in_workers(target: str, context, tasks: list, jobs: int) -> list:
                 raise message[1]
             elif kind == "done":
                 running -= 1
-    except BaseException:
-        for process in workers:
-            process.kill()
-        raise
-    finally:
-        for process in workers:
-            close_quietly(process.stdin)
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            close_quietly(process.stdout)
     return [results[number] for number in range(len(tasks))]
 
 

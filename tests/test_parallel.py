@@ -16,6 +16,7 @@ import time
 import pytest
 
 from optimiser.solve import clock
+from optimiser.processes import worker_environment
 from optimiser.solve import workers as parallel
 from optimiser.api import solve
 from optimiser.errors import InputError, SolveError
@@ -142,7 +143,7 @@ def test_a_worker_that_prints_garbage_is_an_error_not_a_hang():
 def test_a_worker_without_a_task_exits_quietly(tmp_path):
     # started from an unrelated folder, as a caller's script might be
     done = subprocess.run(parallel.WORKER_COMMAND, input=b"", capture_output=True, timeout=60, cwd=tmp_path,
-                          env=parallel.worker_environment())
+                          env=worker_environment())
     assert done.returncode == 0 and done.stdout == b"", done.stderr.decode()[-500:]
 
 
@@ -158,7 +159,7 @@ def test_workers_leave_no_trace_on_the_terminal(tmp_path):
         "print(plan.status, plan.stats['jobs'])\n"
     )
     done = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=300, cwd=tmp_path,
-                          env=parallel.worker_environment())
+                          env=worker_environment())
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert done.stdout.decode().split() == ["optimal", "2"]
     assert done.stderr == b"", done.stderr.decode()[-2000:]

@@ -40,8 +40,8 @@ import threading
 
 from ..candidates import CandidateGenerator
 from ..errors import SolveError
-from ..processes import (ForwardLogs, RawInput, available_cores, close_quietly, frame, peak_memory_mb, receive, send,
-                         worker_command, worker_environment)
+from ..processes import (ForwardLogs, RawInput, available_cores, frame, peak_memory_mb, receive, send, worker_command,
+                         worker_processes)
 from ..progress import report
 from . import exact, stop
 from .clock import local_clock, wall_clock
@@ -93,33 +93,11 @@ def _solve_in_workers(problem, blocks, solver, deadline, jobs, progress, started
     setup = frame({"problem": problem, "solver": solver, "wall_deadline": wall_clock(deadline), "log_level": level,
                     "wall_started": wall_clock(started), "workers": jobs, "blocks": len(blocks)})
     inbox: queue.Queue = queue.Queue()
-    workers = []
-    try:
-        for number in range(jobs):
-            try:
-                process = subprocess.Popen(WORKER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=worker_environment())
-            except OSError as exc:
-                raise SolveError(f"could not start a worker process ({exc}); --jobs 1 solves in this process") from exc
-            workers.append(process)
-            threading.Thread(target=read_all, args=(number, process.stdout, inbox), daemon=True).start()
+    with worker_processes(WORKER_COMMAND, jobs, read_all, inbox) as workers:
         # every worker imports the package meanwhile: the first waits for its task, not the last
         for process in workers:
             _tell(process, setup)
         return serve(workers, order, blocks, inbox, progress)
-    except BaseException:
-        for process in workers:  # aborted, or a worker failed: the others' work is not wanted
-            process.kill()
-        raise
-    finally:
-        for process in workers:
-            # end of input tells a worker its parent is done with it
-            close_quietly(process.stdin)
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            close_quietly(process.stdout)
 
 
 def _tell(process: subprocess.Popen, message) -> None:
