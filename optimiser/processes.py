@@ -222,16 +222,38 @@ def _read_answers(number: int, stream, inbox) -> None:
 def main(answers_fd: int) -> None:
     """A task worker (see :func:`map_in_workers`): reads its setup and tasks from stdin,
     answers on ``answers_fd``."""
+    run_worker(answers_fd, _do_tasks)
+
+
+def _do_tasks(setup: dict, requests, answer) -> None:
     import importlib
+
+    module, name = setup["target"].split(":")
+    function = getattr(importlib.import_module(module), name)
+    while True:
+        answer(("ready",))
+        request = receive(requests)
+        if request is None or request[0] == "finish":
+            return
+        _, number, task = request
+        answer(("result", number, function(setup["context"], task)))
+
+
+def run_worker(answers_fd: int, work) -> None:
+    """The life of a worker: its setup read from stdin, its log records sent to the parent,
+    ``work(setup, requests, answer)`` done, then ("done", its peak memory) answered on
+    ``answers_fd``; a failure is sent to the parent instead (see :func:`report_failure`)."""
     import signal
 
     requests = RawInput(sys.stdin.fileno())
     answers = os.fdopen(answers_fd, "wb")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what a Ctrl-C means (also when run alone)
     sys.stdout = sys.stderr
+    lock = threading.Lock()  # a worker's threads may answer at once
 
     def answer(message) -> None:
-        send(answers, message)
+        with lock:
+            send(answers, message)
 
     try:
         setup = receive(requests)
@@ -241,26 +263,27 @@ def main(answers_fd: int) -> None:
         root.handlers[:] = [ForwardLogs(answer)]
         root.setLevel(logging.WARNING)
         logging.getLogger("optimiser").setLevel(setup["log_level"])
-        module, name = setup["target"].split(":")
-        function = getattr(importlib.import_module(module), name)
-        while True:
-            answer(("ready",))
-            request = receive(requests)
-            if request is None or request[0] == "finish":
-                break
-            _, number, task = request
-            answer(("result", number, function(setup["context"], task)))
+        work(setup, requests, answer)
     except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent, which raises it
-        try:
-            pickle.loads(pickle.dumps(exc))
-        except Exception:
-            exc = SolveError(f"{type(exc).__name__} in a worker process: {exc}")
-        try:
-            answer(("error", exc))
-        except OSError:
-            pass
+        report_failure(exc, answer)
         return
     try:
         answer(("done", peak_memory_mb()))
+    except OSError:
+        pass  # the parent has gone
+
+
+def report_failure(exc: BaseException, answer) -> None:
+    """Sends ``exc`` to the parent: as itself when it survives the trip (bad input stays bad
+    input), else as a SolveError that names it. The traceback of a bug goes along as an
+    INFO record (the command line shows it with --verbose)."""
+    if not isinstance(exc, (SolveError, ValueError, KeyboardInterrupt, SystemExit)):
+        logging.getLogger(__name__).info("a worker process failed", exc_info=(type(exc), exc, exc.__traceback__))
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        exc = SolveError(f"{type(exc).__name__} in a worker process: {exc}")
+    try:
+        answer(("error", exc))
     except OSError:
         pass  # the parent has gone

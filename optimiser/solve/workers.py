@@ -31,17 +31,13 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 import queue
-import signal
 import subprocess
-import sys
 import threading
 
 from ..candidates import CandidateGenerator
 from ..errors import SolveError
-from ..processes import (ForwardLogs, RawInput, available_cores, frame, peak_memory_mb, receive, send, worker_command,
-                         worker_processes)
+from ..processes import available_cores, frame, receive, run_worker, send, worker_command, worker_processes
 from ..progress import report
 from . import exact, stop
 from .clock import local_clock, wall_clock
@@ -239,45 +235,4 @@ def _work_through(problem, setup, generator, all_blocks, deadline, workers, star
 
 def main(answers_fd: int) -> None:
     """A worker: reads its task from stdin, answers on ``answers_fd`` (see WORKER_COMMAND)."""
-    requests = RawInput(sys.stdin.fileno())
-    answers = os.fdopen(answers_fd, "wb")
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what a Ctrl-C means (also when run alone)
-    sys.stdout = sys.stderr
-    lock = threading.Lock()
-
-    def answer(message) -> None:
-        with lock:
-            send(answers, message)
-
-    try:
-        setup = receive(requests)
-        if setup is None:
-            return
-        root = logging.getLogger()
-        root.handlers[:] = [ForwardLogs(answer)]
-        root.setLevel(logging.WARNING)
-        logging.getLogger("optimiser").setLevel(setup["log_level"])
-        _work(setup, requests, answer)
-    except BaseException as exc:  # noqa: BLE001 - every failure goes to the parent, which raises it
-        _report_failure(exc, answer)
-        return
-    try:
-        answer(("done", peak_memory_mb()))
-    except OSError:
-        pass  # the parent has gone
-
-
-def _report_failure(exc: BaseException, send) -> None:
-    """Sends ``exc`` to the parent: as itself when it survives the trip (bad input stays bad
-    input), else as a SolveError that names it. The traceback of a bug goes along as an
-    INFO record (the command line shows it with --verbose)."""
-    if not isinstance(exc, (SolveError, ValueError, KeyboardInterrupt, SystemExit)):
-        log.info("a worker process failed", exc_info=(type(exc), exc, exc.__traceback__))
-    try:
-        pickle.loads(pickle.dumps(exc))
-    except Exception:
-        exc = SolveError(f"{type(exc).__name__} in a worker process: {exc}")
-    try:
-        send(("error", exc))
-    except OSError:
-        pass  # the parent has gone
+    run_worker(answers_fd, _work)
