@@ -268,7 +268,7 @@ def test_lp_bound_when_given_is_solved_again(suffolk):
     plan = copy.deepcopy(plans["shapley"])
     ctx = build_context(instance, plan, model, 1e-6)
     fid = _blocked_function(plan)
-    bound = stability.lp_bound(games.games_of(ctx).table(fid), [], games.games_of(ctx).solver)
+    bound = stability.lp_bound(games.games_of(ctx).table(fid), [])
     entry = plan["stability"][fid]
     assert bound >= entry["objective"] - 0.01  # the relaxation bounds the plan (no locked groups in Suffolk)
     entry["lp_bound"] = bound
@@ -408,7 +408,7 @@ def test_engine_and_verifier_agree_on_random_instances(tmp_path, seed, profile):
 
                 values = locked_values(ctx, fid)
                 if values is not None and len(set(c for g in locked for c in g)) == sum(map(len, locked)):
-                    mine = stability.lp_bound(table, values, games.games_of(ctx).solver)
+                    mine = stability.lp_bound(table, values)
                     want = brute_lp({**groups}, locked)
                     assert abs(mine - want) <= 1e-6 * max(1.0, abs(want)), (seed, fid, mine, want)
         # the blocking groups, by brute force against the plan's shares
