@@ -17,6 +17,7 @@ import importlib
 import itertools
 import json
 import logging
+import random
 import subprocess
 import sys
 import warnings
@@ -34,7 +35,7 @@ from optimiser.problem import load_run, prepare
 from optimiser.verify import verify
 
 verify_package = importlib.import_module("optimiser.verify")  # the package (optimiser.verify is also the function)
-from optimiser.verify import allocation, checks, games, stability  # noqa: E402
+from optimiser.verify import allocation, checks, games, lp, stability  # noqa: E402
 from optimiser.verify.context import build_context  # noqa: E402
 
 RULES = ("proportional", "shapley", "nucleolus")
@@ -423,3 +424,21 @@ def test_engine_and_verifier_agree_on_random_instances(tmp_path, seed, profile):
                 assert block[tuple(entry["largest_surplus_members"])] >= max(block.values()) - 0.01
             else:
                 assert entry["largest_surplus"] == 0 and entry["largest_surplus_members"] == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_prenucleolus_written_to_highs_directly_matches_pulp_and_cbc(seed):
+    """The nucleolus LPs written to HiGHS directly give the split PuLP and CBC give."""
+    rng = random.Random(seed)
+    solver = lp.highs()
+    for _ in range(15):
+        n = rng.randint(2, 6)
+        game = [0.0] * 2**n
+        for mask in range(1, 2**n):
+            size = bin(mask).count("1")
+            if size >= 2:
+                game[mask] = round(max(0.0, rng.gauss(size, 1.5)) * 1e6, 2)
+        direct = allocation.prenucleolus_shares(game, solver)
+        through_pulp = allocation.prenucleolus_shares(game)
+        assert sum(direct) == pytest.approx(game[-1], rel=1e-9, abs=1e-6)
+        assert direct == pytest.approx(through_pulp, rel=1e-6, abs=1e-3), (seed, game)

@@ -133,6 +133,7 @@ class Games:
         self._solver = None
         self._tables: dict = {}
         self._grown: dict = {}
+        self._km: dict = {}  # eligible codes -> their distances
 
     def value(self, fid: str, members) -> float:
         key = (fid, frozenset(members))
@@ -185,10 +186,13 @@ class Games:
         """Every group grown for run function ``fid`` (:mod:`.stability`), worked out once;
         functions alike in eligibility, geography and size share one growth."""
         if fid not in self._tables:
+            codes = self.ctx.eligible[fid]
+            if codes not in self._km:
+                self._km[codes] = stability.distances(self.ctx, codes)
             key = stability.grow_key(self.ctx, fid)
             if key not in self._grown:
-                self._grown[key] = stability.grow_sets(self.ctx, fid)
-            self._tables[fid] = stability.group_table(self.ctx, fid, self._grown[key])
+                self._grown[key] = stability.grow_sets(self.ctx, fid, self._km[codes])
+            self._tables[fid] = stability.group_table(self.ctx, fid, self._grown[key], self._km[codes])
         return self._tables[fid]
 
 

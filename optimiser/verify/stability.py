@@ -85,7 +85,7 @@ def grow_key(ctx: Context, fid: str) -> tuple:
     return (ctx.eligible[fid], kinds, ctx.max_size[fid])
 
 
-def _compatible(ctx: Context, fid: str, codes: tuple[str, ...]) -> np.ndarray:
+def _compatible(ctx: Context, fid: str, codes: tuple[str, ...], km: np.ndarray) -> np.ndarray:
     """(n, n): whether positions i and j (i != j) may share a partnership at all."""
     function = ctx.functions[fid]
     councils = [ctx.councils[c] for c in codes]
@@ -103,11 +103,13 @@ def _compatible(ctx: Context, fid: str, codes: tuple[str, ...]) -> np.ndarray:
             ok[position[a], position[b]] = ok[position[b], position[a]] = False
     within = function.rule("within_km")
     if within is not None:
-        ok &= ~(_distances(ctx, codes) > 2 * within.km + KM_SLACK)
+        ok &= ~(km > 2 * within.km + KM_SLACK)
     return ok
 
 
-def _distances(ctx: Context, codes: tuple[str, ...]) -> np.ndarray:
+def distances(ctx: Context, codes: tuple[str, ...]) -> np.ndarray:
+    """(n, n) haversine distances between ``codes`` (functions with the same eligible councils
+    may share one)."""
     n = len(codes)
     km = np.zeros((n, n))
     for i in range(n):
@@ -140,12 +142,12 @@ def _distinct_rows(rows: np.ndarray, n: int) -> np.ndarray:
     return np.unique(rows, axis=0)
 
 
-def grow_sets(ctx: Context, fid: str) -> list[np.ndarray]:
+def grow_sets(ctx: Context, fid: str, km: np.ndarray | None = None) -> list[np.ndarray]:
     """The sets of 2..max_size eligible councils of ``fid`` that growth reaches (see the module
     docstring), by size, each level an array (g, k) of sorted positions into ``ctx.eligible[fid]``."""
     codes = ctx.eligible[fid]
     n = len(codes)
-    compatible = _compatible(ctx, fid, codes)
+    compatible = _compatible(ctx, fid, codes, distances(ctx, codes) if km is None else km)
     contiguous = ctx.functions[fid].rule("contiguous") is not None
     adjacent = _adjacent(ctx, codes)
     later = np.arange(n)[None, :] > np.arange(n)[:, None]  # later[i, j]: j has a higher position
@@ -192,7 +194,7 @@ class _Figures:
     seeks: np.ndarray  # it only seeks the function: it may not host (options.seek)
 
     @classmethod
-    def of(cls, ctx: Context, fid: str, codes: tuple[str, ...]) -> "_Figures":
+    def of(cls, ctx: Context, fid: str, codes: tuple[str, ...], km: np.ndarray) -> "_Figures":
         labels = {p: k for k, p in enumerate(sorted({ctx.platform_of(c, fid) for c in codes}))}
         seeking = set(getattr(ctx.options, "seek", ()))
         return cls(
@@ -200,7 +202,7 @@ class _Figures:
             np.array([ctx.councils[c].population for c in codes], dtype=float),
             np.array([ctx.councils[c].commitment for c in codes], dtype=float),
             np.array([labels[ctx.platform_of(c, fid)] for c in codes], dtype=np.int64),
-            _distances(ctx, codes),
+            km,
             np.array([(c, fid) in seeking for c in codes], dtype=bool),
         )
 
@@ -262,11 +264,12 @@ def _values(ctx: Context, fid: str, data: _Figures, sets: np.ndarray) -> tuple[n
     return allowed, np.where(allowed, best, -np.inf)
 
 
-def group_table(ctx: Context, fid: str, grown: list[np.ndarray] | None = None) -> GroupTable:
+def group_table(ctx: Context, fid: str, grown: list[np.ndarray] | None = None, km: np.ndarray | None = None) -> GroupTable:
     """Every set grown for ``fid`` with whether the rules allow it and its best NPV."""
     codes = ctx.eligible[fid]
-    grown = grow_sets(ctx, fid) if grown is None else grown
-    data = _Figures.of(ctx, fid, codes)
+    km = distances(ctx, codes) if km is None else km
+    grown = grow_sets(ctx, fid, km) if grown is None else grown
+    data = _Figures.of(ctx, fid, codes, km)
     levels = []
     for sets in grown:
         array = np.asarray(sets, dtype=np.int64).reshape(len(sets), -1)
