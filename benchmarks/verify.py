@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 FIGURES = r"""
@@ -61,14 +61,17 @@ def run_once(code: str, instance: str, plan: str) -> dict:
     code = os.path.abspath(code)  # also the working directory: ``-m`` puts it first on sys.path
     env = {**os.environ, "PYTHONPATH": code}
     load = os.getloadavg()[0]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "optimiser", "verify", instance, plan], env=env, cwd=code, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"code": code, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_mb": round(after.ru_maxrss / 1024),
-            "load": round(load, 2), "exit": done.returncode, "verdict": done.stdout.strip().splitlines()[-1:] or [""]}
+    with tempfile.TemporaryFile("w+") as out:
+        child = subprocess.Popen([sys.executable, "-m", "optimiser", "verify", instance, plan], env=env, cwd=code,
+                                 stdout=out, stderr=subprocess.DEVNULL, text=True)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own CPU and peak memory
+        wall = time.perf_counter() - start
+        out.seek(0)
+        verdict = out.read().strip().splitlines()[-1:] or [""]
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"code": code, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_mb": round(usage.ru_maxrss / 1024),
+            "load": round(load, 2), "exit": os.waitstatus_to_exitcode(status), "verdict": verdict}
 
 
 def main() -> None:
@@ -80,6 +83,7 @@ def main() -> None:
     parser.add_argument("--figures", action="store_true", help="also write every stability figure of each checkout")
     args = parser.parse_args()
     args.instance, args.plan = os.path.abspath(args.instance), os.path.abspath(args.plan)
+    args.code = [os.path.abspath(code) for code in args.code]
     for code in args.code:
         where = imported_from(code)
         if not where.startswith(os.path.abspath(code) + os.sep):
