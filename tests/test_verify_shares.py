@@ -17,6 +17,7 @@ import importlib
 import itertools
 import json
 import logging
+import random
 import subprocess
 import sys
 import warnings
@@ -34,7 +35,7 @@ from optimiser.problem import load_run, prepare
 from optimiser.verify import verify
 
 verify_package = importlib.import_module("optimiser.verify")  # the package (optimiser.verify is also the function)
-from optimiser.verify import allocation, checks, games, stability  # noqa: E402
+from optimiser.verify import allocation, checks, games, lp, stability  # noqa: E402
 from optimiser.verify.context import build_context  # noqa: E402
 
 RULES = ("proportional", "shapley", "nucleolus")
@@ -268,7 +269,7 @@ def test_lp_bound_when_given_is_solved_again(suffolk):
     plan = copy.deepcopy(plans["shapley"])
     ctx = build_context(instance, plan, model, 1e-6)
     fid = _blocked_function(plan)
-    bound = stability.lp_bound(games.games_of(ctx).table(fid), [], games.games_of(ctx).solver)
+    bound = stability.lp_bound(games.games_of(ctx).table(fid), [])
     entry = plan["stability"][fid]
     assert bound >= entry["objective"] - 0.01  # the relaxation bounds the plan (no locked groups in Suffolk)
     entry["lp_bound"] = bound
@@ -408,7 +409,7 @@ def test_engine_and_verifier_agree_on_random_instances(tmp_path, seed, profile):
 
                 values = locked_values(ctx, fid)
                 if values is not None and len(set(c for g in locked for c in g)) == sum(map(len, locked)):
-                    mine = stability.lp_bound(table, values, games.games_of(ctx).solver)
+                    mine = stability.lp_bound(table, values)
                     want = brute_lp({**groups}, locked)
                     assert abs(mine - want) <= 1e-6 * max(1.0, abs(want)), (seed, fid, mine, want)
         # the blocking groups, by brute force against the plan's shares
@@ -423,3 +424,21 @@ def test_engine_and_verifier_agree_on_random_instances(tmp_path, seed, profile):
                 assert block[tuple(entry["largest_surplus_members"])] >= max(block.values()) - 0.01
             else:
                 assert entry["largest_surplus"] == 0 and entry["largest_surplus_members"] == []
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_prenucleolus_written_to_highs_directly_matches_pulp_and_cbc(seed):
+    """The nucleolus LPs written to HiGHS directly give the split PuLP and CBC give."""
+    rng = random.Random(seed)
+    solver = lp.highs()
+    for _ in range(15):
+        n = rng.randint(2, 6)
+        game = [0.0] * 2**n
+        for mask in range(1, 2**n):
+            size = bin(mask).count("1")
+            if size >= 2:
+                game[mask] = round(max(0.0, rng.gauss(size, 1.5)) * 1e6, 2)
+        direct = allocation.prenucleolus_shares(game, solver)
+        through_pulp = allocation.prenucleolus_shares(game)
+        assert sum(direct) == pytest.approx(game[-1], rel=1e-9, abs=1e-6)
+        assert direct == pytest.approx(through_pulp, rel=1e-6, abs=1e-3), (seed, game)

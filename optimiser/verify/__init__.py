@@ -6,7 +6,7 @@ the run, every rule a partnership must obey, every pound of the savings arithmet
 (SPEC section 3), and the shares and stability of SPEC section 6. It shares no code with
 candidate generation, the optimisation model or the engine's analysis, so a bug there shows
 up here as a disagreement instead of being repeated: this package imports only the standard
-library, pandas, numpy, pulp, ``optimiser.errors``, ``optimiser.io`` and ``optimiser.problem``
+library, pandas, numpy, pulp, highspy, ``optimiser.errors``, ``optimiser.io`` and ``optimiser.problem``
 (a test holds it to that).
 
 It does not check that the plan is *optimal*, only that it is feasible and that every
@@ -28,8 +28,8 @@ The pieces:
   judged by the partnership rule checks) and its splits by :mod:`.allocation` (Shapley over
   every order of arrival, the prenucleolus by sequential LPs);
 * :mod:`.stability`: every group the rules allow for a function, grown afresh, valued with
-  numpy, the blocking groups among them and the function's LP bound (HiGHS via :mod:`.lp`,
-  which keeps the solvers quiet).
+  numpy, the blocking groups among them and the function's LP bound (column generation on
+  HiGHS, :mod:`.packing`, to a proven gap); :mod:`.lp` keeps the solvers quiet.
 """
 
 from __future__ import annotations

@@ -8,9 +8,10 @@ sequence of LPs (Maschler, Peleg and Shapley) written with PuLP and solved by CB
 candidate coalition's "tight in every optimal split" proved by an auxiliary LP of its own
 instead of read off duals, each stage's level recovered to full precision from the rows
 active at CBC's answer (CBC reports eight significant digits), and the rank tests exact
-integer elimination. It imports only ``pulp``, ``itertools``, ``math`` and ``warnings``. Pass
-``solver=pulp.HiGHS(msg=False)`` for speed once the HiGHS banner is spent (HiGHS >= 1.16 prints
-one to stdout the first time a solver is made; :func:`optimiser.verify.lp.highs` spends it).
+integer elimination. It imports only ``pulp``, ``highspy``, ``itertools``, ``math`` and
+``warnings``. Pass ``solver=pulp.HiGHS(msg=False)`` for speed once the HiGHS banner is spent
+(HiGHS >= 1.16 prints one to stdout the first time a solver is made;
+:func:`optimiser.verify.lp.highs` spends it): the same LPs are then written to HiGHS directly.
 The default CBC is made with PuLP's deprecation warning for ``PULP_CBC_CMD`` silenced.
 
 A game on n members is a sequence of 2**n values indexed by bitmask (bit i set: member i is in
@@ -175,6 +176,8 @@ def _solve(n, v, fixed, equalities, free, solver, level=None, target=None):
 
     Returns the optimum and the split.
     """
+    if isinstance(solver, pulp.HiGHS):
+        return _solve_highs(n, v, fixed, equalities, free, level, target)
     sense = pulp.LpMinimize if target is None else pulp.LpMaximize
     problem = pulp.LpProblem("prenucleolus", sense)
     x = [problem.add_variable(f"x{i}", lowBound=None, upBound=None) for i in range(n)]
@@ -198,6 +201,45 @@ def _solve(n, v, fixed, equalities, free, solver, level=None, target=None):
     if pulp.LpStatus[status] != "Optimal":
         raise RuntimeError(f"the nucleolus LP ended {pulp.LpStatus[status]}")
     return pulp.value(problem.objective), [xi.value() or 0.0 for xi in x]
+
+
+_HIGHS = []  # one HiGHS object, cleared between LPs: making one costs more than these LPs
+
+
+def _solve_highs(n, v, fixed, equalities, free, level, target):
+    """:func:`_solve`'s LP, the same rows, written to HiGHS directly (PuLP's modelling of a
+    few dozen rows costs several times HiGHS's solving them)."""
+    import highspy
+
+    if not _HIGHS:
+        _HIGHS.append(highspy.Highs())
+        _HIGHS[0].setOptionValue("output_flag", False)
+    lp = _HIGHS[0]
+    lp.clearModel()
+    inf = highspy.kHighsInf
+    stage = target is None
+    width = n + 1 if stage else n  # the stage LP's last column is eps
+    frees = sorted(free)
+    masks = [2 ** n - 1, *equalities, *frees]
+    lower = [v[-1]] + [v[t] - fixed[t] for t in equalities] + [v[t] if stage else v[t] - level for t in frees]
+    upper = lower[:1 + len(equalities)] + [inf] * len(frees)
+    starts, index = [], []
+    for row, mask in enumerate(masks):
+        starts.append(len(index))
+        index.extend(_members(mask, n))
+        if stage and row > len(equalities):
+            index.append(n)
+    lp.addVars(width, [-inf] * width, [inf] * width)
+    cost = [0.0] * n + [1.0] if stage else [float(target >> i & 1) for i in range(n)]
+    lp.changeColsCost(width, list(range(width)), cost)
+    lp.changeObjectiveSense(highspy.ObjSense.kMinimize if stage else highspy.ObjSense.kMaximize)
+    lp.addRows(len(masks), lower, upper, len(index), starts, index, [1.0] * len(index))
+    lp.run()
+    status = lp.modelStatusToString(lp.getModelStatus())
+    if status != "Optimal":
+        raise RuntimeError(f"the nucleolus LP ended {status}")
+    objective = lp.getInfo().objective_function_value + (0.0 if stage else level - v[target])
+    return objective, [float(a) for a in lp.getSolution().col_value[:n]]
 
 
 def _independent(row: list[int], pivots: list[list[int]]) -> bool:

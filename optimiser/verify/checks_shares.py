@@ -345,7 +345,7 @@ def _check_bound(ctx: Context, fid: str, entry: dict, problem) -> None:
     locked = locked_values(ctx, fid)
     if locked is None:
         return
-    expected = lp_bound(games_of(ctx).table(fid), locked, games_of(ctx).solver)
+    expected = lp_bound(games_of(ctx).table(fid), locked)
     if expected is None:
         problem("lp_bound is given, but the function's locked groups overlap: its packing LP has no solution")
     elif not ctx.money_ok(bound, expected):

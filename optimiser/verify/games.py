@@ -19,6 +19,7 @@ game, splits (:mod:`.allocation`) and largest excesses.
 
 from __future__ import annotations
 
+import dataclasses
 import weakref
 from dataclasses import dataclass
 from typing import Mapping
@@ -56,6 +57,14 @@ def entry_part(ctx: Context, fid: str, members, host: str, depth_id: str) -> Par
     return read_part(ctx, -1, entry)
 
 
+def with_choice(part: Part, host: str, depth) -> Part:
+    """An :func:`entry_part` with another host and depth, for the host and depth rules alone:
+    they read the members, host and depth, never the figures, so those are dropped instead of
+    worked out again for every choice (``options_of`` prices each choice itself)."""
+    entry = {**part.entry, "host": host, "depth": depth.id}
+    return dataclasses.replace(part, entry=entry, host=host, depth=depth, figures=None)
+
+
 def breaks_any(ctx: Context, part: Part, names) -> bool:
     return any(RULE_FUNCTIONS[name](ctx, part) for name in names)
 
@@ -72,8 +81,8 @@ def options_of(ctx: Context, fid: str, members) -> list[Option]:
     first = entry_part(ctx, fid, members, members[0], depths[0].id)
     if breaks_any(ctx, first, SET_RULES):
         return []
-    hosts = [h for h in members if not breaks_any(ctx, entry_part(ctx, fid, members, h, depths[0].id), HOST_RULES)]
-    allowed = [d for d in depths if not breaks_any(ctx, entry_part(ctx, fid, members, members[0], d.id), DEPTH_RULES)]
+    hosts = [h for h in members if not breaks_any(ctx, with_choice(first, h, depths[0]), HOST_RULES)]
+    allowed = [d for d in depths if not breaks_any(ctx, with_choice(first, members[0], d), DEPTH_RULES)]
     if not hosts or not allowed:
         return []
     platforms = sorted({ctx.platform_of(c, fid) for c in members})
@@ -133,6 +142,7 @@ class Games:
         self._solver = None
         self._tables: dict = {}
         self._grown: dict = {}
+        self._km: dict = {}  # eligible codes -> their distances
 
     def value(self, fid: str, members) -> float:
         key = (fid, frozenset(members))
@@ -185,10 +195,13 @@ class Games:
         """Every group grown for run function ``fid`` (:mod:`.stability`), worked out once;
         functions alike in eligibility, geography and size share one growth."""
         if fid not in self._tables:
+            codes = self.ctx.eligible[fid]
+            if codes not in self._km:
+                self._km[codes] = stability.distances(self.ctx, codes)
             key = stability.grow_key(self.ctx, fid)
             if key not in self._grown:
-                self._grown[key] = stability.grow_sets(self.ctx, fid)
-            self._tables[fid] = stability.group_table(self.ctx, fid, self._grown[key])
+                self._grown[key] = stability.grow_sets(self.ctx, fid, self._km[codes])
+            self._tables[fid] = stability.group_table(self.ctx, fid, self._grown[key], self._km[codes])
         return self._tables[fid]
 
 

@@ -25,7 +25,8 @@ How (nothing here comes from the engine's candidate code):
   (the only part of the arithmetic a host changes); under a common platform, the best
   platform is the members' platform that most of their baseline is already on;
 * the LP bound is the relaxation of the function's own set packing (each council in at most
-  one group, every locked group of the run in), solved with PuLP and HiGHS.
+  one group, every locked group of the run in), solved by column generation with HiGHS to a
+  proven gap (:mod:`.packing`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pulp
 
 from .context import KM_SLACK, Context
 from .figures import annuity
+from .packing import packing_bound
 
 BLOCKING_TOLERANCE = 1e-6  # SPEC section 6: relative, on max(1, |best NPV|)
 #: groups whose surplus is this close (relative) to the blocking threshold may be counted either
@@ -84,67 +85,97 @@ def grow_key(ctx: Context, fid: str) -> tuple:
     return (ctx.eligible[fid], kinds, ctx.max_size[fid])
 
 
-def _compatible(ctx: Context, fid: str, codes: tuple[str, ...]) -> list[int]:
-    """For each position, the bitmask of the positions it may share a partnership with."""
+def _compatible(ctx: Context, fid: str, codes: tuple[str, ...], km: np.ndarray) -> np.ndarray:
+    """(n, n): whether positions i and j (i != j) may share a partnership at all."""
     function = ctx.functions[fid]
     councils = [ctx.councils[c] for c in codes]
-    attributes = [kind[len("same_"):] for kind in ("same_region", "same_county", "same_nation") if function.rule(kind)]
+    n = len(codes)
+    ok = ~np.eye(n, dtype=bool)
+    for kind in ("same_region", "same_county", "same_nation"):
+        if function.rule(kind):
+            labels = [getattr(c, kind[len("same_"):]) for c in councils]
+            index = {label: k for k, label in enumerate(dict.fromkeys(labels))}
+            label = np.array([index[x] for x in labels])
+            ok &= label[:, None] == label[None, :]
+    position = {c: i for i, c in enumerate(codes)}
+    for a, b in ctx.apart:
+        if a in position and b in position:
+            ok[position[a], position[b]] = ok[position[b], position[a]] = False
     within = function.rule("within_km")
-    apart = {frozenset(pair) for pair in ctx.apart}
-    out = []
-    for i, a in enumerate(councils):
-        mask = 0
-        for j, b in enumerate(councils):
-            if i == j:
-                continue
-            if any(getattr(a, attr) != getattr(b, attr) for attr in attributes):
-                continue
-            if frozenset((a.code, b.code)) in apart:
-                continue
-            if within is not None and ctx.distance(a.code, b.code) > 2 * within.km + KM_SLACK:
-                continue
-            mask |= 1 << j
-        out.append(mask)
+    if within is not None:
+        ok &= ~(km > 2 * within.km + KM_SLACK)
+    return ok
+
+
+def distances(ctx: Context, codes: tuple[str, ...]) -> np.ndarray:
+    """(n, n) haversine distances between ``codes`` (functions with the same eligible councils
+    may share one)."""
+    n = len(codes)
+    km = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            km[i, j] = km[j, i] = ctx.distance(codes[i], codes[j])
+    return km
+
+
+def _adjacent(ctx: Context, codes: tuple[str, ...]) -> np.ndarray:
+    position = {c: i for i, c in enumerate(codes)}
+    out = np.zeros((len(codes), len(codes)), dtype=bool)
+    for code in codes:
+        for other in ctx.neighbours.get(code, ()):
+            if other in position and other != code:
+                out[position[code], position[other]] = True
     return out
 
 
-def grow_sets(ctx: Context, fid: str) -> list[list[tuple[int, ...]]]:
+#: sets grown at a time (bounds the (sets, councils) masks in memory)
+GROW_CHUNK = 20_000
+
+
+def _distinct_rows(rows: np.ndarray, n: int) -> np.ndarray:
+    """The distinct rows of ``rows`` (each sorted), in lexicographic order."""
+    k = rows.shape[1]
+    if n ** k < 2**62:  # one integer per row, base n
+        key = rows @ (n ** np.arange(k - 1, -1, -1, dtype=np.int64))
+        _, first = np.unique(key, return_index=True)
+        return rows[first]
+    return np.unique(rows, axis=0)
+
+
+def grow_sets(ctx: Context, fid: str, km: np.ndarray | None = None) -> list[np.ndarray]:
     """The sets of 2..max_size eligible councils of ``fid`` that growth reaches (see the module
-    docstring), by size, each a sorted tuple of positions into ``ctx.eligible[fid]``."""
+    docstring), by size, each level an array (g, k) of sorted positions into ``ctx.eligible[fid]``."""
     codes = ctx.eligible[fid]
-    function = ctx.functions[fid]
-    compatible = _compatible(ctx, fid, codes)
-    contiguous = function.rule("contiguous") is not None
-    position = {c: i for i, c in enumerate(codes)}
-    adjacent = []
-    for code in codes:
-        mask = 0
-        for other in ctx.neighbours.get(code, ()):
-            if other in position and other != code:
-                mask |= 1 << position[other]
-        adjacent.append(mask)
-    # each set: its bitmask -> (who may still join, its frontier, its members)
-    level = {1 << i: (compatible[i], adjacent[i], (i,)) for i in range(len(codes))}
+    n = len(codes)
+    compatible = _compatible(ctx, fid, codes, distances(ctx, codes) if km is None else km)
+    contiguous = ctx.functions[fid].rule("contiguous") is not None
+    adjacent = _adjacent(ctx, codes)
+    later = np.arange(n)[None, :] > np.arange(n)[:, None]  # later[i, j]: j has a higher position
+    level = np.arange(n, dtype=np.int64)[:, None]
     out = []
     for _size in range(2, ctx.max_size[fid] + 1):
-        grown = {}
-        for mask, (ok, frontier, members) in level.items():
-            if contiguous:
-                candidates = ok & frontier & ~mask
-            else:
-                candidates = ok & ~((1 << mask.bit_length()) - 1)  # higher bits only: each set once
-            while candidates:
-                low = candidates & -candidates
-                candidates ^= low
-                new = mask | low
-                if new in grown:
-                    continue
-                j = low.bit_length() - 1
-                grown[new] = (ok & compatible[j], frontier | adjacent[j], members + (j,))
-        if not grown:
+        grown = []
+        for start in range(0, len(level), GROW_CHUNK):
+            sets = level[start:start + GROW_CHUNK]
+            if contiguous:  # the frontier: any member's neighbour
+                joins = adjacent[sets[:, 0]].copy()
+                for slot in range(1, sets.shape[1]):
+                    joins |= adjacent[sets[:, slot]]
+            else:  # any council of a higher position: each set grown once
+                joins = later[sets[:, -1]].copy()
+            for slot in range(sets.shape[1]):  # compatible with every member (so not one of them)
+                joins &= compatible[sets[:, slot]]
+            which, newcomer = np.nonzero(joins)
+            rows = np.concatenate([sets[which], newcomer[:, None]], axis=1)
+            rows.sort(axis=1)
+            grown.append(rows)
+        rows = np.concatenate(grown) if grown else np.zeros((0, level.shape[1] + 1), dtype=np.int64)
+        if contiguous:
+            rows = _distinct_rows(rows, n)
+        if not len(rows):
             break
-        out.append([tuple(sorted(entry[2])) for entry in grown.values()])
-        level = grown
+        out.append(rows)
+        level = rows
     return out
 
 
@@ -163,21 +194,40 @@ class _Figures:
     seeks: np.ndarray  # it only seeks the function: it may not host (options.seek)
 
     @classmethod
-    def of(cls, ctx: Context, fid: str, codes: tuple[str, ...]) -> "_Figures":
+    def of(cls, ctx: Context, fid: str, codes: tuple[str, ...], km: np.ndarray) -> "_Figures":
         labels = {p: k for k, p in enumerate(sorted({ctx.platform_of(c, fid) for c in codes}))}
-        n = len(codes)
-        km = np.zeros((n, n))
-        for i in range(n):
-            for j in range(i + 1, n):
-                km[i, j] = km[j, i] = ctx.distance(codes[i], codes[j])
+        seeking = set(getattr(ctx.options, "seek", ()))
         return cls(
             np.array([ctx.baseline(c, fid)[0] for c in codes], dtype=float),
             np.array([ctx.councils[c].population for c in codes], dtype=float),
             np.array([ctx.councils[c].commitment for c in codes], dtype=float),
             np.array([labels[ctx.platform_of(c, fid)] for c in codes], dtype=np.int64),
             km,
-            np.array([(c, fid) in set(getattr(ctx.options, "seek", ())) for c in codes], dtype=bool),
+            np.array([(c, fid) in seeking for c in codes], dtype=bool),
         )
+
+
+# numpy reduces a short last axis slowly: these go slot by slot (elementwise over the sets)
+def _slot_max(a: np.ndarray) -> np.ndarray:
+    out = a[..., 0].copy()
+    for slot in range(1, a.shape[-1]):
+        np.maximum(out, a[..., slot], out=out)
+    return out
+
+
+def _slot_min(a: np.ndarray) -> np.ndarray:
+    out = a[..., 0].copy()
+    for slot in range(1, a.shape[-1]):
+        np.minimum(out, a[..., slot], out=out)
+    return out
+
+
+def _slot_sum(a: np.ndarray) -> np.ndarray:
+    return a @ np.ones(a.shape[-1])
+
+
+#: sets valued at a time (bounds the (sets, slots, slots) arrays in memory)
+VALUE_CHUNK = 50_000
 
 
 def _values(ctx: Context, fid: str, data: _Figures, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -190,16 +240,17 @@ def _values(ctx: Context, fid: str, data: _Figures, sets: np.ndarray) -> tuple[n
     may_host = (com >= function.host_min_commitment) & ~data.seeks[sets]
     within = function.rule("within_km")
     if within is not None:
-        may_host &= ~(dist > within.km + KM_SLACK).any(axis=2)
-    host_ok = may_host.any(axis=1)
-    coordination = function.coordination * (dist * b[:, None, :]).sum(axis=2) / 100.0
-    least = np.where(may_host, coordination, np.inf).min(axis=1)
+        may_host &= ~(_slot_max(dist) > within.km + KM_SLACK)
+    host_ok = _slot_max(may_host)
+    coordination = function.coordination * np.einsum("ghm,gm->gh", dist, b) / 100.0
+    least = _slot_min(np.where(may_host, coordination, np.inf))
     least = np.where(host_ok, least, 0.0)
-    total = b.sum(axis=1)
+    total = _slot_sum(b)
     beta = function.scale_exponent
-    rate = 1.0 - pop.sum(axis=1) ** beta / (pop**beta).sum(axis=1)
-    kept = ((plat[:, :, None] == plat[:, None, :]) * b[:, None, :]).sum(axis=2).max(axis=1)  # baseline on the best platform
-    weakest = com.min(axis=1)
+    rate = 1.0 - _slot_sum(pop) ** beta / _slot_sum(pop**beta)
+    same_platform = (plat[:, :, None] == plat[:, None, :]).astype(float)
+    kept = _slot_max(np.einsum("ghm,gm->gh", same_platform, b))  # baseline on the best platform
+    weakest = _slot_min(com)
     best = np.full(len(sets), -np.inf)
     any_depth = np.zeros(len(sets), dtype=bool)
     for depth in model.depths:
@@ -213,15 +264,18 @@ def _values(ctx: Context, fid: str, data: _Figures, sets: np.ndarray) -> tuple[n
     return allowed, np.where(allowed, best, -np.inf)
 
 
-def group_table(ctx: Context, fid: str, grown: list[list[tuple[int, ...]]] | None = None) -> GroupTable:
+def group_table(ctx: Context, fid: str, grown: list[np.ndarray] | None = None, km: np.ndarray | None = None) -> GroupTable:
     """Every set grown for ``fid`` with whether the rules allow it and its best NPV."""
     codes = ctx.eligible[fid]
-    grown = grow_sets(ctx, fid) if grown is None else grown
-    data = _Figures.of(ctx, fid, codes)
+    km = distances(ctx, codes) if km is None else km
+    grown = grow_sets(ctx, fid, km) if grown is None else grown
+    data = _Figures.of(ctx, fid, codes, km)
     levels = []
     for sets in grown:
-        array = np.array(sets, dtype=np.int64).reshape(len(sets), -1)
-        allowed, value = _values(ctx, fid, data, array)
+        array = np.asarray(sets, dtype=np.int64).reshape(len(sets), -1)
+        parts = [_values(ctx, fid, data, array[s:s + VALUE_CHUNK]) for s in range(0, len(array), VALUE_CHUNK)]
+        allowed = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=bool)
+        value = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
         levels.append(Level(array, allowed, value))
     return GroupTable(fid, codes, tuple(levels))
 
@@ -241,16 +295,19 @@ class Blocking:
     possibly: int
     largest: float
     largest_members: tuple[str, ...]
-    surplus_of: dict  # sorted codes -> surplus, of every possibly blocking group
+    table: GroupTable
+    #: of every possibly blocking group, by size: (member positions (p, k), surplus (p,))
+    possible: tuple[tuple[np.ndarray, np.ndarray], ...]
 
     @property
     def largest_possible(self) -> float:
         """The largest surplus of a possibly blocking group (at least ``largest``)."""
-        return max([self.largest, *self.surplus_of.values()])
+        return max([self.largest, *(float(surplus.max()) for _, surplus in self.possible if len(surplus))])
 
     def near(self, slack: float) -> set[tuple[str, ...]]:
         """The possibly blocking groups whose surplus is within ``slack`` of the largest."""
-        return {members for members, surplus in self.surplus_of.items() if surplus >= self.largest - slack}
+        return {self.table.members_of(members[g]) for members, surplus in self.possible
+                for g in np.flatnonzero(surplus >= self.largest - slack)}
 
 
 def blocking(table: GroupTable, shares: dict[str, float]) -> Blocking:
@@ -258,10 +315,10 @@ def blocking(table: GroupTable, shares: dict[str, float]) -> Blocking:
     pounds = np.array([float(shares.get(c, 0.0)) for c in table.codes])
     surely = possibly = 0
     largest, largest_members = 0.0, ()
-    surplus_of = {}
+    possible = []
     for level in table.levels:
         value = np.where(level.allowed, level.value, 0.0)
-        surplus = value - pounds[level.members].sum(axis=1)
+        surplus = value - _slot_sum(pounds[level.members])
         scale = np.maximum(1.0, np.abs(value))
         threshold = BLOCKING_TOLERANCE * scale
         room = NEAR_THRESHOLD * scale
@@ -270,23 +327,23 @@ def blocking(table: GroupTable, shares: dict[str, float]) -> Blocking:
         maybe = positive & (surplus > threshold - room)
         surely += int(sure.sum())
         possibly += int(maybe.sum())
-        for g in np.flatnonzero(maybe):
-            surplus_of[table.members_of(level.members[g])] = float(surplus[g])
+        possible.append((level.members[maybe], surplus[maybe]))
         strict = positive & (surplus > threshold)
         if strict.any():
             g = int(np.argmax(np.where(strict, surplus, -np.inf)))
             if surplus[g] > largest:
                 largest, largest_members = float(surplus[g]), table.members_of(level.members[g])
-    return Blocking(table.allowed_count, surely, possibly, largest, largest_members, surplus_of)
+    return Blocking(table.allowed_count, surely, possibly, largest, largest_members, table, tuple(possible))
 
 
 # ---------------------------------------------------------------- the LP bound
 
 
-def lp_bound(table: GroupTable, locked: list[tuple[tuple[str, ...], float]], solver) -> float | None:
+def lp_bound(table: GroupTable, locked: list[tuple[tuple[str, ...], float]]) -> float | None:
     """The LP relaxation of the function's set packing over every allowed group's best NPV:
     max sum v_g x_g, each council in groups of total x at most 1, 0 <= x <= 1, every locked
-    group (members, its best NPV) at x = 1. None when the locked groups overlap (no packing)."""
+    group (members, its best NPV) at x = 1. None when the locked groups overlap (no packing).
+    Solved by column generation to a proven gap (:mod:`.packing`)."""
     taken: set[str] = set()
     constant = 0.0
     for members, npv in locked:
@@ -295,24 +352,8 @@ def lp_bound(table: GroupTable, locked: list[tuple[tuple[str, ...], float]], sol
         taken |= set(members)
         constant += npv
     blocked = np.array([c in taken for c in table.codes], dtype=bool)
-    columns = []  # (value, member positions)
+    columns = []  # (values, member positions) of each size
     for level in table.levels:
-        keep = level.allowed & (level.value > 0) & ~blocked[level.members].any(axis=1)
-        for g in np.flatnonzero(keep):
-            columns.append((float(level.value[g]), level.members[g]))
-    if not columns:
-        return constant
-    problem = pulp.LpProblem("packing", pulp.LpMaximize)
-    x = [problem.add_variable(f"x{j}", lowBound=0, upBound=1) for j in range(len(columns))]
-    rows: dict[int, list] = {}
-    for j, (_, members) in enumerate(columns):
-        for i in members:
-            rows.setdefault(int(i), []).append((x[j], 1))
-    problem.setObjective(pulp.LpAffineExpression([(x[j], v) for j, (v, _) in enumerate(columns)]))
-    for i, terms in rows.items():
-        if len(terms) > 1:
-            problem += pulp.LpAffineExpression(terms) <= 1, f"c{i}"
-    status = problem.solve(solver)
-    if pulp.LpStatus[status] != "Optimal":
-        raise RuntimeError(f"the LP bound of '{table.function}' ended {pulp.LpStatus[status]}")
-    return constant + float(pulp.value(problem.objective) or 0.0)
+        keep = level.allowed & (level.value > 0) & ~_slot_max(blocked[level.members])
+        columns.append((level.value[keep], level.members[keep]))
+    return constant + packing_bound(len(table.codes), columns)

@@ -34,7 +34,7 @@ from itertools import combinations
 from .context import Context, Part
 from .figures import Member, figures
 from .finance import ramp_at
-from .games import DEPTH_RULES, HOST_RULES, SET_RULES, breaks_any, entry_part
+from .games import DEPTH_RULES, HOST_RULES, SET_RULES, breaks_any, entry_part, with_choice
 
 #: nobody is ever certain to leave
 MAX_CHANCE = 0.95
@@ -88,7 +88,7 @@ def later_saving(ctx: Context, part: Part, stay: tuple[str, ...]) -> float:
     hosts = [part.host] if part.host in stay else sorted(stay)
     best = None
     for host in hosts:
-        if breaks_any(ctx, entry_part(ctx, fid, stay, host, depth.id), HOST_RULES):
+        if breaks_any(ctx, with_choice(probe, host, depth), HOST_RULES):
             continue
         team = [Member(c, ctx.baseline(c, fid)[0], ctx.councils[c].population, ctx.distance(c, host), ctx.platform_of(c, fid))
                 for c in stay]
