@@ -9,6 +9,7 @@ Medians of the repeats go to ``benchmarks/results/shares/shares.csv``, the machi
 
     python benchmarks/shares.py --repeats 3                      # England (all functions) and two regions
     python benchmarks/shares.py --area Kent --repeats 3
+    python benchmarks/shares.py --area England --time-limit 60 --repeats 3   # England alone
     python benchmarks/shares.py --repeats 3 --against ../before   # another checkout, side by side
 
 ``--against DIR`` measures a second checkout of the package (say, the commit before a change) on
@@ -91,6 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--area", help="one area instead of the default configurations")
+    parser.add_argument("--time-limit", type=float, help="with --area: the time limit of the solve that makes its plan")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # a repeat, in its own process
     parser.add_argument("--against", metavar="DIR", help="also measure the package of another checkout, side by side")
     args = parser.parse_args()
@@ -99,7 +101,7 @@ def main() -> None:
         return
     from optimiser.api import solve
 
-    configs = [(args.area, args.area, None)] if args.area else CONFIGS
+    configs = [(args.area, args.area, args.time_limit)] if args.area else CONFIGS
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
