@@ -135,6 +135,19 @@ def peak_memory_mb() -> float:
         return 0.0
 
 
+def read_all(number: int, stream, inbox: queue.Queue) -> None:
+    """Puts every message from worker ``number``'s ``stream`` on ``inbox`` as (number, message),
+    up to its last (None at the end of the stream; an unreadable one becomes an error)."""
+    while True:
+        try:
+            message = receive(stream)
+        except Exception as exc:  # a torn frame from a dying worker
+            message = ("error", SolveError(f"worker {number} sent an unreadable message: {exc}"))
+        inbox.put((number, message))
+        if message is None or message[0] in ("done", "error"):
+            return
+
+
 @contextmanager
 def worker_processes(command: list[str], count: int, read, inbox):
     """``count`` workers running ``command``, each with a daemon thread ``read(number, its
@@ -181,7 +194,7 @@ def map_in_workers(target: str, context, tasks: list, jobs: int) -> list:
     setup = frame({"target": target, "context": context, "log_level": level})
     inbox: queue.Queue = queue.Queue()
     results: dict[int, object] = {}
-    with worker_processes(worker_command("optimiser.processes"), jobs, _read_answers, inbox) as workers:
+    with worker_processes(worker_command("optimiser.processes"), jobs, read_all, inbox) as workers:
         for process in workers:
             send(process.stdin, setup)
         pending = list(range(len(tasks)))
@@ -206,17 +219,6 @@ def map_in_workers(target: str, context, tasks: list, jobs: int) -> list:
             elif kind == "done":
                 running -= 1
     return [results[number] for number in range(len(tasks))]
-
-
-def _read_answers(number: int, stream, inbox) -> None:
-    while True:
-        try:
-            message = receive(stream)
-        except Exception as exc:  # a torn frame from a dying worker
-            message = ("error", SolveError(f"worker {number} sent an unreadable message: {exc}"))
-        inbox.put((number, message))
-        if message is None or message[0] in ("done", "error"):
-            return
 
 
 def main(answers_fd: int) -> None:

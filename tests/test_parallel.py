@@ -16,7 +16,7 @@ import time
 import pytest
 
 from optimiser.solve import clock
-from optimiser.processes import worker_environment
+from optimiser.processes import read_all, worker_environment
 from optimiser.solve import workers as parallel
 from optimiser.api import solve
 from optimiser.errors import InputError, SolveError
@@ -110,7 +110,7 @@ def _serve_fake_worker(code: str):
     """What the parent makes of a 'worker' running ``code``: the error serve raises."""
     process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     inbox: queue.Queue = queue.Queue()
-    threading.Thread(target=parallel.read_all, args=(0, process.stdout, inbox), daemon=True).start()
+    threading.Thread(target=read_all, args=(0, process.stdout, inbox), daemon=True).start()
     outcome: list = []
 
     def serve():

@@ -37,7 +37,7 @@ import threading
 
 from ..candidates import CandidateGenerator
 from ..errors import SolveError
-from ..processes import available_cores, frame, receive, run_worker, send, worker_command, worker_processes
+from ..processes import available_cores, frame, read_all, receive, run_worker, send, worker_command, worker_processes
 from ..progress import report
 from . import exact, stop
 from .clock import local_clock, wall_clock
@@ -106,19 +106,6 @@ def _tell(process: subprocess.Popen, message) -> None:
 def _stopped(process: subprocess.Popen) -> SolveError:
     return SolveError(f"a worker process stopped unexpectedly (exit status {process.wait()}); "
                       "its own message, if any, is above; --jobs 1 solves in this process")
-
-
-def read_all(number: int, stream, inbox: queue.Queue) -> None:
-    """Puts every message from worker ``number``'s ``stream`` on ``inbox`` as (number, message),
-    up to its last (None at the end of the stream; an unreadable one becomes an error)."""
-    while True:
-        try:
-            message = receive(stream)
-        except Exception as exc:  # a torn frame from a dying worker
-            message = ("error", SolveError(f"worker {number} sent an unreadable message: {exc}"))
-        inbox.put((number, message))
-        if message is None or message[0] in ("done", "error"):
-            return
 
 
 def serve(workers, order: list[int], blocks, inbox: queue.Queue, progress) -> tuple[dict, list[float]]:
