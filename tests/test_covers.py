@@ -5,7 +5,6 @@ instances, and the exact method with the cuts against the exhaustive search on b
 from __future__ import annotations
 
 import itertools
-import logging
 
 import numpy as np
 import pytest
@@ -19,11 +18,7 @@ from test_property import METHODS, check_against_brute_force
 COVER_SEEDS = range(71_000, 71_060)
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    logging.disable(logging.WARNING)
-    yield
-    logging.disable(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("warnings_off")
 
 
 def hand_row() -> covers.KnapsackRow:

@@ -5,7 +5,6 @@ Ctrl-C and SIGTERM, once (stop and write) or twice (abort, nothing written)."""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import random
 import signal
@@ -31,11 +30,7 @@ from test_exact import write_grid
 REL, ABS = 1e-6, 1e-6
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    logging.disable(logging.WARNING)
-    yield
-    logging.disable(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("warnings_off")
 
 
 def stop_at(stage: str, count: int = 1):

@@ -4,7 +4,6 @@ profile) and by the verifier, on every method and solver."""
 
 from __future__ import annotations
 
-import logging
 
 import pytest
 
@@ -14,11 +13,7 @@ from test_property import METHODS, check_against_brute_force
 FINANCE_SEEDS = range(70_000, 70_040)
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    logging.disable(logging.WARNING)
-    yield
-    logging.disable(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("warnings_off")
 
 
 @pytest.mark.parametrize("seed", FINANCE_SEEDS, ids=lambda s: f"finance{s}")

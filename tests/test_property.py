@@ -15,7 +15,6 @@ writes that case and prints its optimum and the ``optimiser solve`` command to r
 from __future__ import annotations
 
 import itertools
-import logging
 import math
 import random
 
@@ -45,12 +44,7 @@ RISKY_SEEDS = range(70_000, 70_100)  # withdrawal chances, the expected objectiv
 REL, ABS = 1e-6, 1e-6
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    # the engine warns about ignored rows; keep the test output readable
-    logging.disable(logging.WARNING)
-    yield
-    logging.disable(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("warnings_off")
 
 
 @pytest.fixture(scope="session")

@@ -12,40 +12,25 @@ says so) whose proven bound is at least the optimum.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import random
 from dataclasses import replace
 
 import pytest
 
 from optimiser.analysis.financing import plan_flows, shortfalls
-from optimiser.api import solve, withdraw
+from optimiser.api import withdraw
 from optimiser.io.instance import load_instance
 from optimiser.io.model import load_model
 from optimiser.problem import prepare
 from optimiser.verify import verify
 
-from randomized import Existing, brute_force, make_case
+from randomized import Existing, brute_force
+from test_withdrawal import solved_case
 
 PROFILES = ("default", "coupled", "risky", "finance")
 TOLERANCE = 1e-6
 
 
-def _quiet():
-    logging.getLogger("optimiser").setLevel(logging.ERROR)
-
-
-def _case_and_plan(tmp_path, profile: str, seed: int):
-    _quiet()
-    case = make_case(seed, tmp_path, profile)
-    try:
-        brute_force(case)
-    except ValueError:
-        pytest.skip("a locked group breaks a rule (tested elsewhere)")
-    plan = solve(case.instance_dir, case.model_path, case.options.run_options())
-    if not plan.partnerships:
-        pytest.skip("no partnership to leave")
-    return case, plan
 
 
 def _repaired_optimum(case, plan, code: str, left: set[str]) -> float:
@@ -76,7 +61,7 @@ def _check(case, plan, code: str) -> str | None:
 @pytest.mark.parametrize("profile,seed", [(p, s) for p in PROFILES for s in range(71_000, 71_015)],
                          ids=lambda v: str(v))
 def test_repair_of_an_optimal_plan_is_the_optimum(tmp_path, profile, seed):
-    case, plan = _case_and_plan(tmp_path, profile, seed)
+    case, plan = solved_case(tmp_path, profile, seed)
     code = random.Random(seed).choice(sorted({c for p in plan.partnerships for c in p.members}))
     method = _check(case, plan, code)
     if method is not None:
@@ -99,7 +84,7 @@ def _stopped_short(plan, dropped, bound: float):
 def test_repair_of_a_plan_stopped_short_is_a_plan_within_its_bound(tmp_path, profile, seed):
     # a plan short of the optimum (a partnership dropped), with the optimum as its proven
     # bound: the repair must give a plan of the repaired run whose bound holds
-    case, plan = _case_and_plan(tmp_path, profile, seed)
+    case, plan = solved_case(tmp_path, profile, seed)
     rng = random.Random(seed)
     code = rng.choice(sorted({c for p in plan.partnerships for c in p.members}))
     locked = {(x.function, frozenset(x.members)) for x in case.partnerships if x.locked}
@@ -118,7 +103,7 @@ def test_repair_of_a_plan_stopped_short_is_a_plan_within_its_bound(tmp_path, pro
 def test_an_uncoupled_run_is_repaired_without_a_full_solve(tmp_path, seed):
     # no budget, council limits or headroom: the repair settles it (a test of which path runs,
     # so that the agreement above covers the repair itself)
-    case, plan = _case_and_plan(tmp_path, "default", seed)
+    case, plan = solved_case(tmp_path, "default", seed)
     if plan.options.budget is not None or any(c.max_partnerships is not None or c.max_hosted is not None or c.headroom is not None
                                               for c in case.councils):
         pytest.skip("a limit ties partnerships together")

@@ -16,7 +16,6 @@ import dataclasses
 import importlib
 import itertools
 import json
-import logging
 import random
 import subprocess
 import sys
@@ -42,11 +41,7 @@ RULES = ("proportional", "shapley", "nucleolus")
 SUFFOLK = "instances/suffolk-2023"
 
 
-@pytest.fixture(autouse=True)
-def _quiet():
-    logging.disable(logging.WARNING)
-    yield
-    logging.disable(logging.NOTSET)
+pytestmark = pytest.mark.usefixtures("warnings_off")
 
 
 def shared(instance, model, options, rule: str) -> dict:

@@ -43,8 +43,6 @@ from . import exact, stop
 from .clock import local_clock, wall_clock
 from .results import BlockResult, BlockRun
 
-log = logging.getLogger(__name__)
-
 #: below this many (function, council) pairs a run is over before workers have started
 MIN_PAIRS = 400
 STOP_POLL_SECONDS = 0.1  # how often the parent looks for a stop request while it waits for workers
