@@ -2,9 +2,17 @@
 
 One plan is solved and written once per configuration; then each repeat, in a fresh Python
 process, reads it back and adds every partnership's three splits and core excesses and every
-function's stability (``optimiser.analysis.shares.with_shares``): once in that one process
-(``--jobs 1``) and once shared among two worker processes (as a run on two cores does), timing
-each with the CPU seconds of the workers included.
+function's stability (``optimiser.analysis.shares.with_shares``) two ways:
+
+* as for a plan read back (``evaluate``), every group enumerated and priced afresh: once in
+  that one process (``--jobs 1``) and once shared among two worker processes, timing each
+  with the CPU seconds of the workers included;
+* as a solve does it: the solve's candidate generation records every group's worth as it
+  prices them (timed without and with the record, side by side), and each function's first
+  LP (the solve's first phase) its support; the record is pickled and read back, as it comes
+  from a worker process (timed, with its size); then SPEC §6 from it (``after_solve``), the
+  figures checked against those worked out afresh.
+
 Medians of the repeats go to ``benchmarks/results/shares/shares.csv``, the machine beside it.
 
     python benchmarks/shares.py --repeats 3                      # England (all functions) and two regions
@@ -43,8 +51,9 @@ CONFIGS = [
 ]
 LOAN = "0.045:10"
 FIELDS = ["config", "code", "councils", "partnerships", "largest_partnership", "groups_checked", "blocking_groups",
-          "shares_s", "one_process_s", "one_process_cpu_s", "two_workers_s", "two_workers_cpu_s", "peak_mb",
-          "worker_peak_mb", "repeats"]
+          "shares_s", "one_process_s", "one_process_cpu_s", "two_workers_s", "two_workers_cpu_s",
+          "generate_s", "generate_recording_s", "worth_mb", "worth_transfer_s", "after_solve_s", "after_solve_cpu_s",
+          "peak_mb", "worker_peak_mb", "repeats"]
 
 
 def cpu_seconds() -> float:
@@ -55,8 +64,13 @@ def cpu_seconds() -> float:
 
 def measure(plan_path: str) -> dict:
     """In this process: read the plan, time the splits alone, then the whole of SPEC §6 (splits
-    and stability) in this one process and again shared among two worker processes."""
+    and stability) as a plan read back gets it (the groups enumerated and priced afresh), in
+    this one process and shared among two worker processes; then as the solve gets it: the
+    solve's candidate generation timed without and with recording the groups' worth, each
+    function's first LP bound (as the solve's first phase, whose support is recorded), and
+    SPEC §6 with that record."""
     import dataclasses
+    import pickle
 
     from optimiser.analysis import shares
     from optimiser.plan import Plan
@@ -75,6 +89,22 @@ def measure(plan_path: str) -> dict:
         full = shares.with_shares(problem, plan)
         timings[f"{label}_s"] = time.perf_counter() - started
         timings[f"{label}_cpu_s"] = cpu_seconds() - cpu_started
+    problem = prepare(instance, model, dataclasses.replace(options, jobs=1))
+    worth = recorded_worth(problem, timings)
+    if worth is not None:
+        started = time.perf_counter()
+        moved = pickle.loads(pickle.dumps(worth, protocol=pickle.HIGHEST_PROTOCOL))  # as from a worker to the parent
+        timings["worth_transfer_s"] = time.perf_counter() - started
+        timings["worth_mb"] = len(pickle.dumps(worth, protocol=pickle.HIGHEST_PROTOCOL)) / 1e6
+        started, cpu_started = time.perf_counter(), cpu_seconds()
+        after = shares.with_shares(problem, plan, worth=moved)
+        timings["after_solve_s"] = time.perf_counter() - started
+        timings["after_solve_cpu_s"] = cpu_seconds() - cpu_started
+        for a, b in zip(after.stability, full.stability):
+            same_lp = (a.lp_bound is None) == (b.lp_bound is None) and abs((a.lp_bound or 0.0) - (b.lp_bound or 0.0)) <= 1e-9 * max(1.0, abs(b.lp_bound or 0.0))
+            if (a.groups_checked, a.blocking_groups, a.largest_surplus, a.largest_surplus_members) != (
+                    b.groups_checked, b.blocking_groups, b.largest_surplus, b.largest_surplus_members) or not same_lp:
+                raise SystemExit(f"{a.function}: the stability from the recorded worth differs from that worked out afresh")
     return {
         "councils": int(problem.eligible.any(axis=0).sum()),
         "partnerships": len(plan.partnerships),
@@ -86,6 +116,29 @@ def measure(plan_path: str) -> dict:
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "worker_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
+
+
+def recorded_worth(problem, timings: dict) -> dict | None:
+    """The groups' worth as the solve's candidate generation records it (None where the code
+    measured has no such record), with the generation's time without and with recording in
+    ``timings``, and each function's first LP bound (the solve's first phase: it records the
+    LP's support), not timed: the solve does it whatever this section needs."""
+    from optimiser.candidates import CandidateGenerator
+    from optimiser.solve.bound import bound_block
+
+    free = problem.without_headroom() if problem.headroom_active else problem  # the solve's first, as the API's
+    try:
+        recording = CandidateGenerator(free, record_worth=True)
+    except TypeError:
+        return None
+    for label, generator in (("generate_s", CandidateGenerator(free)), ("generate_recording_s", recording)):
+        started = time.perf_counter()
+        generated = [generator.function(k) for k in range(len(free.functions))]
+        timings[label] = time.perf_counter() - started
+    for k, cand in enumerate(generated):
+        state = bound_block(free, cand, [k], None, cut_deadline=time.perf_counter())  # the support is the uncut LP's
+        recording.note_lp_support([k], getattr(state, "first_support", None))
+    return recording.worth
 
 
 def main() -> None:
@@ -120,8 +173,11 @@ def main() -> None:
             for code, found in runs.items():
                 row = {"config": label, "code": code, "repeats": args.repeats}
                 for key in FIELDS[2:-1]:
-                    values = [r[key] for r in found]
-                    row[key] = round(statistics.median(values), 3) if isinstance(values[0], float) else values[0]
+                    values = [r[key] for r in found if key in r]
+                    if not values:
+                        row[key] = ""  # not measured: the code has no such path
+                    else:
+                        row[key] = round(statistics.median(values), 3) if isinstance(values[0], float) else values[0]
                 rows.append(row)
                 print(row, flush=True)
     with open(RESULTS / ("shares.csv" if not args.area else f"shares-{args.area.replace(' ', '-')}.csv"), "w", newline="") as out:

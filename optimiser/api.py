@@ -95,7 +95,7 @@ def _solve_watched(problem: Problem, instance, started: float, progress) -> Plan
         unlimited = problem.without_headroom()
         if limit is not None:
             unlimited = dataclasses.replace(unlimited, options=dataclasses.replace(unlimited.options, time_limit=limit / 2))
-        cand, solution = _solve(unlimited, progress)
+        cand, solution, worth = _solve(unlimited, progress)
         free = build_plan(unlimited, cand, solution)
         if solution.status == "infeasible" or shortfalls(problem, plan_flows(problem, free.partnerships)):
             log.info("the plan without headroom limits leaves councils short; solving with them")
@@ -105,17 +105,20 @@ def _solve_watched(problem: Problem, instance, started: float, progress) -> Plan
                 limited = dataclasses.replace(problem, options=dataclasses.replace(problem.options, time_limit=left), memo={})
             free_bound = solution.bound if solution.status != "infeasible" else math.inf
             free_cand, free_solution = cand, solution
-            cand, solution = _solve(limited, progress)
+            # the groups' worth on their own does not depend on the headroom: the first solve's stands
+            unpriced = len(worth) < len(problem.functions)
+            cand, solution, more = _solve(limited, progress, record_worth=unpriced)
+            worth = {**more, **worth}
             if stop_request.requested():
                 # stopped during (or before) the solve with limits: the plan without them, cut
                 # down to what the headroom allows, is usually far better than that solve's
                 cand, solution = _better_within_limits(limited, (cand, solution), (free_cand, free_solution))
             solution = _tighter(solution, free_bound)
     else:
-        cand, solution = _solve(problem, progress)
+        cand, solution, worth = _solve(problem, progress)
     # the whole run's time, reading and preparing included
     solution = dataclasses.replace(solution, seconds=time.perf_counter() - started)
-    plan = with_today(problem, with_finance(problem, with_shares(problem, build_plan(problem, cand, solution)), free))
+    plan = with_today(problem, with_finance(problem, with_shares(problem, build_plan(problem, cand, solution), worth=worth), free))
     plan = dataclasses.replace(plan, provenance=Provenance.of(instance, problem.model))
     log.info("solved %s: %s, NPV %.0f, gap %s", instance.name, solution.status, plan.objective, plan.solver["gap"])
     return plan
@@ -148,9 +151,12 @@ def _tighter(solution, bound: float):
     return tighter
 
 
-def _solve(problem: Problem, progress):
-    generator = candidates_module.CandidateGenerator(problem, progress)
-    return solve_master(problem, generator, progress, run_blocks=workers.solve_blocks)
+def _solve(problem: Problem, progress, record_worth: bool = True):
+    """The solve's candidates and solution, and what its candidate generation recorded of the
+    groups' worth on their own (for the plan's stability)."""
+    generator = candidates_module.CandidateGenerator(problem, progress, record_worth=record_worth)
+    cand, solution = solve_master(problem, generator, progress, run_blocks=workers.solve_blocks)
+    return cand, solution, generator.worth
 
 
 def withdraw(instance, plan, council: str, model=None, *, progress=None) -> "withdrawal_analysis.Withdrawal":

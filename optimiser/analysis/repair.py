@@ -95,6 +95,10 @@ class RepairCandidates:
     def function(self, k: int) -> CandidateSet:
         return self._functions[k]
 
+    def note_lp_support(self, block: list[int], support) -> None:
+        """The exact method's news of a block's first LP (for a record of the groups' worth,
+        which a repair does not keep)."""
+
     def __len__(self) -> int:
         return sum(len(c) for c in self._functions.values())
 

@@ -18,16 +18,15 @@ from functools import lru_cache
 import numpy as np
 
 from ..candidates import evaluate_sets
-from ..candidates.enumerate import CHUNK
-from ..candidates.generator import enumeration
-from ..candidates.evaluate import evaluate_sets_by_row
+from ..candidates.worth import GroupWorth, worth_of_groups
+from ..candidates.evaluate import plain_worth
 from ..economics import allocation
 from ..plan import Stability
 from ..errors import SolveError
 from ..problem import Problem
 from ..highs import new_highs
 from ..processes import available_cores, map_in_workers
-from ..rules.group import MemberSets, depth_mask, feasible_sets, host_mask
+from ..rules.group import feasible_sets
 from ..solve.workers import expected_work
 
 
@@ -42,23 +41,16 @@ def subsets_of_size(n: int, size: int) -> tuple[np.ndarray, np.ndarray]:
     return positions, masks
 
 
-def best_npv(problem: Problem, k: int, sets: np.ndarray, *, enumerated: bool = False, view: MemberSets | None = None) -> np.ndarray:
+def best_npv(problem: Problem, k: int, sets: np.ndarray) -> np.ndarray:
     """The best NPV of each member set (g, s) as a partnership for function k under every rule
-    of the run, or 0 where no option is feasible or none is positive. ``enumerated`` says the
-    sets come from the enumeration, which has applied the rules about members already
-    (``view``: the rules' view of those sets, if the caller has one)."""
+    of the run, or 0 where no option is feasible or none is positive."""
     sets = np.asarray(sets, dtype=np.int64)
     best = np.zeros(len(sets))
     if len(sets) == 0:
         return best
-    ok = np.arange(len(sets)) if enumerated else np.flatnonzero(feasible_sets(problem, k, sets))
-    if len(ok) == 0:
-        return best
-    where, options = evaluate_sets_by_row(problem, k, sets[ok].astype(np.int32), plain=True,
-                                          view=view if enumerated else None)
-    found = np.zeros(len(ok))
-    np.maximum.at(found, where, options.npv)
-    best[ok] = found
+    ok = np.flatnonzero(feasible_sets(problem, k, sets))
+    rows, values, _ = plain_worth(problem, k, sets[ok].astype(np.int32))
+    best[ok[rows]] = values
     return best
 
 
@@ -142,69 +134,56 @@ def blocking_tolerance(value: np.ndarray) -> np.ndarray:
     return allocation.STABLE_TOLERANCE * np.maximum(np.abs(value), 1.0)
 
 
-def task_stability(problem: Problem, functions: list[int], shares: list[np.ndarray], rule: str) -> list[tuple[FunctionStability, list]]:
-    """Blocking groups of each function k of ``functions`` (whose eligible councils and rules
-    are the same: one enumeration) against its ``shares`` (pounds per council index) among
-    every group the rules allow, enumerated afresh (not only the plan's candidates); also every
-    group worth more than 0, as (members, best NPV, position in the enumeration) blocks, for
-    the function's LP bound. Each chunk of groups is seen by every function in turn, so the
-    arrays that do not depend on the function (distances above all) are worked out once."""
-    count, checked = [0] * len(functions), [0] * len(functions)
-    largest, largest_members = [0.0] * len(functions), [()] * len(functions)
-    worth: list[list] = [[] for _ in functions]
-    offset = 0
-    for sets in enumeration(problem, functions[0], {}):
-        for start in range(0, len(sets), CHUNK):
-            chunk = sets[start : start + CHUNK]
-            positions = offset + np.arange(len(chunk))
-            offset += len(chunk)
-            seen = None
-            for f, k in enumerate(functions):
-                view = MemberSets(problem, k, chunk) if seen is None else seen.for_function(k)
-                seen = view
-                checked[f] += int((host_mask(view).any(axis=1) & depth_mask(view).any(axis=1)).sum())
-                value = best_npv(problem, k, chunk, enumerated=True, view=view)
-                surplus = value - shares[f][chunk].sum(axis=1)
-                blocking = (value > 0) & (surplus > blocking_tolerance(value))
-                count[f] += int(blocking.sum())
-                if blocking.any():
-                    j = int(np.argmax(np.where(blocking, surplus, -np.inf)))
-                    if surplus[j] > largest[f]:
-                        largest[f], largest_members[f] = float(surplus[j]), tuple(sorted(problem.codes[i] for i in chunk[j]))
-                worth[f].append((chunk[value > 0], value[value > 0], positions[value > 0]))
-    return [(FunctionStability(problem.functions[k].id, rule, checked[f], count[f], largest[f], largest_members[f]), worth[f])
-            for f, k in enumerate(functions)]
+def function_stability(problem: Problem, k: int, worth: GroupWorth, shares: np.ndarray, rule: str) -> FunctionStability:
+    """Blocking groups of function k against its ``shares`` (pounds per council index) among
+    every group the rules allow (``worth``: each one's worth on its own, not only the plan's
+    candidates)."""
+    count, largest, largest_members = 0, 0.0, ()
+    for members, value, _ in worth.chunks:
+        surplus = value - shares[members].sum(axis=1)
+        blocking = surplus > blocking_tolerance(value)
+        count += int(blocking.sum())
+        if blocking.any():
+            j = int(np.argmax(np.where(blocking, surplus, -np.inf)))
+            if surplus[j] > largest:
+                largest, largest_members = float(surplus[j]), tuple(sorted(problem.codes[i] for i in members[j]))
+    return FunctionStability(problem.functions[k].id, rule, worth.feasible, count, largest, largest_members)
 
 
 PRIMAL_SIMPLEX = 4  # HiGHS's simplex_strategy
 
 
-def best_groups_of_each_council(members: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """A few of each council's best groups by value per member: for every council and every
-    position j of the member rows, the best group with that council j-th. Every council's row
-    starts with a good column, so the first LPs price it near its final dual."""
+def best_groups_of_each_council(members: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """A few of each council's best groups by value per member: for every council (of n) and
+    every position j of the member rows, the best group with that council j-th (ties: the
+    first). Every council's row starts with a good column, so the first LPs price it near its
+    final dual."""
     order = np.argsort(-values / np.maximum((members >= 0).sum(axis=1), 1), kind="stable")
+    rank = np.arange(len(order))
     picked = np.zeros(len(order), dtype=bool)
     for position in members[order].T:
-        present = np.flatnonzero(position >= 0)
-        _, first = np.unique(position[present], return_index=True)  # the first of each council in that order
-        picked[present[first]] = True
+        first = np.full(n + 1, len(order))  # the slot past the last council takes the padding
+        np.minimum.at(first, np.where(position >= 0, position, n), rank)  # O(N): a sort would be O(N log N)
+        picked[first[:n][first[:n] < len(order)]] = True
     return order[picked]
 
 
-def packing_lp_bound(problem: Problem, k: int, worth: list, locked: list[tuple[np.ndarray, float]],
+def packing_lp_bound(problem: Problem, k: int, worth: GroupWorth, locked: list[tuple[np.ndarray, float]],
                      start: np.ndarray | None = None) -> tuple[float, np.ndarray]:
     """The LP relaxation of function k's own set-packing problem: maximise the sum of groups'
     best NPV x_G with every council in at most one group (fractionally) and every locked group
     in fully; by column generation in HiGHS (every group priced against the duals at once).
 
     Returns the bound and the enumeration positions of the groups that were columns of the
-    last LP. ``start`` (such positions, from a function with the same enumeration) adds those
-    groups to the first LP: functions of the same councils and rules have similar LPs, and
-    (measured on England) one started from another's columns takes from an eighth to two
-    thirds less time, a third on the median."""
+    last LP. The first LP holds the support of the solve's own LP over these groups where the
+    solve recorded one (``worth.lp_support``: England's 15 LPs in a third of the time, measured
+    against the start below); otherwise a few of each council's best groups and ``start`` (such
+    positions, from a function with the same enumeration): functions of the same councils and
+    rules have similar LPs, and (measured on England) one started from another's columns takes
+    from an eighth to two thirds less time, a third on the median."""
     import highspy
 
+    recorded, worth = worth, worth.chunks
     n = len(problem.codes)
     width = max([s.shape[1] for s, _, _ in worth] + [len(m) for m, _ in locked] + [2])
     members = [np.pad(s, ((0, 0), (0, width - s.shape[1])), constant_values=-1) for s, _, _ in worth]
@@ -224,6 +203,9 @@ def packing_lp_bound(problem: Problem, k: int, worth: list, locked: list[tuple[n
     highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
     highs.addRows(n, np.full(n, -highspy.kHighsInf), np.ones(n), 0, np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0))
     in_lp = np.zeros(len(values), dtype=bool)
+    # the member rows column by column, padding pointing at a dual of 0: a reduced cost is a
+    # sum of slices (numpy sums a short last axis several times slower)
+    member_columns = [np.where(column >= 0, column, n) for column in members.T]
 
     def add(columns: np.ndarray) -> None:
         rows = members[columns]
@@ -237,7 +219,12 @@ def packing_lp_bound(problem: Problem, k: int, worth: list, locked: list[tuple[n
     # small rounds keep each warm-started LP small (measured: England's largest function's LP
     # in half the time of rounds that double the columns)
     per_round = 2 * n
-    first = best_groups_of_each_council(members, values)
+    if recorded.lp_support is not None and len(recorded.lp_support):
+        # the solve's own LP over these groups: its support is (nearly) this LP's (an empty one,
+        # where limits across functions kept them all out, would leave HiGHS an empty LP)
+        first, start = np.zeros(0, dtype=np.int64), recorded.lp_support
+    else:
+        first = best_groups_of_each_council(members, values, n)
     if start is not None and len(positions):  # positions ascend: the enumeration's order
         at = np.minimum(np.searchsorted(positions, start), len(positions) - 1)
         first = np.union1d(first, at[positions[at] == start])
@@ -253,31 +240,36 @@ def packing_lp_bound(problem: Problem, k: int, worth: list, locked: list[tuple[n
                              f"{highs.modelStatusToString(highs.getModelStatus())}")
         objective = highs.getInfo().objective_function_value
         duals = np.r_[np.asarray(highs.getSolution().row_dual), 0.0]  # the last entry prices padding
-        reduced = values - duals[np.where(members >= 0, members, n)].sum(axis=1)
+        reduced = values - duals[member_columns[0]]
+        for column in member_columns[1:]:
+            reduced -= duals[column]
         entering = np.flatnonzero((reduced > 1e-9 * max(1.0, abs(objective))) & ~in_lp)
         if len(entering) == 0:
             return float(objective), positions[np.flatnonzero(in_lp[: len(positions)])]
-        add(entering[np.argsort(-reduced[entering])[:per_round]])
+        if len(entering) > per_round:  # the best of them, unordered: the LP does not care in what order
+            entering = entering[np.argpartition(-reduced[entering], per_round)[:per_round]]
+        add(entering)
 
 
 def functions_figures(context: tuple, task: tuple) -> list[tuple[dict, Stability]]:
     """One share of :func:`with_shares`' work, in this process or a worker's: for each function
     k of ``task`` (functions whose groups are one enumeration, given as (k, its partnerships as
-    (id, member codes, NPV))), its partnerships' shares and its stability under ``rule``."""
+    (id, member codes, NPV), its groups' GroupWorth or None)), its partnerships' shares and its
+    stability under ``rule``. Groups whose worth no solve recorded are priced here."""
     problem, rule = context
     index = {c: i for i, c in enumerate(problem.codes)}
-    splits, pounds = [], []
-    for k, chosen in task:
+    unpriced = [k for k, _, recorded in task if recorded is None]
+    priced = dict(zip(unpriced, worth_of_groups(problem, unpriced))) if unpriced else {}
+    figures = []
+    columns = None  # of the last function's LP: its enumeration is this task's
+    for k, chosen, recorded in task:
+        worth = recorded if recorded is not None else priced[k]
         split = function_shares(problem, k, chosen)
         shares = np.zeros(len(problem.codes))
         for found in split.values():
             for code, value in found.shares[rule].items():
                 shares[index[code]] = value
-        splits.append(split)
-        pounds.append(shares)
-    figures = []
-    columns = None  # of the last function's LP: its enumeration is this task's
-    for (k, chosen), split, (found, worth) in zip(task, splits, task_stability(problem, [k for k, _ in task], pounds, rule)):
+        found = function_stability(problem, k, worth, shares, rule)
         objective = float(sum(npv for _, _, npv in chosen))
         # a locked group is in every plan, at its best option whatever its NPV
         locked = [(group.members, float(evaluate_sets(problem, k, group.members[None, :].astype(np.int32), require_positive=False, plain=True).npv.max()))
@@ -293,41 +285,48 @@ def functions_figures(context: tuple, task: tuple) -> list[tuple[dict, Stability
     return figures
 
 
-def share_tasks(problem: Problem, plan) -> list[tuple]:
+def share_tasks(problem: Problem, plan, worth: dict | None = None) -> list[tuple]:
     """The plan's functions as tasks for :func:`functions_figures`, the largest first: functions
-    whose eligible councils and rules are the same share one enumeration, so one task."""
+    whose eligible councils and rules are the same share one enumeration, so one task.
+    ``worth``: the GroupWorth a solve recorded, by function index."""
     tasks: dict[tuple, list] = {}
     for k, function in enumerate(problem.functions):
         key = (problem.eligible[k].tobytes(), function.geography, int(problem.max_size[k]))
         chosen = [(p.id, tuple(p.members), p.npv) for p in plan.partnerships if p.function == function.id]
-        tasks.setdefault(key, []).append((k, chosen))
-    return sorted(tasks.values(), key=lambda task: -expected_work(problem, [k for k, _ in task]))
+        tasks.setdefault(key, []).append((k, chosen, (worth or {}).get(k)))
+    return sorted(tasks.values(), key=lambda task: -expected_work(problem, [k for k, _, _ in task]))
 
 
-#: the size of a run (``expected_work`` over its functions) from which the functions' shares and
-#: stability are shared among worker processes: starting a worker costs about a second, which
-#: a region's whole stability (one or two seconds in one process) does not repay, and a
-#: nation's (tens of seconds) does
+#: the size of the enumeration left to do (``expected_work`` over the functions whose groups no
+#: solve priced) from which the functions' shares and stability are shared among worker
+#: processes: starting a worker costs about a second, which a region's whole stability (one or
+#: two seconds in one process) does not repay, and a nation's (tens of seconds) does
 PARALLEL_WORK = 50_000
 
 
-def with_shares(problem: Problem, plan, *, stability: bool = True):
+def with_shares(problem: Problem, plan, *, stability: bool = True, worth: dict | None = None):
     """``plan`` with SPEC §6 added: every partnership's splits and core excesses, each
     council's ``npv_share`` under the run's rule (``options.shares``) and its ``transfer``
     against the proportional split, and (unless ``stability`` is false) every function's
     stability with its cost (the LP bound of the function's own set-packing problem minus the
     plan's NPV for it).
 
-    Functions are independent here: on a large run they are shared among worker processes
-    (``options.jobs``, else one a core), as the solve's blocks are."""
+    ``worth`` (function index -> GroupWorth) is what the groups of some functions are worth
+    on their own as this run's candidate generation recorded them
+    (``CandidateGenerator(record_worth=True)``); the groups of the others are enumerated and
+    priced here. Functions are independent: on a large run they are shared among worker
+    processes (``options.jobs``, else one a core), as the solve's blocks are."""
     if plan.status == "infeasible":
         return plan
     rule = problem.options.shares
     if not stability:
         return with_splits(plan, partnership_shares(problem, plan), rule)
-    tasks = share_tasks(problem, plan)
+    tasks = share_tasks(problem, plan, worth)
     jobs = min(problem.options.jobs or available_cores(), len(tasks))
-    if jobs >= 2 and expected_work(problem, range(len(problem.functions))) >= PARALLEL_WORK:
+    # what repays a worker is enumerating and pricing groups: with their worth recorded by the
+    # solve, a nation's functions take less time here than starting workers and sending them the groups
+    unpriced = [k for task in tasks for k, _, recorded in task if recorded is None]
+    if jobs >= 2 and expected_work(problem, unpriced) >= PARALLEL_WORK:
         log.info("shares and stability: %d functions in %d worker processes", len(problem.functions), jobs)
         done = map_in_workers("optimiser.analysis.shares:functions_figures", (problem, rule), tasks, jobs)
     else:

@@ -170,3 +170,14 @@ def enumerate_supersets(problem: Problem, k: int, root: np.ndarray, pool: np.nda
             break
         levels.append(grown.astype(np.int32))
     return levels
+
+
+def enumeration(problem: Problem, k: int, memo: dict, committed: np.ndarray | None = None) -> list[np.ndarray]:
+    """The member sets of function k (:func:`enumerate_sets`) over its eligible councils not
+    ``committed`` (an (n,) mask), shared through ``memo`` by functions whose eligible councils
+    and rules are the same."""
+    committed = np.zeros(len(problem.codes), dtype=bool) if committed is None else committed
+    key = (problem.eligible[k].tobytes(), committed.tobytes(), problem.functions[k].geography, int(problem.max_size[k]))
+    if key not in memo:
+        memo[key] = enumerate_sets(problem, k, np.flatnonzero(problem.eligible[k] & ~committed))
+    return memo[key]

@@ -40,58 +40,30 @@ def evaluate_sets(problem: Problem, k: int, sets: np.ndarray, *, require_positiv
 
 def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_positive: bool = True,
                          all_options: bool = False, ignore_rules: bool = False, plain: bool = False,
-                         sunk: np.ndarray | None = None, view: MemberSets | None = None) -> tuple[np.ndarray, CandidateSet]:
+                         sunk: np.ndarray | None = None, view: MemberSets | None = None,
+                         worth: list | None = None) -> tuple[np.ndarray, CandidateSet]:
     """:func:`evaluate_sets`, with the row of ``sets`` each option belongs to (ascending);
-    ``view``: the rules' view of ``sets`` if the caller has one already (its masks are reused)."""
-    function = problem.functions[k]
-    model = problem.model
+    ``view``: the rules' view of ``sets`` if the caller has one already (its masks are reused).
+    ``worth``, a list, gets what :func:`plain_worth` would return for these sets, from the
+    arithmetic done here already (with ``ignore_rules`` and ``sunk`` unset)."""
+    if worth is not None and (ignore_rules or sunk is not None):
+        raise ValueError("a set's worth on its own is priced under the rules and with no cost sunk")
     g, s = sets.shape
     if g == 0:
+        if worth is not None:
+            worth.append(plain_worth(problem, k, sets))
         return np.zeros(0, dtype=np.int64), CandidateSet.empty(s)
-    annuity = problem.depth_annuity  # per depth: its ramp discounted (SPEC §8)
-    b = problem.spend[k][sets]  # (g, s)
-    pop = problem.population[sets]
-    total = b.sum(axis=1)
-    beta = function.scale_exponent
-    rate = 1.0 - pop.sum(axis=1) ** beta / (pop**beta).sum(axis=1)
-
-    # hosts: coordination cost per host slot, validity by within_km and host commitment
-    view = view if view is not None else MemberSets(problem, k, sets)
-    dist = view.distances
-    # einsum sums each host's row without the (g, s, s) product: six times faster than
-    # multiplying and reducing the short last axis (measured), equal to within rounding
-    coordination = function.coordination * np.einsum("ghm,gm->gh", dist, b) / 100.0
-    host_ok = host_mask(view)
-    if ignore_rules:
-        host_ok[:] = True
-    coordination = np.where(host_ok, coordination, np.inf)
-
-    # platforms: the members' platform with the most baseline on it needs the least migration
-    plat = problem.platform[k][sets]
-    weight = np.zeros((g, s))  # baseline already on each member's platform
-    for other in range(s):  # member by member: numpy sums a short last axis several times slower
-        weight += (plat == plat[:, other : other + 1]) * b[:, other : other + 1]
-    best_slot = np.argmax(weight + 1e-9 * (np.arange(s)[None, ::-1]), axis=1)  # ties: earliest member
-    migration = function.migration * (total - weight[np.arange(g), best_slot])
-    platform = plat[np.arange(g), best_slot]
-
-    allowed_depths = depth_mask(view) | ignore_rules
-    depth_values, depth_one_off = [], []
-    for d, a in zip(model.depths, annuity):
-        one_off = d.one_off * (total if sunk is None else total - sunk) + (migration if d.common_platform else 0.0)
-        depth_values.append(d.capture * rate * total * a - one_off)
-        depth_one_off.append(one_off)
-    value = np.stack(depth_values, axis=1)  # (g, depths): NPV before coordination
-    one_off = np.stack(depth_one_off, axis=1)
-    ok = allowed_depths
-    gross = np.stack([d.capture * rate * total for d in model.depths], axis=1)
-
+    priced = _Priced(problem, k, sets, view, ignore_rules, sunk)
+    if worth is not None:
+        worth.append(priced.worth())
+    coordination, value, one_off, gross, ok = priced.coordination, priced.value, priced.one_off, priced.gross, priced.allowed
+    annuity, b, total, rate = problem.depth_annuity, priced.b, priced.total, priced.rate
     # a set's value alone (plain) needs no option a budget, host limits or headrooms would keep
     best_only = plain and not all_options
     budgeted = problem.options.budget is not None and not best_only
     limited_hosts = bool((problem.max_hosted[problem.eligible[k]] >= 0).any()) and not best_only
     if withdrawal_active(problem) and not ignore_rules and not plain:
-        gi, di, hi, objective = _options_under_withdrawal(problem, k, sets, rate * total, coordination, host_ok, ok, value,
+        gi, di, hi, objective = _options_under_withdrawal(problem, k, sets, rate * total, coordination, priced.host_ok, ok, value,
                                                           one_off, require_positive, all_options, budgeted, limited_hosts)
         npv = value[gi, di] - coordination[gi, hi] * annuity[di]
         annual = gross[gi, di] - coordination[gi, hi]
@@ -107,20 +79,87 @@ def evaluate_sets_by_row(problem: Problem, k: int, sets: np.ndarray, *, require_
         affordable = (b[gi] * (one_off[gi, di] / np.where(total[gi] > 0, total[gi], 1.0))[:, None]
                       <= problem.headroom[sets[gi]] * (1 + 1e-12) + 1e-9).all(axis=1) | (total[gi] <= 0)
         gi, di, hi, npv, annual, objective = (a[affordable] for a in (gi, di, hi, npv, annual, objective))
-    common = np.array([d.common_platform for d in model.depths])
+    common = np.array([d.common_platform for d in problem.model.depths])
     return gi, CandidateSet(
         function=np.full(len(gi), k, dtype=np.int32),
         members=sets[gi].astype(np.int32),
         size=np.full(len(gi), s, dtype=np.int32),
         host=sets[gi, hi].astype(np.int32),
         depth=di.astype(np.int32),
-        platform=np.where(common[di], platform[gi], -1).astype(np.int32),
+        platform=np.where(common[di], priced.platform[gi], -1).astype(np.int32),
         annual=annual,
         one_off=one_off[gi, di],
         npv=npv,
         locked=np.full(len(gi), -1, dtype=np.int32),
         value=objective,
     )
+
+
+def plain_worth(problem: Problem, k: int, sets: np.ndarray, view: MemberSets | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """What each member set (g, s) of function k is worth on its own under the run's rules
+    (SPEC §6's v: its best NPV over depth, host and platform): the rows whose best NPV is
+    positive, those NPVs, and how many of the sets have some feasible host and depth."""
+    if len(sets) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), 0
+    return _Priced(problem, k, sets, view, False, None).worth()
+
+
+class _Priced:
+    """The savings arithmetic of SPEC §3 for member sets (g, s) of function k, before any
+    option is chosen: per set and host slot the coordination cost (infinite where the host
+    breaks a rule), per set and depth the NPV before coordination and the one-off cost."""
+
+    def __init__(self, problem: Problem, k: int, sets: np.ndarray, view: MemberSets | None, ignore_rules: bool,
+                 sunk: np.ndarray | None):
+        function = problem.functions[k]
+        model = problem.model
+        g, s = sets.shape
+        self.problem, self.sets = problem, sets
+        annuity = problem.depth_annuity  # per depth: its ramp discounted (SPEC §8)
+        b = problem.spend[k][sets]  # (g, s)
+        pop = problem.population[sets]
+        total = b.sum(axis=1)
+        beta = function.scale_exponent
+        rate = 1.0 - pop.sum(axis=1) ** beta / (pop**beta).sum(axis=1)
+
+        # hosts: coordination cost per host slot, validity by within_km and host commitment
+        view = view if view is not None else MemberSets(problem, k, sets)
+        dist = view.distances
+        # einsum sums each host's row without the (g, s, s) product: six times faster than
+        # multiplying and reducing the short last axis (measured), equal to within rounding
+        coordination = function.coordination * np.einsum("ghm,gm->gh", dist, b) / 100.0
+        host_ok = host_mask(view)
+        if ignore_rules:
+            host_ok = np.ones_like(host_ok)
+        self.coordination = np.where(host_ok, coordination, np.inf)
+        self.host_ok = host_ok
+
+        # platforms: the members' platform with the most baseline on it needs the least migration
+        plat = problem.platform[k][sets]
+        weight = np.zeros((g, s))  # baseline already on each member's platform
+        for other in range(s):  # member by member: numpy sums a short last axis several times slower
+            weight += (plat == plat[:, other : other + 1]) * b[:, other : other + 1]
+        best_slot = np.argmax(weight + 1e-9 * (np.arange(s)[None, ::-1]), axis=1)  # ties: earliest member
+        migration = function.migration * (total - weight[np.arange(g), best_slot])
+        self.platform = plat[np.arange(g), best_slot]
+
+        self.allowed = depth_mask(view) | ignore_rules
+        depth_values, depth_one_off = [], []
+        for d, a in zip(model.depths, annuity):
+            one_off = d.one_off * (total if sunk is None else total - sunk) + (migration if d.common_platform else 0.0)
+            depth_values.append(d.capture * rate * total * a - one_off)
+            depth_one_off.append(one_off)
+        self.value = np.stack(depth_values, axis=1)  # (g, depths): NPV before coordination
+        self.one_off = np.stack(depth_one_off, axis=1)
+        self.gross = np.stack([d.capture * rate * total for d in model.depths], axis=1)
+        self.b, self.total, self.rate = b, total, rate
+
+    def worth(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """:func:`plain_worth` of these sets."""
+        rows, _, _, best, _ = _options_by_npv(self.problem, self.sets, self.coordination, self.value, self.gross, self.one_off,
+                                              self.allowed, True, False, False, False, False)
+        feasible = int((self.host_ok.any(axis=1) & self.allowed.any(axis=1)).sum())
+        return rows, best, feasible
 
 
 def _options_by_npv(problem, sets, coordination, value, gross, one_off, ok, require_positive, all_options, budgeted,

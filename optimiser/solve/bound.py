@@ -24,6 +24,7 @@ from .results import BlockBound, BlockResult
 log = logging.getLogger(__name__)
 
 MAX_CUT_ROUNDS = 30
+SUPPORT_TOLERANCE = 1e-9  # an LP column's value above which it is in the solution's support
 CUT_STALL = 1e-3  # stop adding cuts once a round lowers the LP bound by less than this fraction
 # (later rounds cost seconds each for a few parts per million; the MIP does better with the time)
 
@@ -56,6 +57,7 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
     rounds = cut_rounds = 0
     last_duals = last_rc = None  # of the last optimal restricted LP: a Lagrangian bound
     proven = None  # the last LP optimal over every option: (bound, values, duals, rc, columns)
+    first_support = None  # the options in the first such LP's support
     current = False  # whether HiGHS holds the proven LP's solution (for diving)
     while True:
         rounds += 1
@@ -78,6 +80,8 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
             # optimal over every option: a proven bound; then try to tighten it with cuts
             stalled = proven is not None and proven[0] - bound < CUT_STALL * max(1.0, abs(bound))
             proven, current = (bound, values, duals, rc, relaxation.columns.copy()), True
+            if first_support is None:
+                first_support = relaxation.columns[values > SUPPORT_TOLERANCE]
             cut_time_over = cut_deadline is not None and time.perf_counter() > cut_deadline
             if stalled or out_of_time or cut_time_over or cut_rounds >= MAX_CUT_ROUNDS:
                 break
@@ -135,4 +139,4 @@ def bound_block(problem: Problem, cand: CandidateSet, functions: Sequence[int], 
     report(progress, ProgressEvent("bound", function=label, bound=bound, detail="proven", elapsed=elapsed(started),
                                    incumbent=None if incumbent is None else float(cand.value[incumbent].sum())))
 
-    return BlockBound(cand, label, bound, rc, in_lp, incumbent, parts, stats, cut_rows)
+    return BlockBound(cand, label, bound, rc, in_lp, incumbent, parts, stats, cut_rows, first_support)

@@ -58,13 +58,19 @@ def first_phase(problem: Problem, generator, block: list[int], deadline: float |
                 progress=None, started: float | None = None) -> tuple[CandidateSet, BlockBound | BlockResult]:
     """A block's options, LP bound (with cuts) and first plan.
 
+    ``generator`` makes each function's candidates (``function(k)``, the members' ``width``)
+    and hears which of them were in the support of the block's first proven LP
+    (``note_lp_support``).
+
     ``blocks_to_come`` counts the blocks whose first phase is still to run, this one
     included: cuts may take ``CUT_FRACTION`` of this block's even slice of the time left.
     """
     cand = CandidateSet.concat([generator.function(k) for k in block], generator.width)
     cut_deadline = None if deadline is None else (
         time.perf_counter() + CUT_FRACTION * max(0.0, deadline - time.perf_counter()) / max(1.0, blocks_to_come))
-    return cand, bound_block(problem, cand, block, deadline, progress, cut_deadline, started)
+    state = bound_block(problem, cand, block, deadline, progress, cut_deadline, started)
+    generator.note_lp_support(block, state.first_support if isinstance(state, BlockBound) else None)
+    return cand, state
 
 
 def combine(block: BlockBound, parts: list[PartResult]) -> BlockResult:

@@ -90,6 +90,9 @@ class BlockBound:
     parts: tuple[tuple[np.ndarray, float], ...]  # (options, portion of the LP bound) per part
     stats: dict
     cut_rows: Callable[[np.ndarray], list]  # options -> the proven LP's cuts over them, as MIP rows
+    # the options in the support of the first LP proven optimal over every option (before any
+    # cut): a start for other LPs over the same groups (the plan's stability)
+    first_support: np.ndarray | None = None
 
 
 @dataclass(frozen=True, eq=False)

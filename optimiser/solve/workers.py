@@ -77,21 +77,22 @@ def solve_blocks(problem, generator, blocks: list[list[int]], solver: str, deadl
     jobs = worker_count(problem, blocks)
     if jobs < 2:
         return exact.solve_blocks_here(problem, generator, blocks, solver, deadline, progress, started)
-    results, peaks = _solve_in_workers(problem, blocks, solver, deadline, jobs, progress, started)
+    results, peaks = _solve_in_workers(problem, generator, blocks, solver, deadline, jobs, progress, started)
     return BlockRun(results, jobs, tuple(peaks))
 
 
-def _solve_in_workers(problem, blocks, solver, deadline, jobs, progress, started) -> tuple[dict, list[float]]:
+def _solve_in_workers(problem, generator, blocks, solver, deadline, jobs, progress, started) -> tuple[dict, list[float]]:
     order = sorted(range(len(blocks)), key=lambda b: -expected_work(problem, blocks[b]))
     level = logging.getLogger("optimiser").getEffectiveLevel()
     setup = frame({"problem": problem, "solver": solver, "wall_deadline": wall_clock(deadline), "log_level": level,
-                    "wall_started": wall_clock(started), "workers": jobs, "blocks": len(blocks)})
+                    "wall_started": wall_clock(started), "workers": jobs, "blocks": len(blocks),
+                    "record_worth": generator.record_worth})
     inbox: queue.Queue = queue.Queue()
     with worker_processes(WORKER_COMMAND, jobs, read_all, inbox) as workers:
         # every worker imports the package meanwhile: the first waits for its task, not the last
         for process in workers:
             _tell(process, setup)
-        return serve(workers, order, blocks, inbox, progress)
+        return serve(workers, order, blocks, inbox, progress, generator.worth)
 
 
 def _tell(process: subprocess.Popen, message) -> None:
@@ -106,9 +107,10 @@ def _stopped(process: subprocess.Popen) -> SolveError:
                       "its own message, if any, is above; --jobs 1 solves in this process")
 
 
-def serve(workers, order: list[int], blocks, inbox: queue.Queue, progress) -> tuple[dict, list[float]]:
+def serve(workers, order: list[int], blocks, inbox: queue.Queue, progress, worth: dict | None = None) -> tuple[dict, list[float]]:
     """The parent's side: hands out blocks (in ``order``) to workers that ask, passes their
-    progress events and log records on, and collects their results from ``inbox``.
+    progress events and log records on, and collects their results from ``inbox`` (and into
+    ``worth`` what their candidate generators recorded of the groups' worth).
 
     Returns ({block number: (its chosen options, its BlockResult)}, each worker's peak memory
     in MB); raises a worker's error, or a SolveError when a worker stops unexpectedly.
@@ -141,6 +143,9 @@ def serve(workers, order: list[int], blocks, inbox: queue.Queue, progress) -> tu
         elif kind == "log":
             record = message[1]
             logging.getLogger(record.name).handle(record)
+        elif kind == "worth":
+            if worth is not None:
+                worth.update(message[1])
         elif kind == "result":
             _, block, chosen, result = message
             results[block] = (chosen, result)
@@ -190,7 +195,7 @@ def _work(setup: dict, requests, send) -> None:
     def forward(event) -> None:
         send(("progress", event))
 
-    generator = CandidateGenerator(problem, forward)
+    generator = CandidateGenerator(problem, forward, record_worth=setup["record_worth"])
     replies: queue.Queue = queue.Queue()
     stopped, finished = threading.Event(), threading.Event()
     threading.Thread(target=_read_requests, args=(requests, replies, stopped, finished), daemon=True).start()
@@ -210,6 +215,9 @@ def _work_through(problem, setup, generator, all_blocks, deadline, workers, star
         # how many of the blocks not yet bounded this worker is likely to bound, this one included
         to_come = 1 + still_unassigned / workers
         cand, state = exact.first_phase(problem, generator, all_blocks[number], deadline, to_come, forward, started)
+        if generator.worth:  # the parent keeps it for the plan's stability; this worker needs it no more
+            send(("worth", dict(generator.worth)))
+            generator.worth.clear()
         if isinstance(state, BlockResult) and state.status == "infeasible":
             send(("result", number, cand.take(state.chosen), state))  # the whole run is infeasible
             return
