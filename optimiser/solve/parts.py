@@ -6,6 +6,10 @@ each connected part of the "shares an option" graph is its own problem, with its
 portion of the LP bound. With a part's portion z and a plan worth L, an option whose reduced
 cost is below -(z - L) cannot be in any plan worth L or more (weak duality on the part's
 rows: npv x <= z + rc x), so the MIP over the remaining options has the same optimum.
+
+Under a time limit a final MIP over (almost) every option of a large part is not started when
+the time left would not see its root LP solved: it would end with neither a better plan nor a
+better bound, and the part's plan so far stands with the part's LP bound.
 """
 
 from __future__ import annotations
