@@ -1,4 +1,5 @@
-"""The master MIP over some options, built in PuLP and solved by HiGHS or CBC.
+"""The master MIP over some options, solved by HiGHS (handed the arrays directly,
+``highs_mip.py``) or CBC (built in PuLP).
 
 :func:`solve_mip` states the rows of :func:`optimiser.solve.rows.mip_rows` (every limit's
 binding rows, and any cuts) over binary columns, solves, and reads the solver's status and
@@ -24,6 +25,7 @@ from ..errors import SolveError
 from ..problem import Problem
 from ..highs import silence_banner
 from . import stop
+from .highs_mip import solve_highs
 from .rows import mip_rows
 
 log = logging.getLogger(__name__)
@@ -69,13 +71,21 @@ class MipResult:
 
 
 def solve_mip(problem: Problem, cand: CandidateSet, *, solver_name: str, time_limit: float | None,
-              cuts: list[tuple[np.ndarray, float]] = ()) -> MipResult:
-    """Builds the master MIP over ``cand`` in PuLP and solves it.
+              cuts: list[tuple[np.ndarray, float]] = (), start: np.ndarray | None = None) -> MipResult:
+    """Solves the master MIP over ``cand`` within ``time_limit`` seconds (None: no limit).
 
     ``cuts`` are valid inequalities (coefficients over ``cand``, right-hand side) that every
-    plan satisfies; they leave the optimum unchanged and help the solver prove it.
+    plan satisfies; they leave the optimum unchanged and help the solver prove it. ``start``
+    (positions in ``cand`` of a plan that keeps every row) is HiGHS's first plan; CBC, through
+    PuLP, goes without.
     """
     rows = mip_rows(problem, cand, cuts)
+    if time_limit is not None:
+        time_limit = max(1.0, time_limit)
+    if solver_name == "highs":
+        outcome = solve_highs(cand.value, rows, time_limit, MIP_REL_GAP, start)
+        return result_of(cand, outcome.status, outcome.values, outcome.bound)
+    solver(solver_name, time_limit)  # an unknown solver's name fails before the model is built
     lp = pulp.LpProblem("partnerships", pulp.LpMaximize)
     x = [lp.add_variable(f"x{j}", lowBound=0, upBound=1, cat=pulp.LpBinary) for j in range(len(cand))]
     lp += pulp.LpAffineExpression(zip(x, cand.value.tolist())), "npv"
@@ -83,8 +93,6 @@ def solve_mip(problem: Problem, cand: CandidateSet, *, solver_name: str, time_li
         expression = pulp.LpAffineExpression([(x[c], v) for c, v in zip(cols.tolist(), vals.tolist())])
         constraint = expression <= rhs if sense == "<=" else expression >= rhs if sense == ">=" else expression == rhs
         lp += constraint, f"r{r}"
-    if time_limit is not None:
-        time_limit = max(1.0, time_limit)
     with tempfile.TemporaryDirectory() as tmp:
         log_path = str(Path(tmp) / "cbc.log") if solver_name == "cbc" else None
         started = time.perf_counter()
@@ -94,38 +102,26 @@ def solve_mip(problem: Problem, cand: CandidateSet, *, solver_name: str, time_li
             raise SolveError(f"{solver_name} failed: {exc}") from exc
         log.debug("%s MIP: %d columns, %d rows, %.2fs", solver_name, len(cand), len(rows), time.perf_counter() - started)
         cbc_log = Path(log_path).read_text(errors="replace") if log_path and Path(log_path).exists() else ""
-
     status, bound = read_status(lp, solver_name, cbc_log)
+    values = np.array([v.varValue if v.varValue is not None else 0.0 for v in x]) if len(x) else np.zeros(0)
+    return result_of(cand, status, values, bound)
+
+
+def result_of(cand: CandidateSet, status: str, values: np.ndarray | None, bound: float) -> MipResult:
+    """A MipResult from a solver's status (optimal / time_limit / no_solution / infeasible),
+    plan and bound (NaN: none reported)."""
     if status == "infeasible":
         return MipResult("infeasible", None, -math.inf, -math.inf)
-    if status == "no_solution":
-        return MipResult("time_limit", None, -math.inf, bound)
-    values = np.array([v.varValue if v.varValue is not None else 0.0 for v in x]) if len(x) else np.zeros(0)
-    objective = float(cand.value @ values) if len(x) else 0.0
+    if status == "no_solution" or values is None:
+        return MipResult("time_limit", None, -math.inf, math.inf if math.isnan(bound) else bound)
+    objective = float(cand.value @ values) if len(values) else 0.0
     if status == "optimal":
         bound = max(bound, objective) if not math.isnan(bound) else objective
     return MipResult(status, values, objective, bound)
 
 
 def read_status(lp: pulp.LpProblem, solver_name: str, cbc_log: str) -> tuple[str, float]:
-    """Maps the solver's outcome to optimal / time_limit / no_solution / infeasible and a bound."""
-    if solver_name == "highs":
-        import highspy
-
-        h = lp.solverModel
-        status = h.getModelStatus()
-        info = h.getInfo()
-        S = highspy.HighsModelStatus
-        # PuLP hands HiGHS the maximisation as a minimisation of -NPV: flip the bound back
-        bound = -info.mip_dual_bound if math.isfinite(info.mip_dual_bound) else math.nan
-        if status == S.kOptimal:
-            return "optimal", bound
-        if status in (S.kInfeasible, S.kUnboundedOrInfeasible):
-            return "infeasible", math.nan
-        if status in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt, S.kSolutionLimit):
-            has_solution = info.primal_solution_status == 2
-            return ("time_limit" if has_solution else "no_solution"), (bound if math.isfinite(bound) else math.inf)
-        raise SolveError(f"HiGHS stopped with status {h.modelStatusToString(status)}")
+    """Maps CBC's outcome to optimal / time_limit / no_solution / infeasible and a bound."""
     if lp.status == pulp.LpStatusInfeasible:
         return "infeasible", math.nan
     if lp.status == pulp.LpStatusOptimal and lp.sol_status == pulp.LpSolutionOptimal:

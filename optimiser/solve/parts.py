@@ -6,6 +6,10 @@ each connected part of the "shares an option" graph is its own problem, with its
 portion of the LP bound. With a part's portion z and a plan worth L, an option whose reduced
 cost is below -(z - L) cannot be in any plan worth L or more (weak duality on the part's
 rows: npv x <= z + rc x), so the MIP over the remaining options has the same optimum.
+
+Under a time limit a final MIP over (almost) every option of a large part is not started when
+the time left would not see its root LP solved: it would end with neither a better plan nor a
+better bound, and the part's plan so far stands with the part's LP bound.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ log = logging.getLogger(__name__)
 INCUMBENT_SECONDS = 10.0  # for the MIP over the LP's columns that looks for a better plan
 SMALL_MIP_COLUMNS = 2000  # a part with at most this many options gets its MIP whatever its time slice:
 # such MIPs take well under a second, and no slice is too small for them
+ALMOST_ALL = 0.9  # reduced-cost fixing that keeps this share of a part's options has fixed (almost) nothing
+ROOT_SECONDS_PER_OPTION = 1e-4  # the root LP of a MIP over a large block's options takes about this much
+# (East of England with headroom on every council: 17 s for 166,354 options, under load); a MIP
+# stopped before its root LP is solved finds no better plan and proves no better bound
 IMPROVE_FRACTION = 0.4  # of a part's time, at most this much goes to improving its plan window by window
 
 
@@ -111,7 +119,7 @@ def solve_part(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np
         # set of options that reduced-cost fixing must keep
         result = solve_mip(problem, cand.take(active), solver_name=solver,
                            time_limit=INCUMBENT_SECONDS if time_left is None else min(INCUMBENT_SECONDS, time_left / 2),
-                           cuts=cut_rows(active))
+                           cuts=cut_rows(active), start=positions_of(current, active))
         if result.values is not None and result.objective > lower:
             current, lower = active[result.chosen], result.objective
         if bound - lower <= tolerance:
@@ -127,16 +135,37 @@ def final_mip(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np.
     slack = (bound - lower) + PRICING_TOLERANCE * max(1.0, abs(bound)) + 1e-6
     keep = columns[(rc[columns] >= -slack) | (cand.locked[columns] >= 0)]
     kept = len(keep)
-    if no_time_for(time_left, len(keep) <= SMALL_MIP_COLUMNS):
+    if no_time_for(time_left, len(keep) <= SMALL_MIP_COLUMNS) or cannot_pay(kept, len(columns), time_left):
+        # the plan in hand stands, with the part's LP bound
         return PartResult(current, "time_limit", lower, bound, kept=kept)
     result = solve_mip(problem, cand.take(keep), solver_name=solver, time_limit=None if time_left is None else max(0.5, time_left),
-                       cuts=cut_rows(keep))
+                       cuts=cut_rows(keep), start=positions_of(current, keep))
     if result.status == "infeasible":  # cannot happen once the LP was feasible; keep the plan in hand
         return PartResult(current, "time_limit", lower, bound, kept=kept)
     if result.values is None or result.objective < lower:
         status = "optimal" if result.status == "optimal" else "time_limit"
         return PartResult(current, status, lower, lower if status == "optimal" else min(bound, result.bound), kept=kept)
     return PartResult(keep[result.chosen], result.status, result.objective, min(bound, max(result.bound, result.objective)), kept=kept)
+
+
+def cannot_pay(kept: int, options: int, time_left: float | None) -> bool:
+    """Whether a final MIP over ``kept`` of a part's ``options`` options is not worth starting
+    with ``time_left`` seconds: fixing removed (almost) none, so it is the part's whole problem
+    again, and the time would not see its root LP solved."""
+    if time_left is None or kept <= SMALL_MIP_COLUMNS or kept < ALMOST_ALL * options:
+        return False
+    return time_left < ROOT_SECONDS_PER_OPTION * kept
+
+
+def positions_of(plan: np.ndarray, options: np.ndarray) -> np.ndarray | None:
+    """The positions in ``options`` of a plan's options, for a MIP's start; None when the plan
+    has an option outside them."""
+    if len(options) == 0:
+        return None if len(plan) else np.zeros(0, dtype=np.int64)
+    order = np.argsort(options, kind="stable")
+    at = np.minimum(np.searchsorted(options, plan, sorter=order), len(options) - 1)
+    found = order[at]
+    return found if (options[found] == plan).all() else None
 
 
 def revisit(problem: Problem, block: BlockBound, part: PartResult, solver: str, seconds: float) -> PartResult:
