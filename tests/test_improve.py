@@ -53,11 +53,17 @@ def test_improve_never_loses_value_and_keeps_a_plan(tmp_path, seed):
     plan = heuristics.greedy(problem, cand, np.array(rng.sample(range(len(cand)), len(cand)), dtype=np.int64))
     windows_seen = []
 
-    def solve_window(idx, seconds):
+    def solve_window(idx, start, held, seconds):
         windows_seen.append(idx)
+        # the window's start and the held options are the plan so far: no worse than the first
+        so_far = np.r_[idx[start], held]
+        assert len(np.intersect1d(idx[start], held)) == 0
+        assert cand.npv[so_far].sum() >= cand.npv[plan].sum() - 1e-6
+        if not windows_seen[1:]:
+            assert sorted(so_far.tolist()) == sorted(plan.tolist())
         return _best_packing(cand, idx)
 
-    better = improve.improve(problem, cand, options, plan, solve_window, None, size=3)
+    better = improve.improve(problem, cand, options, plan, solve_window, None, sizes=(3,))
     assert windows_seen, "the grid is larger than one window"
     assert cand.npv[better].sum() >= cand.npv[plan].sum() - 1e-6
     assert set(better.tolist()) <= set(options.tolist()) | set(plan.tolist())
@@ -77,9 +83,9 @@ def test_exact_with_small_windows_equals_naive(tmp_path, monkeypatch, seed, side
     original = improve.improve
 
     def counting(problem, cand, options, plan, solve_window, deadline, **keywords):
-        def counted(idx, seconds):
+        def counted(idx, start, held, seconds):
             windows_solved.append(len(idx))
-            return solve_window(idx, seconds)
+            return solve_window(idx, start, held, seconds)
         return original(problem, cand, options, plan, counted, deadline, **keywords)
 
     monkeypatch.setattr(improve, "improve", counting)

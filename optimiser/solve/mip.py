@@ -71,15 +71,17 @@ class MipResult:
 
 
 def solve_mip(problem: Problem, cand: CandidateSet, *, solver_name: str, time_limit: float | None,
-              cuts: list[tuple[np.ndarray, float]] = (), start: np.ndarray | None = None) -> MipResult:
+              cuts: list[tuple[np.ndarray, float]] = (), start: np.ndarray | None = None,
+              held: CandidateSet | None = None) -> MipResult:
     """Solves the master MIP over ``cand`` within ``time_limit`` seconds (None: no limit).
 
     ``cuts`` are valid inequalities (coefficients over ``cand``, right-hand side) that every
     plan satisfies; they leave the optimum unchanged and help the solver prove it. ``start``
     (positions in ``cand`` of a plan that keeps every row) is HiGHS's first plan; CBC, through
-    PuLP, goes without.
+    PuLP, goes without. ``held`` are options that stay in the plan whatever this MIP chooses
+    (the rest of the plan around a window): the rows keep what they leave.
     """
-    rows = mip_rows(problem, cand, cuts)
+    rows = mip_rows(problem, cand, cuts, held)
     if time_limit is not None:
         time_limit = max(1.0, time_limit)
     if solver_name == "highs":

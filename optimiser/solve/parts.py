@@ -41,6 +41,8 @@ ROOT_SECONDS_PER_OPTION = 1e-4  # the root LP of a MIP over a large block's opti
 # (East of England with headroom on every council: 17 s for 166,354 options, under load); a MIP
 # stopped before its root LP is solved finds no better plan and proves no better bound
 IMPROVE_FRACTION = 0.4  # of a part's time, at most this much goes to improving its plan window by window
+TIED_IMPROVE_FRACTION = 0.7  # the same where a limit ties every function into one block: there the
+# windows' small MIPs did better than one over the LP's columns (East of England, headroom on every council)
 
 
 def split_parts(problem: Problem, cand: CandidateSet, relaxation: Relaxation, duals: np.ndarray, bound: float):
@@ -99,14 +101,23 @@ def solve_part(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np
         return PartResult(current, "time_limit", lower, bound)
     active = columns[in_lp[columns]]
     time_left = remaining()
-    if not coupled(problem) and len(active) and (time_left is None or IMPROVE_FRACTION * time_left >= improve.MIN_WINDOW_SECONDS):
-        # windows of neighbouring councils find a plan near the bound far sooner than one MIP
-        def solve_window(idx: np.ndarray, seconds: float) -> np.ndarray | None:
-            result = solve_mip(problem, cand.take(idx), solver_name=solver, time_limit=seconds)
+    tied = coupled(problem)
+
+    def by_windows(plan: np.ndarray, seconds: float | None, sizes) -> np.ndarray:
+        """The plan improved window by window for at most ``seconds``."""
+        def solve_window(idx: np.ndarray, start: np.ndarray, held: np.ndarray, limit: float) -> np.ndarray | None:
+            result = solve_mip(problem, cand.take(idx), solver_name=solver, time_limit=limit, start=start,
+                               held=cand.take(held) if tied else None)
             return None if result.values is None else result.chosen
 
-        deadline = None if time_left is None else time.perf_counter() + IMPROVE_FRACTION * time_left
-        current = improve.improve(problem, cand, active, current, solve_window, deadline, target=bound - tolerance)
+        deadline = None if seconds is None else time.perf_counter() + seconds
+        return improve.improve(problem, cand, active, plan, solve_window, deadline, target=bound - tolerance, sizes=sizes)
+
+    fraction = TIED_IMPROVE_FRACTION if tied else IMPROVE_FRACTION
+    if len(active) and (time_left is None or fraction * time_left >= improve.MIN_WINDOW_SECONDS):
+        # windows of neighbouring councils find a plan near the bound far sooner than one MIP
+        current = by_windows(current, None if time_left is None else fraction * time_left,
+                             improve.TIED_WINDOW_COUNCILS if tied else (improve.WINDOW_COUNCILS,))
         lower = float(cand.value[current].sum())
         if bound - lower <= tolerance:
             return PartResult(current, "optimal", lower, max(lower, bound))
@@ -124,7 +135,23 @@ def solve_part(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np
             current, lower = active[result.chosen], result.objective
         if bound - lower <= tolerance:
             return PartResult(current, "optimal", lower, max(lower, bound))
-    return final_mip(problem, cand, columns, rc, bound, current, lower, solver, remaining(), cut_rows)
+    time_left = remaining()
+    kept = len(kept_by_fixing(cand, columns, rc, bound, lower))
+    if tied and len(active) and cannot_pay(kept, len(columns), time_left) and time_left >= improve.MIN_WINDOW_SECONDS:
+        # the final MIP would be the whole problem again with no time for its root LP: the
+        # time goes to larger windows instead
+        current = by_windows(current, time_left, improve.LATE_TIED_WINDOW_COUNCILS)
+        lower = float(cand.value[current].sum())
+        return PartResult(current, "optimal" if bound - lower <= tolerance else "time_limit", lower,
+                          max(lower, bound) if bound - lower <= tolerance else bound, kept=kept)
+    return final_mip(problem, cand, columns, rc, bound, current, lower, solver, time_left, cut_rows)
+
+
+def kept_by_fixing(cand: CandidateSet, columns: np.ndarray, rc: np.ndarray, bound: float, lower: float) -> np.ndarray:
+    """The options of a part that reduced-cost fixing keeps against a plan worth ``lower``
+    (locked groups' options always)."""
+    slack = (bound - lower) + PRICING_TOLERANCE * max(1.0, abs(bound)) + 1e-6
+    return columns[(rc[columns] >= -slack) | (cand.locked[columns] >= 0)]
 
 
 def final_mip(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np.ndarray, bound: float, current: np.ndarray,
@@ -132,8 +159,7 @@ def final_mip(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np.
     """Reduced-cost fixing against the plan ``current`` (worth ``lower``) and the MIP over the
     options left, within ``time_left`` seconds (None: no limit). The result's ``kept`` counts
     the options fixing kept."""
-    slack = (bound - lower) + PRICING_TOLERANCE * max(1.0, abs(bound)) + 1e-6
-    keep = columns[(rc[columns] >= -slack) | (cand.locked[columns] >= 0)]
+    keep = kept_by_fixing(cand, columns, rc, bound, lower)
     kept = len(keep)
     if no_time_for(time_left, len(keep) <= SMALL_MIP_COLUMNS) or cannot_pay(kept, len(columns), time_left):
         # the plan in hand stands, with the part's LP bound

@@ -166,12 +166,23 @@ class MipRows:
         return len(self.senses)
 
 
-def mip_rows(problem: Problem, cand: CandidateSet, cuts: Sequence[tuple[np.ndarray, float]] = ()) -> MipRows:
+def mip_rows(problem: Problem, cand: CandidateSet, cuts: Sequence[tuple[np.ndarray, float]] = (),
+             held: CandidateSet | None = None) -> MipRows:
     """The rows of the master MIP over the options ``cand``, limit by limit in registry order,
     each limit's rows in order, and then ``cuts`` (dense coefficients over ``cand``, right-hand
-    side), as ``<=`` rows. Rows that no choice of these options can break are left out."""
+    side), as ``<=`` rows. Rows that no choice of these options can break are left out.
+
+    ``held`` are options that stay in the plan whatever the MIP chooses (the rest of a plan,
+    around a window of it): each row's bounds are what they leave. Their entries are read
+    together with ``cand``'s, since a limit may state a row only for some sets of options
+    (a headroom row on which one of them takes money)."""
     functions = tuple(range(len(problem.functions)))
-    idx = np.arange(len(cand))
+    n = len(cand)
+    if held is not None and len(held):
+        everything = CandidateSet.concat([cand, held], max(cand.members.shape[1], held.members.shape[1]))
+    else:
+        everything, held = cand, None
+    idx = np.arange(len(everything))
     columns, values, senses, rhs = [], [], [], []
 
     def add(cols: np.ndarray, vals: np.ndarray, sense: str, right: float) -> None:
@@ -181,11 +192,21 @@ def mip_rows(problem: Problem, cand: CandidateSet, cuts: Sequence[tuple[np.ndarr
         rhs.append(float(right))
 
     for limit in LIMITS:
-        column, row, value = limit.entries(problem, cand, idx, functions)
+        column, row, value = limit.entries(problem, everything, idx, functions)
+        lower, upper = limit.rows(problem, functions)
+        if held is not None:
+            # what the held options take of each row is no longer the MIP's to give; a row
+            # that only they enter holds already (the plan they come from keeps every row)
+            taken = column >= n
+            used = np.bincount(row[taken], weights=value[taken], minlength=len(lower))
+            lower, upper = lower - used, upper - used
+            column, row, value = column[~taken], row[~taken], value[~taken]
+            needed = np.zeros(len(lower), dtype=bool)
+            needed[row] = True
+        elif len(column):
+            needed = limit.binding(problem, cand, idx, functions, column, row)
         if len(column) == 0:
             continue
-        needed = limit.binding(problem, cand, idx, functions, column, row)
-        lower, upper = limit.rows(problem, functions)
         order = np.lexsort((column, row))
         column, row, value = column[order], row[order], value[order]
         starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
