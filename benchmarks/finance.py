@@ -8,7 +8,8 @@ keeps it as built from the reserves (councils without a 2023-24 return unlimited
 ``tight`` is ``every`` at a tenth; ``loan`` is ``every`` with ``--loan 0.045:10``. A run with
 headroom solves without the limits first (the financing gap is measured on that plan) and
 again with the rows only if that plan leaves a council short, so the time reported is the
-whole run's. Medians go to ``benchmarks/results/finance/``, the machine beside them.
+whole run's. Medians go to ``benchmarks/results/finance/`` (every run beside them, ``*-runs.csv``),
+the machine beside them.
 
     python benchmarks/finance.py --repeats 3
     python benchmarks/finance.py --area Kent --repeats 1
@@ -101,7 +102,7 @@ def main() -> None:
         print(json.dumps(measure(*json.loads(args.child))))
         return
     RESULTS.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows, raw = [], []
     for label, instance, area, limit, variants in AREAS:
         if args.area and label not in args.area:
             continue
@@ -110,9 +111,10 @@ def main() -> None:
                 continue
             codes = {"this": sys.executable, **({"before": args.before} if args.before else {})}
             runs: dict[str, list] = {code: [] for code in codes}
-            for _ in range(args.repeats):
+            for repeat in range(args.repeats):
                 for code, python in codes.items():
                     runs[code].append(in_child(python, instance, area, variant, limit))
+                    raw.append({"code": code, "area": label, "variant": variant, "repeats": repeat + 1, **runs[code][-1]})
             for code, done in runs.items():
                 # the figures of the median run by time (a time-limited run's plan varies with load)
                 middle = sorted(done, key=lambda r: r["total_s"])[len(done) // 2]
@@ -126,6 +128,11 @@ def main() -> None:
         writer = csv.DictWriter(fh, FIELDS)
         writer.writeheader()
         writer.writerows(rows)
+    # every run, since the median by time of time-limited runs says little about their plans
+    with (RESULTS / args.out.replace(".csv", "-runs.csv")).open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, FIELDS)
+        writer.writeheader()
+        writer.writerows(raw)
     (RESULTS / "machine.json").write_text(json.dumps({"python": platform.python_version(), "machine": platform.machine(),
                                                       "processor": platform.processor(), "cpus": os.cpu_count(),
                                                       "date": time.strftime("%Y-%m-%d")}, indent=2) + "\n")

@@ -9,7 +9,8 @@ rows: npv x <= z + rc x), so the MIP over the remaining options has the same opt
 
 Under a time limit a final MIP over (almost) every option of a large part is not started when
 the time left would not see its root LP solved: it would end with neither a better plan nor a
-better bound, and the part's plan so far stands with the part's LP bound.
+better bound, and the part's plan so far stands with the part's LP bound. Where a limit ties
+every function into one block, that time goes to larger windows instead (``improve.py``).
 """
 
 from __future__ import annotations
