@@ -143,3 +143,42 @@ def test_the_tied_cases_are_improved_window_by_window(tmp_path, monkeypatch):
         case = make_case(seed, tmp_path / str(seed), "finance", coupled=True, n_range=(6, 8))
         solve(case.instance_dir, case.model_path, case.options.run_options("exact", "highs"))
     assert solved and better
+
+
+def test_a_final_mip_that_cannot_pay_gives_its_time_to_larger_windows(tmp_path, monkeypatch):
+    """With every final MIP made too costly to start, the coupled cases' time goes to larger
+    windows: each plan is verified, worth no more than the brute-force optimum, and its
+    proven bound is at least that optimum."""
+    import dataclasses
+
+    from optimiser.api import solve
+    from optimiser.solve import parts
+    from optimiser.verify import verify
+
+    monkeypatch.setattr(parts, "SMALL_MIP_COLUMNS", 0)
+    monkeypatch.setattr(parts, "ALMOST_ALL", 0.0)
+    monkeypatch.setattr(parts, "ROOT_SECONDS_PER_OPTION", 1e6)
+    monkeypatch.setattr(improve, "TIED_WINDOW_COUNCILS", (3,))
+    monkeypatch.setattr(improve, "LATE_TIED_WINDOW_COUNCILS", (4, 5))
+    late = []
+    original = improve.improve
+
+    def noting(problem, cand, options, plan, solve_window, deadline, **keywords):
+        if tuple(keywords.get("sizes", ())) == (4, 5):
+            late.append(len(options))
+        return original(problem, cand, options, plan, solve_window, deadline, **keywords)
+
+    monkeypatch.setattr(improve, "improve", noting)
+    for seed in range(71_000, 71_020):
+        case = make_case(seed, tmp_path / str(seed), "finance", coupled=True, n_range=(6, 8))
+        optimum = brute_force(case)
+        options = dataclasses.replace(case.options.run_options("exact", "highs"), time_limit=30.0)
+        plan = solve(case.instance_dir, case.model_path, options)
+        report = verify(case.instance_dir, plan.data, case.model_path)
+        assert report.ok, (seed, report.problems)
+        if optimum.objective is None:
+            continue
+        tolerance = 1e-6 * max(1.0, abs(optimum.objective))
+        assert plan.objective <= optimum.objective + tolerance, seed
+        assert plan.data["solver"]["bound"] >= optimum.objective - tolerance, seed
+    assert late, "some final MIP gave its time to larger windows"
