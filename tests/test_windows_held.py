@@ -112,7 +112,7 @@ def test_held_options_change_the_rows_of_a_tied_case(tmp_path):
 
 @pytest.mark.parametrize("seed", range(71_000, 71_030), ids=lambda s: f"tied{s}")
 def test_exact_with_small_tied_windows_equals_brute_force(tmp_path, monkeypatch, seed):
-    """Windows of two and three councils, so that the coupled plans are improved window by
+    """Windows of three and four councils, so that the coupled plans are improved window by
     window before the final MIP."""
     monkeypatch.setattr(improve, "TIED_WINDOW_COUNCILS", (3, 4))
     case = make_case(seed, tmp_path, "finance", coupled=True, n_range=(6, 8))
