@@ -129,6 +129,7 @@ def main() -> None:
         writer.writeheader()
         writer.writerows(rows)
     # every run, since the median by time of time-limited runs says little about their plans
+    # (there the repeats column numbers the run)
     with (RESULTS / args.out.replace(".csv", "-runs.csv")).open("w", newline="") as fh:
         writer = csv.DictWriter(fh, FIELDS)
         writer.writeheader()
