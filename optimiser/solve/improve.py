@@ -128,8 +128,9 @@ def _one_pass(cand: CandidateSet, n: int, options: np.ndarray, option_members: n
         window_started = time.perf_counter()
         found = solve_window(idx, np.searchsorted(idx, plan[touching]), plan[~touching], seconds)
         solved += 1
-        log.debug("window of %d councils, %d options: %.2fs, %.2f -> %s", len(window), len(idx), time.perf_counter() - window_started,
-                  current, "none" if found is None else f"{float(cand.value[idx[found]].sum()):.2f}")
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("window of %d councils, %d options: %.2fs, %.2f -> %s", len(window), len(idx), time.perf_counter() - window_started,
+                      current, "none" if found is None else f"{float(cand.value[idx[found]].sum()):.2f}")
         if found is None:
             continue
         chosen = idx[found]

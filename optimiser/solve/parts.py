@@ -136,33 +136,32 @@ def solve_part(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np
             current, lower = active[result.chosen], result.objective
         if bound - lower <= tolerance:
             return PartResult(current, "optimal", lower, max(lower, bound))
-    time_left = remaining()
-    kept = len(kept_by_fixing(cand, columns, rc, bound, lower))
-    if tied and len(active) and cannot_pay(kept, len(columns), time_left) and time_left >= improve.MIN_WINDOW_SECONDS:
-        # the final MIP would be the whole problem again with no time for its root LP: the
-        # time goes to larger windows instead
-        current = by_windows(current, time_left, improve.LATE_TIED_WINDOW_COUNCILS)
-        lower = float(cand.value[current].sum())
-        return PartResult(current, "optimal" if bound - lower <= tolerance else "time_limit", lower,
-                          max(lower, bound) if bound - lower <= tolerance else bound, kept=kept)
-    return final_mip(problem, cand, columns, rc, bound, current, lower, solver, time_left, cut_rows)
-
-
-def kept_by_fixing(cand: CandidateSet, columns: np.ndarray, rc: np.ndarray, bound: float, lower: float) -> np.ndarray:
-    """The options of a part that reduced-cost fixing keeps against a plan worth ``lower``
-    (locked groups' options always)."""
-    slack = (bound - lower) + PRICING_TOLERANCE * max(1.0, abs(bound)) + 1e-6
-    return columns[(rc[columns] >= -slack) | (cand.locked[columns] >= 0)]
+    # under a tie the windows, not a MIP over the whole problem again, use the time a final MIP
+    # could not pay for
+    larger_windows = (lambda plan, seconds: by_windows(plan, seconds, improve.LATE_TIED_WINDOW_COUNCILS)) if tied and len(active) else None
+    return final_mip(problem, cand, columns, rc, bound, current, lower, solver, remaining(), cut_rows, larger_windows)
 
 
 def final_mip(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np.ndarray, bound: float, current: np.ndarray,
-              lower: float, solver: str, time_left: float | None, cut_rows) -> PartResult:
+              lower: float, solver: str, time_left: float | None, cut_rows,
+              instead: Callable[[np.ndarray, float], np.ndarray] | None = None) -> PartResult:
     """Reduced-cost fixing against the plan ``current`` (worth ``lower``) and the MIP over the
     options left, within ``time_left`` seconds (None: no limit). The result's ``kept`` counts
-    the options fixing kept."""
-    keep = kept_by_fixing(cand, columns, rc, bound, lower)
+    the options fixing kept.
+
+    When that MIP cannot pay (:func:`cannot_pay`), ``instead(plan, seconds)``, if given, may
+    improve the plan in the time left; otherwise the plan in hand stands."""
+    slack = (bound - lower) + PRICING_TOLERANCE * max(1.0, abs(bound)) + 1e-6
+    keep = columns[(rc[columns] >= -slack) | (cand.locked[columns] >= 0)]
     kept = len(keep)
-    if no_time_for(time_left, len(keep) <= SMALL_MIP_COLUMNS) or cannot_pay(kept, len(columns), time_left):
+    if no_time_for(time_left, len(keep) <= SMALL_MIP_COLUMNS):
+        return PartResult(current, "time_limit", lower, bound, kept=kept)
+    if cannot_pay(kept, len(columns), time_left):
+        if instead is not None and time_left >= improve.MIN_WINDOW_SECONDS:
+            current = instead(current, time_left)
+            lower = float(cand.value[current].sum())
+            if bound - lower <= 1e-9 * max(1.0, abs(bound)):
+                return PartResult(current, "optimal", lower, max(lower, bound), kept=kept)
         # the plan in hand stands, with the part's LP bound
         return PartResult(current, "time_limit", lower, bound, kept=kept)
     result = solve_mip(problem, cand.take(keep), solver_name=solver, time_limit=None if time_left is None else max(0.5, time_left),

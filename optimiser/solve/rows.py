@@ -201,12 +201,14 @@ def mip_rows(problem: Problem, cand: CandidateSet, cuts: Sequence[tuple[np.ndarr
             used = np.bincount(row[taken], weights=value[taken], minlength=len(lower))
             lower, upper = lower - used, upper - used
             column, row, value = column[~taken], row[~taken], value[~taken]
-            needed = np.zeros(len(lower), dtype=bool)
-            needed[row] = True
-        elif len(column):
-            needed = limit.binding(problem, cand, idx, functions, column, row)
         if len(column) == 0:
             continue
+        if held is None:
+            needed = limit.binding(problem, cand, idx, functions, column, row)
+        else:
+            # a limit's test of which rows can break reads its own bounds, not what is left of them
+            needed = np.zeros(len(lower), dtype=bool)
+            needed[row] = True
         order = np.lexsort((column, row))
         column, row, value = column[order], row[order], value[order]
         starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
