@@ -8,6 +8,7 @@ solver time limit and a hard wall-clock timeout after which the subprocess is ki
     python benchmarks/run.py compare --repeats 3             # the default comparison suite
     python benchmarks/run.py compare --area "East of England" --functions ict,legal --repeats 3
     python benchmarks/run.py scaling --repeats 3 --time-limit 120
+    python benchmarks/run.py regions --repeats 3 --time-limit 60    # every region and nation of the UK
     python benchmarks/run.py plot                            # benchmarks/scaling.png from the CSVs
     python benchmarks/run.py tables                          # the README's markdown tables from the CSVs
     python benchmarks/run.py machine                         # benchmarks/results/machine.csv
@@ -48,7 +49,7 @@ EOE = "East of England"
 FEW_FUNCTIONS = ("ict", "hr-payroll", "management-team", "waste-disposal", "highways")
 
 RAW_FIELDS = [
-    "suite", "config", "label", "instance", "area", "functions", "max_size", "model", "method", "solver", "jobs",
+    "suite", "config", "label", "instance", "area", "functions", "max_size", "model", "headroom", "method", "solver", "jobs",
     "time_limit", "repeat", "status", "objective", "bound", "gap", "wall_s", "solve_s", "solver_s", "cpu_s",
     "peak_mb", "workers_mb", "councils", "n_functions", "candidates", "lp_columns", "kept_columns", "parts",
     "loadavg_1m", "code_version", "returncode", "error",
@@ -120,8 +121,15 @@ def worker(config: dict) -> None:
     for key in ("area", "functions"):
         if key in options:
             options[key] = tuple(options[key])
+    instance = config["instance"]
+    if config.get("headroom") == "none":
+        # the shipped instance without its headroom column: no council's cash is limited
+        from optimiser.io.instance import load_instance
+
+        instance = load_instance(instance)
+        instance.councils["headroom"] = float("nan")
     started = time.perf_counter()
-    plan = api.solve(config["instance"], model=config.get("model"), **options)
+    plan = api.solve(instance, model=config.get("model"), **options)
     solve_s = time.perf_counter() - started
     usage_self = resource.getrusage(resource.RUSAGE_SELF)
     usage_children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -220,9 +228,9 @@ def read_csv(path: Path) -> list[dict]:
 
 
 def make_config(suite, name, label, instance, *, area=(), functions=(), max_size=None, model=None, method="exact",
-                solver="highs", time_limit=None, jobs=None) -> dict:
+                solver="highs", time_limit=None, jobs=None, headroom="shipped") -> dict:
     return {
-        "suite": suite, "config": name, "label": label, "instance": instance, "model": model,
+        "suite": suite, "config": name, "label": label, "instance": instance, "model": model, "headroom": headroom,
         "options": {"area": list(area) or None, "functions": list(functions) or None, "max_size": max_size,
                     "method": method, "solver": solver, "time_limit": time_limit,
                     # naive has one block: worker processes never apply to it
@@ -235,6 +243,7 @@ def describe(config: dict) -> dict:
     return {"suite": config["suite"], "config": config["config"], "label": config["label"], "instance": config["instance"],
             "area": ";".join(o["area"] or []) or "(all)", "functions": ";".join(o["functions"] or []) or "(all)",
             "max_size": o["max_size"] or "", "model": Path(config["model"]).name if config.get("model") else "(default)",
+            "headroom": config.get("headroom", "shipped"),
             "method": o["method"], "solver": o["solver"], "jobs": o.get("jobs") or "", "time_limit": o["time_limit"] or ""}
 
 
@@ -287,7 +296,7 @@ def medians(rows: list[dict]) -> list[dict]:
     out = []
     for (_, _), group in groups.items():
         first = group[0]
-        summary = {k: first[k] for k in ("code_version", "suite", "config", "label", "instance", "area", "functions", "max_size", "model",
+        summary = {k: first[k] for k in ("code_version", "suite", "config", "label", "instance", "area", "functions", "max_size", "model", "headroom",
                                           "method", "solver", "jobs", "time_limit", "councils", "n_functions", "candidates",
                                           "lp_columns", "kept_columns", "parts") if k in first}
         statuses = sorted({r["status"] for r in group})
@@ -303,7 +312,7 @@ def medians(rows: list[dict]) -> list[dict]:
     return out
 
 
-MEDIAN_FIELDS = ["suite", "config", "label", "instance", "area", "functions", "max_size", "model", "method", "solver", "jobs",
+MEDIAN_FIELDS = ["suite", "config", "label", "instance", "area", "functions", "max_size", "model", "headroom", "method", "solver", "jobs",
                  "time_limit", "repeats", "status", "objective", "bound", "gap", "wall_s", "wall_min_s", "wall_max_s",
                  "solve_s", "solver_s", "cpu_s", "peak_mb", "councils", "n_functions", "candidates", "lp_columns",
                  "kept_columns", "parts", "loadavg_1m", "code_version"]
@@ -434,6 +443,53 @@ def scaling_configs(args) -> list[dict]:
                                            area=(EOE,), max_size=size, model=model, solver=args.solver, time_limit=limit,
                                            jobs=jobs))
     return configs
+
+
+#: every English region, then the three other nations (``optimiser areas uk-2023``)
+REGIONS = ("North East", "North West", "Yorkshire and The Humber", "East Midlands", "West Midlands", "East of England",
+           "London", "South East", "South West", "Wales", "Scotland", "Northern Ireland")
+
+
+def regions_configs(args) -> list[dict]:
+    """Each region and nation of the UK, all functions, with the instance's headroom and without
+    it (English councils carry a headroom derived from their reserves; SPEC section 8)."""
+    configs = []
+    chosen = [a for a in (args.area or "").split(";") if a] or REGIONS
+    unknown = sorted(set(chosen) - set(REGIONS))
+    if unknown:
+        raise SystemExit(f"--area: not a region or nation of the UK: {', '.join(unknown)}")
+    for headroom in args.headroom.split(","):
+        if headroom not in ("shipped", "none"):
+            raise SystemExit(f"--headroom: {headroom!r} is neither shipped nor none")
+        for area in chosen:
+            name = f"{area.lower().replace(' ', '-')}/{headroom}"
+            label = f"{area}, {'shipped headroom' if headroom == 'shipped' else 'no headroom'}"
+            configs.append(make_config("regions", name, label, UK, area=(area,), solver=args.solver,
+                                       time_limit=args.time_limit or 60.0, jobs=args.jobs[0], headroom=headroom))
+    return configs
+
+
+REGION_FIELDS = ["config", "label", "area", "headroom", "councils", "n_functions", "candidates", "repeats", "status", "wall_s",
+                 "wall_min_s", "wall_max_s", "solve_s", "cpu_s", "peak_mb", "objective", "bound", "gap", "time_limit",
+                 "loadavg_1m", "code_version"]
+
+
+def regions_table(median_rows: list[dict]) -> str:
+    """The README's markdown table of the regions suite: the instance's headroom beside none."""
+    by = {(r["area"], r["headroom"]): r for r in median_rows}
+    lines = ["| area | councils | headroom | runs | status | solve s (median; min-max wall) | peak MB | gap | plan NPV £m |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for area in REGIONS:
+        for headroom in ("shipped", "none"):
+            row = by.get((area, headroom))
+            if row is None:
+                continue
+            gap = _float(row.get("gap"))
+            lines.append(f"| {area} | {_fmt_int(row.get('councils'))} | {headroom} | {row['repeats']} | {row['status']} | "
+                         f"{_fmt_s(row.get('solve_s'))} ({_fmt_s(row.get('wall_min_s'))}-{_fmt_s(row.get('wall_max_s'))}) | "
+                         f"{_fmt_int(row.get('peak_mb'))} | {_fmt_gap(row['status'], gap)} | "
+                         f"{_fmt_int((_float(row.get('objective')) or 0) / 1e6)} |")
+    return "\n".join(lines)
 
 
 SCALING_FIELDS = ["config", "label", "max_size", "jobs", "councils", "n_functions", "candidates", "lp_columns", "kept_columns",
@@ -648,6 +704,11 @@ def main(argv=None) -> None:
     s.add_argument("--part", default="councils,size", help="councils, size or both (comma-separated)")
     s.add_argument("--sizes", type=lambda t: [int(x) for x in t.split(",")], default=[4, 5, 6, 8])
 
+    r = sub.add_parser("regions", help="every region and nation of the UK within a time limit (exact)")
+    common(r)
+    r.add_argument("--headroom", default="shipped,none", help="shipped, none or both (comma-separated)")
+    r.add_argument("--area", default=None, help="only these of the regions and nations, separated by ';'")
+
     pl = sub.add_parser("plot", help="benchmarks/scaling.png from results/scaling.csv")
     pl.add_argument("--results", type=Path, default=RESULTS)
     pl.add_argument("--out", type=Path, default=HERE / "scaling.png")
@@ -675,7 +736,7 @@ def main(argv=None) -> None:
         print(f"measuring commit {SNAPSHOT['version']} exported to {SNAPSHOT['root']}")
     if args.command == "compare" and len(args.jobs) > 1:
         parser.error("compare takes one --jobs value")
-    configs = compare_configs(args) if args.command == "compare" else scaling_configs(args)
+    configs = {"compare": compare_configs, "scaling": scaling_configs, "regions": regions_configs}[args.command](args)
     suite = args.command
     raw_path = args.results / f"{suite}_raw.csv"
     if raw_path.exists() and not args.append:
@@ -699,6 +760,9 @@ def main(argv=None) -> None:
             print(f"{row['label']:45} exact {row['exact_status']:10} {float(row['exact_solve_s'] or 0):8.2f}s  naive "
                   f"{row['naive_status']:10} {float(row['naive_solve_s'] or 0):8.2f}s  ratio {float(row['speedup_solve'] or 0):6.2f}  "
                   f"agree {row['agree_1e-6']}")
+    elif suite == "regions":
+        write_csv(args.results / "regions.csv", REGION_FIELDS, median_rows)
+        print(regions_table(median_rows))
     else:
         write_csv(args.results / "scaling.csv", SCALING_FIELDS, median_rows)
         for row in median_rows:

@@ -58,15 +58,16 @@ def brute_force(objective: np.ndarray, rows: MipRows) -> tuple[float, list[np.nd
     return max((float(objective @ x) for x in plans), default=-math.inf), plans
 
 
+@pytest.mark.parametrize("tied", [False, True])
 @pytest.mark.parametrize("seed", range(40))
-def test_direct_highs_equals_brute_force_with_or_without_a_start(seed):
+def test_direct_highs_equals_brute_force_with_or_without_a_start(seed, tied):
     rng = random.Random(seed)
     objective, rows = random_mip(rng, rng.randint(0, 9))
     best, plans = brute_force(objective, rows)
     start = None
     if plans and seed % 2:
         start = np.flatnonzero(rng.choice(plans) > 0.5)
-    outcome = solve_highs(objective, rows, None if seed % 3 else 30.0, 1e-9, start)
+    outcome = solve_highs(objective, rows, None if seed % 3 else 30.0, 1e-9, start, tied=tied)
     if not plans:
         assert outcome.status == "infeasible" and outcome.values is None
         return
@@ -75,6 +76,25 @@ def test_direct_highs_equals_brute_force_with_or_without_a_start(seed):
     assert feasible(x, rows)
     assert float(objective @ x) == pytest.approx(best, abs=1e-6)
     assert outcome.bound >= best - 1e-6  # the bound is in the maximisation's own sense
+
+
+def test_highs_spends_more_on_heuristics_only_where_a_limit_ties_the_options(monkeypatch):
+    import highspy
+
+    efforts = []
+    original = highspy.Highs.setOptionValue
+
+    def recording(self, name, value):
+        if name == "mip_heuristic_effort":
+            efforts.append(value)
+        return original(self, name, value)
+
+    monkeypatch.setattr(highspy.Highs, "setOptionValue", recording)
+    objective, rows = random_mip(random.Random(1), 6)
+    solve_highs(objective, rows, None, 1e-9)
+    assert efforts == []
+    solve_highs(objective, rows, None, 1e-9, tied=True)
+    assert efforts == [highs_mip.TIED_HEURISTIC_EFFORT]
 
 
 def test_rows_reach_highs_with_their_senses():

@@ -5,6 +5,7 @@ cases, against the brute force of tests/randomized.py on both solvers."""
 
 from __future__ import annotations
 
+import importlib
 import itertools
 
 import numpy as np
@@ -182,3 +183,20 @@ def test_a_final_mip_that_cannot_pay_gives_its_time_to_larger_windows(tmp_path, 
         assert plan.objective <= optimum.objective + tolerance, seed
         assert plan.data["solver"]["bound"] >= optimum.objective - tolerance, seed
     assert late, "some final MIP gave its time to larger windows"
+
+
+def test_only_the_master_mips_of_a_tied_problem_spend_more_on_heuristics(tmp_path, monkeypatch):
+    mip = importlib.import_module("optimiser.solve.mip")
+    _, problem, cand = coupled_case(5, tmp_path)
+    assert coupled(problem)
+    seen = []
+    original = mip.solve_highs
+
+    def recording(*args, tied: bool = False, **kwargs):
+        seen.append(tied)
+        return original(*args, tied=tied, **kwargs)
+
+    monkeypatch.setattr(mip, "solve_highs", recording)
+    solve_mip(problem, cand, solver_name="highs", time_limit=None)
+    solve_mip(problem, cand, solver_name="highs", time_limit=None, window=True)
+    assert seen == [True, False]

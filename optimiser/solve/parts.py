@@ -108,7 +108,7 @@ def solve_part(problem: Problem, cand: CandidateSet, columns: np.ndarray, rc: np
         """The plan improved window by window for at most ``seconds``."""
         def solve_window(idx: np.ndarray, start: np.ndarray, held: np.ndarray, limit: float) -> np.ndarray | None:
             result = solve_mip(problem, cand.take(idx), solver_name=solver, time_limit=limit, start=start,
-                               held=cand.take(held) if tied else None)
+                               held=cand.take(held) if tied else None, window=True)
             return None if result.values is None else result.chosen
 
         deadline = None if seconds is None else time.perf_counter() + seconds
