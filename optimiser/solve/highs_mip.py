@@ -8,8 +8,8 @@ longer than HiGHS is given, and it runs outside any time limit. Here the rows of
 Two more things only the direct route allows. A plan already in hand is handed to HiGHS as a
 start (a MIP never ends worse than the plan it was given, and HiGHS's heuristics search
 around it). And presolve, which HiGHS runs to the end whatever its time limit, is left out
-when the slice is short for the model's size (:func:`use_presolve`). Where knapsack rows tie the options
-together, HiGHS gives more of its effort to heuristics.
+when the slice is short for the model's size (:func:`use_presolve`). Where a limit ties the
+options together, HiGHS gives more of its effort to heuristics.
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ log = logging.getLogger(__name__)
 PRESOLVE_SECONDS_PER_MILLION = 50.0  # East of England's MIP over the LP's columns: 6.8 s for 0.15m
 PRESOLVE_SHARE_LIMIT = 4.0
 PRESOLVE_ALWAYS_NONZEROS = 20_000  # below this many nonzeros presolve takes well under a second
-#: HiGHS's share of its effort that goes to primal heuristics (its default 0.05) where knapsack
-#: rows (headroom, a budget) tie the options together: there its default finds a worse plan in
-#: a minute (Kent's final MIP with the shipped headrooms: £183.64m at 0.05, £184.26m at 0.2,
-#: £184.28m at 0.5, the bound no worse; benchmarks/README.md)
+#: HiGHS's share of its effort that goes to primal heuristics (its default 0.05) where a limit
+#: (headroom, a budget, a council's partnership or host limit) ties the options together: there
+#: its default finds a worse plan in a minute (Kent's final MIP with the shipped headrooms:
+#: £183.64m at 0.05, £184.26m at 0.2, £184.28m at 0.5, the bounds within 0.06% of each other;
+#: benchmarks/README.md)
 TIED_HEURISTIC_EFFORT = 0.5
 
 
