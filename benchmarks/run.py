@@ -445,17 +445,19 @@ def scaling_configs(args) -> list[dict]:
     return configs
 
 
-#: every English region, then the three other nations (``optimiser areas uk-2023``)
-REGIONS = ("North East", "North West", "Yorkshire and The Humber", "East Midlands", "West Midlands", "East of England",
-           "London", "South East", "South West", "Wales", "Scotland", "Northern Ireland")
+def regions() -> tuple[str, ...]:
+    """Every English region, then the three other nations, as ``--area`` names them."""
+    from optimiser.io.names import REGION_NAMES
+
+    return tuple(REGION_NAMES.values())
 
 
 def regions_configs(args) -> list[dict]:
     """Each region and nation of the UK, all functions, with the instance's headroom and without
     it (English councils carry a headroom derived from their reserves; SPEC section 8)."""
     configs = []
-    chosen = [a for a in (args.area or "").split(";") if a] or REGIONS
-    unknown = sorted(set(chosen) - set(REGIONS))
+    chosen = [a for a in (args.area or "").split(";") if a] or regions()
+    unknown = sorted(set(chosen) - set(regions()))
     if unknown:
         raise SystemExit(f"--area: not a region or nation of the UK: {', '.join(unknown)}")
     for headroom in args.headroom.split(","):
@@ -479,7 +481,7 @@ def regions_table(median_rows: list[dict]) -> str:
     by = {(r["area"], r["headroom"]): r for r in median_rows}
     lines = ["| area | councils | headroom | runs | status | solve s (median; min-max wall) | peak MB | gap | plan NPV £m |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for area in REGIONS:
+    for area in regions():
         for headroom in ("shipped", "none"):
             row = by.get((area, headroom))
             if row is None:
